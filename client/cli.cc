@@ -1,0 +1,663 @@
+#include "client/cli.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iomanip>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "absl/random/random.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "client/client.h"
+#include "common/file_util.h"
+
+namespace liaison::client {
+namespace {
+
+constexpr char kUsage[] =
+    R"(usage: liaison [global flags] COMMAND [args] [flags]
+
+Commands:
+  whoami                      who the server says you are, and your party's status
+  send                        send a message (see flags below)
+  inbox                       messages your party received, newest first
+  outbox                      messages your party sent, newest first
+  show ID                     one message your party sent or received
+  reply ID                    answer a REQUEST your party received
+
+Global flags (or environment variables):
+  --server=HOST:PORT          LIAISON_SERVER (default localhost:7443)
+  --ca=FILE                   LIAISON_CA   CA certificate of the server (PEM)
+  --cert=FILE                 LIAISON_CERT your certificate (PEM)
+  --key=FILE                  LIAISON_KEY  your private key (PEM)
+  --json                      print the response in the proto3 JSON mapping
+  --timeout=SECONDS           per call (default 30)
+  --help                      this text
+
+send flags:
+  --to=RO,HU                  recipient parties (required)
+  --kind=REQUEST              REQUEST, SPONTANEOUS, WARNING or FEEDBACK (default REQUEST)
+  --subject=TEXT              required, up to 200 characters
+  --body=TEXT | --body-file=F required, up to 1 MiB
+  --priority=ROUTINE          ROUTINE or URGENT (URGENT needs --justification)
+  --justification=TEXT        why it is urgent
+  --classification=UNCLASSIFIED  UNCLASSIFIED, RESTRICTED, CONFIDENTIAL or SECRET
+  --personal-data             the message concerns an identifiable person
+  --handling=H0               H0, H1, H2 or H3 (H3 needs --restriction)
+  --restriction=TEXT          the H3 restriction
+  --evaluation=B2             source reliability A/B/C/X and information 1-4
+  --in-reply-to=ID            a message this one follows up
+  --idempotency-key=KEY       reuse to retry safely (default: a new random key)
+
+reply flags: --body/--body-file, --subject, --classification, --personal-data,
+  --handling, --restriction, --evaluation, --idempotency-key (as for send)
+
+inbox/outbox flags: --page-size=N (default 50, max 500), --page-token=TOKEN
+
+Exit codes:
+  0  success
+  1  the server refused or failed the call (stderr: gRPC code and reason)
+  2  usage error
+  3  a local file (certificate, key, body file) cannot be used
+  4  the server is unreachable or busy; retrying is safe
+)";
+
+// Flags that take a value; all others are boolean.
+const std::set<std::string>& ValueFlags() {
+  static const auto* flags =
+      new std::set<std::string>{"server",         "ca",
+                                "cert",           "key",
+                                "timeout",        "to",
+                                "kind",           "subject",
+                                "body",           "body-file",
+                                "priority",       "justification",
+                                "classification", "handling",
+                                "restriction",    "evaluation",
+                                "in-reply-to",    "idempotency-key",
+                                "page-size",      "page-token"};
+  return *flags;
+}
+
+const std::set<std::string>& BoolFlags() {
+  static const auto* flags =
+      new std::set<std::string>{"json", "personal-data", "help"};
+  return *flags;
+}
+
+struct Invocation {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> flags;
+
+  bool Has(const std::string& name) const { return flags.count(name) > 0; }
+  std::string Get(const std::string& name,
+                  const std::string& fallback = "") const {
+    auto it = flags.find(name);
+    return it == flags.end() ? fallback : it->second;
+  }
+};
+
+// A bad command line, with what is wrong.
+struct UsageError {
+  std::string message;
+};
+
+// Why a command could not build its request: exit code and message.
+struct Problem {
+  int exit_code;
+  std::string message;
+};
+
+std::optional<UsageError> Parse(const std::vector<std::string>& args,
+                                Invocation& inv) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "--") {
+      for (++i; i < args.size(); ++i) inv.positional.push_back(args[i]);
+      break;
+    }
+    if (!absl::ConsumePrefix(&arg, "--")) {
+      inv.positional.emplace_back(arg);
+      continue;
+    }
+    std::string name(arg);
+    std::optional<std::string> value;
+    const size_t eq = name.find('=');
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    if (BoolFlags().count(name) > 0) {
+      if (value.has_value()) {
+        return UsageError{absl::StrCat("--", name, " takes no value")};
+      }
+      inv.flags[name] = "true";
+    } else if (ValueFlags().count(name) > 0) {
+      if (!value.has_value()) {
+        if (i + 1 >= args.size()) {
+          return UsageError{absl::StrCat("--", name, " needs a value")};
+        }
+        value = args[++i];
+      }
+      inv.flags[name] = *value;
+    } else {
+      return UsageError{absl::StrCat("unknown flag --", name)};
+    }
+  }
+  return std::nullopt;
+}
+
+// What a command needs to run.
+struct Context {
+  const Invocation& inv;
+  std::ostream& out;
+  std::ostream& err;
+  Client& client;
+  bool json;
+};
+
+struct Command {
+  const char* name;
+  int min_args;
+  int max_args;
+  // Flags besides the global ones.
+  std::vector<std::string> flags;
+  int (*run)(Context&);
+};
+
+std::string Upper(absl::string_view s) { return absl::AsciiStrToUpper(s); }
+
+// Parses an enum value from a user-friendly name: "request" or
+// "MESSAGE_KIND_REQUEST" for MESSAGE_KIND_REQUEST.
+template <typename Enum>
+std::optional<Enum> ParseEnum(const google::protobuf::EnumDescriptor* desc,
+                              absl::string_view prefix,
+                              absl::string_view text) {
+  std::string name = Upper(text);
+  if (!absl::StartsWith(name, prefix)) name = absl::StrCat(prefix, name);
+  const google::protobuf::EnumValueDescriptor* value =
+      desc->FindValueByName(name);
+  if (value == nullptr || value->number() == 0) return std::nullopt;
+  return static_cast<Enum>(value->number());
+}
+
+// The short name of an enum value: "REQUEST" for MESSAGE_KIND_REQUEST.
+std::string ShortName(const google::protobuf::EnumDescriptor* desc,
+                      absl::string_view prefix, int number) {
+  const google::protobuf::EnumValueDescriptor* value =
+      desc->FindValueByNumber(number);
+  if (value == nullptr) return absl::StrCat(number);
+  absl::string_view name = value->name();
+  absl::ConsumePrefix(&name, prefix);
+  return std::string(name);
+}
+
+// "liaison-officer", as in the certificate's identity.
+std::string RoleText(v1::Role role) {
+  std::string name =
+      absl::AsciiStrToLower(ShortName(v1::Role_descriptor(), "ROLE_", role));
+  std::replace(name.begin(), name.end(), '_', '-');
+  return name;
+}
+
+std::string Time(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0 && ts.nanos() == 0) return "-";
+  return absl::FormatTime("%Y-%m-%d %H:%M:%SZ",
+                          absl::FromUnixSeconds(ts.seconds()),
+                          absl::UTCTimeZone());
+}
+
+std::string NewIdempotencyKey() {
+  absl::BitGen gen;
+  return absl::StrCat(
+      "cli-", absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16),
+      absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
+}
+
+int PrintJson(Context& ctx, const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  const auto status =
+      google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) {
+    ctx.err << "liaison: cannot print JSON: " << status.message() << "\n";
+    return kExitLocal;
+  }
+  ctx.out << json << "\n";
+  return kExitOk;
+}
+
+int Fail(Context& ctx, const absl::Status& status) {
+  ctx.err << "liaison: " << absl::StatusCodeToString(status.code()) << ": "
+          << status.message() << "\n";
+  if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
+    return kExitUnavailable;
+  }
+  return kExitRefused;
+}
+
+// Fills the content fields shared by send and reply.
+template <typename Request>
+std::optional<Problem> FillContent(const Invocation& inv, Request& request) {
+  const std::string key = inv.Get("idempotency-key", NewIdempotencyKey());
+  request.set_idempotency_key(key);
+  if (inv.Has("subject")) request.set_subject(inv.Get("subject"));
+  if (inv.Has("body") && inv.Has("body-file")) {
+    return Problem{kExitUsage, "give --body or --body-file, not both"};
+  }
+  if (inv.Has("body-file")) {
+    absl::StatusOr<std::string> body = ReadFile(inv.Get("body-file"), 2 << 20);
+    if (!body.ok()) {
+      return Problem{kExitLocal, std::string(body.status().message())};
+    }
+    request.set_body(*body);
+  } else {
+    request.set_body(inv.Get("body"));
+  }
+  const auto classification = ParseEnum<v1::Classification>(
+      v1::Classification_descriptor(), "CLASSIFICATION_",
+      inv.Get("classification", "UNCLASSIFIED"));
+  if (!classification.has_value()) {
+    return Problem{kExitUsage,
+                   "--classification must be UNCLASSIFIED, RESTRICTED, "
+                   "CONFIDENTIAL or SECRET"};
+  }
+  request.set_classification(*classification);
+  request.set_contains_personal_data(inv.Has("personal-data"));
+  const auto handling =
+      ParseEnum<v1::HandlingCode>(v1::HandlingCode_descriptor(),
+                                  "HANDLING_CODE_", inv.Get("handling", "H0"));
+  if (!handling.has_value()) {
+    return Problem{kExitUsage, "--handling must be H0, H1, H2 or H3"};
+  }
+  request.mutable_handling()->set_code(*handling);
+  request.mutable_handling()->set_restriction(inv.Get("restriction"));
+  if (inv.Has("evaluation")) {
+    const std::string code = Upper(inv.Get("evaluation"));
+    const auto source = code.size() == 2
+                            ? ParseEnum<v1::SourceReliability>(
+                                  v1::SourceReliability_descriptor(),
+                                  "SOURCE_RELIABILITY_", code.substr(0, 1))
+                            : std::nullopt;
+    const auto information =
+        code.size() == 2 ? ParseEnum<v1::InformationAssessment>(
+                               v1::InformationAssessment_descriptor(),
+                               "INFORMATION_ASSESSMENT_", code.substr(1, 1))
+                         : std::nullopt;
+    if (!source.has_value() || !information.has_value()) {
+      return Problem{kExitUsage,
+                     "--evaluation must be a source letter A, B, C or X "
+                     "followed by an information digit 1-4, e.g. B2"};
+    }
+    request.mutable_evaluation()->set_source_reliability(*source);
+    request.mutable_evaluation()->set_information(*information);
+  }
+  return std::nullopt;
+}
+
+int SendResultOut(Context& ctx, const std::string& key,
+                  const absl::StatusOr<v1::SendMessageResponse>& response,
+                  absl::string_view verb, absl::string_view to) {
+  if (!response.ok()) {
+    const int code = Fail(ctx, response.status());
+    if (code == kExitUnavailable) {
+      ctx.err << "liaison: it may or may not have been stored; retry with "
+                 "--idempotency-key="
+              << key << " to send it at most once\n";
+    }
+    return code;
+  }
+  if (ctx.json) return PrintJson(ctx, *response);
+  if (response->replayed()) {
+    ctx.out << "already " << verb << " as " << response->message_id()
+            << " (same idempotency key; nothing new stored)\n";
+  } else {
+    ctx.out << verb << " " << response->message_id() << " to " << to << " at "
+            << Time(response->created_at()) << "\n";
+  }
+  return kExitOk;
+}
+
+int RunWhoAmI(Context& ctx) {
+  absl::StatusOr<v1::WhoAmIResponse> who = ctx.client.WhoAmI();
+  if (!who.ok()) return Fail(ctx, who.status());
+  if (ctx.json) return PrintJson(ctx, *who);
+  auto line = [&](absl::string_view label, absl::string_view value) {
+    ctx.out << std::left << std::setw(12) << label << value << "\n";
+  };
+  line("identity", who->spiffe_id());
+  line("party", absl::StrCat(who->party(), " (", who->party_name(), ")"));
+  line("role", RoleText(who->role()));
+  line("user", who->user_id());
+  line("tier",
+       ShortName(v1::PartyTier_descriptor(), "PARTY_TIER_", who->tier()));
+  line("state",
+       ShortName(v1::PartyState_descriptor(), "PARTY_STATE_", who->state()));
+  line("ceiling", ShortName(v1::Classification_descriptor(), "CLASSIFICATION_",
+                            who->classification_ceiling()));
+  if (who->tier() == v1::PARTY_TIER_OPERATIONAL_PARTNER) {
+    line("agreement", who->agreement_in_force() ? "in force" : "lapsed");
+  }
+  return kExitOk;
+}
+
+int RunSend(Context& ctx) {
+  const Invocation& inv = ctx.inv;
+  v1::SendMessageRequest request;
+  if (!inv.Has("to")) {
+    ctx.err << "liaison: send needs --to=PARTY[,PARTY...]\n";
+    return kExitUsage;
+  }
+  for (absl::string_view party :
+       absl::StrSplit(inv.Get("to"), ',', absl::SkipWhitespace())) {
+    request.add_recipients(std::string(absl::StripAsciiWhitespace(party)));
+  }
+  const auto kind =
+      ParseEnum<v1::MessageKind>(v1::MessageKind_descriptor(), "MESSAGE_KIND_",
+                                 inv.Get("kind", "REQUEST"));
+  if (!kind.has_value()) {
+    ctx.err << "liaison: --kind must be REQUEST, SPONTANEOUS, WARNING or "
+               "FEEDBACK\n";
+    return kExitUsage;
+  }
+  request.set_kind(*kind);
+  const auto priority = ParseEnum<v1::Priority>(
+      v1::Priority_descriptor(), "PRIORITY_", inv.Get("priority", "ROUTINE"));
+  if (!priority.has_value()) {
+    ctx.err << "liaison: --priority must be ROUTINE or URGENT\n";
+    return kExitUsage;
+  }
+  request.set_priority(*priority);
+  request.set_urgency_justification(inv.Get("justification"));
+  request.set_in_reply_to(inv.Get("in-reply-to"));
+  if (std::optional<Problem> problem = FillContent(inv, request)) {
+    ctx.err << "liaison: " << problem->message << "\n";
+    return problem->exit_code;
+  }
+  return SendResultOut(ctx, request.idempotency_key(),
+                       ctx.client.SendMessage(request), "sent",
+                       absl::StrJoin(request.recipients(), ","));
+}
+
+int RunReply(Context& ctx) {
+  const Invocation& inv = ctx.inv;
+  v1::ReplyRequest request;
+  request.set_request_id(inv.positional[1]);
+  if (std::optional<Problem> problem = FillContent(inv, request)) {
+    ctx.err << "liaison: " << problem->message << "\n";
+    return problem->exit_code;
+  }
+  absl::StatusOr<v1::ReplyResponse> reply = ctx.client.Reply(request);
+  absl::StatusOr<v1::SendMessageResponse> as_send;
+  if (reply.ok()) {
+    v1::SendMessageResponse converted;
+    converted.set_message_id(reply->message_id());
+    *converted.mutable_created_at() = reply->created_at();
+    converted.set_replayed(reply->replayed());
+    as_send = converted;
+    if (ctx.json) return PrintJson(ctx, *reply);
+  } else {
+    as_send = reply.status();
+  }
+  return SendResultOut(ctx, request.idempotency_key(), as_send, "replied",
+                       absl::StrCat("request ", request.request_id()));
+}
+
+std::string RecipientsText(
+    const google::protobuf::RepeatedPtrField<v1::Recipient>& recipients) {
+  std::vector<std::string> parts;
+  for (const v1::Recipient& r : recipients) {
+    if (r.request_state() == v1::REQUEST_STATE_UNSPECIFIED) {
+      parts.push_back(r.party());
+    } else {
+      parts.push_back(
+          absl::StrCat(r.party(), "(",
+                       ShortName(v1::RequestState_descriptor(),
+                                 "REQUEST_STATE_", r.request_state()),
+                       ")"));
+    }
+  }
+  return absl::StrJoin(parts, ",");
+}
+
+void PrintSummaries(
+    Context& ctx,
+    const google::protobuf::RepeatedPtrField<v1::MessageSummary>& messages,
+    const std::string& next_page_token, absl::string_view command) {
+  if (messages.empty()) {
+    ctx.out << "no messages\n";
+    return;
+  }
+  ctx.out << std::left << std::setw(27) << "ID" << std::setw(5) << "FROM"
+          << std::setw(22) << "TO" << std::setw(12) << "KIND" << std::setw(14)
+          << "CLASS" << std::setw(4) << "PD" << std::setw(21) << "CREATED"
+          << "SUBJECT\n";
+  for (const v1::MessageSummary& m : messages) {
+    ctx.out << std::left << std::setw(27) << m.id() << std::setw(5)
+            << m.sender().party() << std::setw(22)
+            << RecipientsText(m.recipients()) << std::setw(12)
+            << ShortName(v1::MessageKind_descriptor(), "MESSAGE_KIND_",
+                         m.kind())
+            << std::setw(14)
+            << ShortName(v1::Classification_descriptor(), "CLASSIFICATION_",
+                         m.classification())
+            << std::setw(4) << (m.contains_personal_data() ? "yes" : "no")
+            << std::setw(21) << Time(m.created_at())
+            << (m.withheld_reason().empty()
+                    ? m.subject()
+                    : absl::StrCat("[withheld: ", m.withheld_reason(), "]"))
+            << "\n";
+  }
+  if (!next_page_token.empty()) {
+    ctx.out << "more: liaison " << command
+            << " --page-token=" << next_page_token << "\n";
+  }
+}
+
+template <typename Request>
+std::optional<std::string> FillPage(const Invocation& inv, Request& request) {
+  if (inv.Has("page-size")) {
+    int size = 0;
+    if (!absl::SimpleAtoi(inv.Get("page-size"), &size)) {
+      return "--page-size must be a number";
+    }
+    request.set_page_size(size);
+  }
+  request.set_page_token(inv.Get("page-token"));
+  return std::nullopt;
+}
+
+int RunInbox(Context& ctx) {
+  v1::ListInboxRequest request;
+  if (auto problem = FillPage(ctx.inv, request)) {
+    ctx.err << "liaison: " << *problem << "\n";
+    return kExitUsage;
+  }
+  absl::StatusOr<v1::ListInboxResponse> page = ctx.client.ListInbox(request);
+  if (!page.ok()) return Fail(ctx, page.status());
+  if (ctx.json) return PrintJson(ctx, *page);
+  PrintSummaries(ctx, page->messages(), page->next_page_token(), "inbox");
+  return kExitOk;
+}
+
+int RunOutbox(Context& ctx) {
+  v1::ListOutboxRequest request;
+  if (auto problem = FillPage(ctx.inv, request)) {
+    ctx.err << "liaison: " << *problem << "\n";
+    return kExitUsage;
+  }
+  absl::StatusOr<v1::ListOutboxResponse> page = ctx.client.ListOutbox(request);
+  if (!page.ok()) return Fail(ctx, page.status());
+  if (ctx.json) return PrintJson(ctx, *page);
+  PrintSummaries(ctx, page->messages(), page->next_page_token(), "outbox");
+  return kExitOk;
+}
+
+int RunShow(Context& ctx) {
+  absl::StatusOr<v1::Message> m = ctx.client.GetMessage(ctx.inv.positional[1]);
+  if (!m.ok()) return Fail(ctx, m.status());
+  if (ctx.json) return PrintJson(ctx, *m);
+  auto line = [&](absl::string_view label, absl::string_view value) {
+    if (value.empty()) return;
+    ctx.out << std::left << std::setw(16) << label << value << "\n";
+  };
+  line("id", m->id());
+  line("kind",
+       ShortName(v1::MessageKind_descriptor(), "MESSAGE_KIND_", m->kind()));
+  line("from", absl::StrCat(m->sender().party(), " / ", m->sender().user_id(),
+                            " (", RoleText(m->sender().role()), ")"));
+  line("to", RecipientsText(m->recipients()));
+  line("in reply to", m->in_reply_to());
+  line("created", Time(m->created_at()));
+  line("priority",
+       ShortName(v1::Priority_descriptor(), "PRIORITY_", m->priority()));
+  line("justification", m->urgency_justification());
+  line("classification", ShortName(v1::Classification_descriptor(),
+                                   "CLASSIFICATION_", m->classification()));
+  line("personal data", m->contains_personal_data() ? "yes" : "no");
+  std::string handling = ShortName(v1::HandlingCode_descriptor(),
+                                   "HANDLING_CODE_", m->handling().code());
+  if (!m->handling().restriction().empty()) {
+    absl::StrAppend(&handling, ": ", m->handling().restriction());
+  }
+  line("handling", handling);
+  if (m->has_evaluation()) {
+    line("evaluation",
+         absl::StrCat(ShortName(v1::SourceReliability_descriptor(),
+                                "SOURCE_RELIABILITY_",
+                                m->evaluation().source_reliability()),
+                      ShortName(v1::InformationAssessment_descriptor(),
+                                "INFORMATION_ASSESSMENT_",
+                                m->evaluation().information())));
+  }
+  line("subject", m->subject());
+  ctx.out << "\n" << m->body();
+  if (!absl::EndsWith(m->body(), "\n")) ctx.out << "\n";
+  return kExitOk;
+}
+
+const std::vector<Command>& Commands() {
+  static const auto* commands = new std::vector<Command>{
+      {"whoami", 0, 0, {}, RunWhoAmI},
+      {"send",
+       0,
+       0,
+       {"to", "kind", "subject", "body", "body-file", "priority",
+        "justification", "classification", "personal-data", "handling",
+        "restriction", "evaluation", "in-reply-to", "idempotency-key"},
+       RunSend},
+      {"inbox", 0, 0, {"page-size", "page-token"}, RunInbox},
+      {"outbox", 0, 0, {"page-size", "page-token"}, RunOutbox},
+      {"show", 1, 1, {}, RunShow},
+      {"reply",
+       1,
+       1,
+       {"subject", "body", "body-file", "classification", "personal-data",
+        "handling", "restriction", "evaluation", "idempotency-key"},
+       RunReply},
+  };
+  return *commands;
+}
+
+const std::set<std::string>& GlobalFlags() {
+  static const auto* flags = new std::set<std::string>{
+      "server", "ca", "cert", "key", "json", "timeout", "help"};
+  return *flags;
+}
+
+}  // namespace
+
+std::optional<std::string> ProcessEnv(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out,
+           std::ostream& err, const EnvLookup& env) {
+  Invocation inv;
+  if (std::optional<UsageError> error = Parse(args, inv)) {
+    err << "liaison: " << error->message << "\n(liaison --help for usage)\n";
+    return kExitUsage;
+  }
+  if (inv.Has("help") || inv.positional.empty()) {
+    (inv.Has("help") ? out : err) << kUsage;
+    return inv.Has("help") ? kExitOk : kExitUsage;
+  }
+  const std::string& name = inv.positional.front();
+  const Command* command = nullptr;
+  for (const Command& c : Commands()) {
+    if (name == c.name) command = &c;
+  }
+  if (command == nullptr) {
+    err << "liaison: unknown command '" << name
+        << "'\n(liaison --help for usage)\n";
+    return kExitUsage;
+  }
+  const int arg_count = static_cast<int>(inv.positional.size()) - 1;
+  if (arg_count < command->min_args || arg_count > command->max_args) {
+    err << "liaison: " << name << " takes "
+        << (command->min_args == 0 ? "no arguments" : "one message id")
+        << "\n(liaison --help for usage)\n";
+    return kExitUsage;
+  }
+  for (const auto& [flag, value] : inv.flags) {
+    if (GlobalFlags().count(flag) == 0 &&
+        std::find(command->flags.begin(), command->flags.end(), flag) ==
+            command->flags.end()) {
+      err << "liaison: --" << flag << " does not apply to " << name
+          << "\n(liaison --help for usage)\n";
+      return kExitUsage;
+    }
+  }
+
+  ClientOptions options;
+  auto setting = [&](const std::string& flag, const std::string& variable,
+                     const std::string& fallback) {
+    if (inv.Has(flag)) return inv.Get(flag);
+    return env(variable).value_or(fallback);
+  };
+  options.server = setting("server", "LIAISON_SERVER", "localhost:7443");
+  options.ca = setting("ca", "LIAISON_CA", "");
+  options.cert = setting("cert", "LIAISON_CERT", "");
+  options.key = setting("key", "LIAISON_KEY", "");
+  if (inv.Has("timeout")) {
+    double seconds = 0;
+    if (!absl::SimpleAtod(inv.Get("timeout"), &seconds) || seconds <= 0) {
+      err << "liaison: --timeout must be a positive number of seconds\n";
+      return kExitUsage;
+    }
+    options.timeout = absl::Seconds(seconds);
+  }
+  for (const auto& [value, flag, variable] :
+       {std::tuple{options.ca, "--ca", "LIAISON_CA"},
+        std::tuple{options.cert, "--cert", "LIAISON_CERT"},
+        std::tuple{options.key, "--key", "LIAISON_KEY"}}) {
+    if (value.empty()) {
+      err << "liaison: " << flag << " (or " << variable
+          << ") is required: Liaison accepts only mutual TLS\n";
+      return kExitUsage;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+  if (!client.ok()) {
+    err << "liaison: " << client.status().message() << "\n";
+    return kExitLocal;
+  }
+  Context ctx{inv, out, err, **client, inv.Has("json")};
+  return command->run(ctx);
+}
+
+}  // namespace liaison::client

@@ -1,0 +1,32 @@
+#include "common/sha256.h"
+
+#include <openssl/evp.h>
+
+#include <cstdlib>
+
+namespace liaison {
+
+std::string Sha256(absl::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  // EVP_Digest fails only on allocation failure; there is no sane way to go on
+  // producing hashes of the audit log or of message content after that.
+  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(),
+                 nullptr) != 1) {
+    std::abort();
+  }
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+std::string HexEncode(absl::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace liaison

@@ -1,0 +1,682 @@
+#include "domain/exchange.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "common/status_macros.h"
+
+namespace liaison {
+namespace {
+
+// Number of code points in `s`, or nullopt if `s` is not valid UTF-8.
+std::optional<size_t> Utf8Length(absl::string_view s) {
+  size_t count = 0;
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t extra;
+    uint32_t code_point;
+    if (c < 0x80) {
+      extra = 0;
+      code_point = c;
+    } else if ((c & 0xe0) == 0xc0) {
+      extra = 1;
+      code_point = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      extra = 2;
+      code_point = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      extra = 3;
+      code_point = c & 0x07;
+    } else {
+      return std::nullopt;
+    }
+    if (i + extra >= s.size()) return std::nullopt;
+    for (size_t k = 1; k <= extra; ++k) {
+      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return std::nullopt;
+      code_point = (code_point << 6) | (cc & 0x3f);
+    }
+    // Reject overlong forms, surrogates and values beyond Unicode.
+    static constexpr uint32_t kMinForLength[] = {0, 0x80, 0x800, 0x10000};
+    if (code_point < kMinForLength[extra] || code_point > 0x10ffff ||
+        (code_point >= 0xd800 && code_point <= 0xdfff)) {
+      return std::nullopt;
+    }
+    i += extra + 1;
+    ++count;
+  }
+  return count;
+}
+
+bool HasControlCharacter(absl::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+// A short text field: required or optional, at most `max_chars` characters,
+// single line.
+absl::Status CheckLine(absl::string_view field, absl::string_view value,
+                       size_t max_chars, bool required) {
+  if (value.empty()) {
+    return required
+               ? absl::InvalidArgumentError(absl::StrCat(field, " is required"))
+               : absl::OkStatus();
+  }
+  const std::optional<size_t> length = Utf8Length(value);
+  if (!length.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is not valid UTF-8"));
+  }
+  if (*length > max_chars) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " is ", *length, " characters long; the limit is ", max_chars));
+  }
+  if (HasControlCharacter(value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " may not contain control characters"));
+  }
+  if (absl::StripAsciiWhitespace(value).empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is blank"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckIdempotencyKey(absl::string_view key) {
+  if (key.empty()) {
+    return absl::InvalidArgumentError(
+        "idempotency_key is required (any unique string of up to 128 "
+        "printable characters, reused only to retry the same message)");
+  }
+  if (key.size() > MessageLimits::kMaxIdempotencyKey) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "idempotency_key is ", key.size(), " bytes long; the limit is ",
+        MessageLimits::kMaxIdempotencyKey));
+  }
+  for (char c : key) {
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError(
+          "idempotency_key may contain only printable ASCII characters "
+          "without spaces");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMessageId(absl::string_view field, absl::string_view id) {
+  if (id.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+  }
+  if (!IsValidMessageId(id)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " '", absl::CEscape(id.substr(0, 64)),
+        "' is not a message id (26 characters of Crockford base32)"));
+  }
+  return absl::OkStatus();
+}
+
+// Validates the fields shared by new messages and replies and copies them
+// into `m`.
+absl::Status TakeContent(const ContentFields& c, Message& m) {
+  LIAISON_RETURN_IF_ERROR(CheckIdempotencyKey(c.idempotency_key));
+  LIAISON_RETURN_IF_ERROR(
+      CheckLine("subject", c.subject, MessageLimits::kMaxSubject, true));
+  if (c.body.empty()) return absl::InvalidArgumentError("body is required");
+  if (c.body.size() > MessageLimits::kMaxBody) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("body is ", c.body.size(), " bytes long; the limit is ",
+                     MessageLimits::kMaxBody, " bytes"));
+  }
+  if (!Utf8Length(c.body).has_value()) {
+    return absl::InvalidArgumentError("body is not valid UTF-8");
+  }
+  if (!c.classification.has_value()) {
+    return absl::InvalidArgumentError(
+        "classification is required (UNCLASSIFIED, RESTRICTED, CONFIDENTIAL "
+        "or SECRET)");
+  }
+  if (!c.handling_code.has_value()) {
+    return absl::InvalidArgumentError(
+        "handling.code is required (H0, H1, H2 or H3)");
+  }
+  if (*c.handling_code == HandlingCode::kH3) {
+    LIAISON_RETURN_IF_ERROR(CheckLine("handling.restriction",
+                                      c.handling_restriction,
+                                      MessageLimits::kMaxRestriction, true));
+  } else if (!c.handling_restriction.empty()) {
+    return absl::InvalidArgumentError(
+        "handling.restriction is only for handling code H3");
+  }
+  if (c.has_evaluation) {
+    if (!c.source_reliability.has_value()) {
+      return absl::InvalidArgumentError(
+          "evaluation.source_reliability is required with an evaluation (A, "
+          "B, C or X)");
+    }
+    if (!c.information.has_value()) {
+      return absl::InvalidArgumentError(
+          "evaluation.information is required with an evaluation (1, 2, 3 or "
+          "4)");
+    }
+    m.evaluation = Evaluation{*c.source_reliability, *c.information};
+  }
+  m.idempotency_key = c.idempotency_key;
+  m.subject = c.subject;
+  m.body = c.body;
+  m.classification = *c.classification;
+  m.contains_personal_data = c.contains_personal_data;
+  m.handling_code = *c.handling_code;
+  m.handling_restriction = c.handling_restriction;
+  return absl::OkStatus();
+}
+
+absl::Status TakeSendFields(const SendCommand& c, absl::string_view sender,
+                            Message& m) {
+  LIAISON_RETURN_IF_ERROR(TakeContent(c.content, m));
+  if (c.recipients.empty()) {
+    return absl::InvalidArgumentError("recipients: at least one is required");
+  }
+  if (c.recipients.size() > MessageLimits::kMaxRecipients) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("recipients: ", c.recipients.size(),
+                     " given; the limit is ", MessageLimits::kMaxRecipients));
+  }
+  for (size_t i = 0; i < c.recipients.size(); ++i) {
+    const std::string& party = c.recipients[i];
+    if (!IsValidPartyCode(party)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "recipients[", i, "] '", absl::CEscape(party.substr(0, 32)),
+          "' is not a party code (upper-case letters and digits, e.g. RO)"));
+    }
+    if (party == sender) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "recipients may not include the sender's own party ", sender));
+    }
+    if (std::find(c.recipients.begin(), c.recipients.begin() + i, party) !=
+        c.recipients.begin() + i) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("recipients names ", party, " twice"));
+    }
+  }
+  if (!c.kind.has_value()) {
+    return absl::InvalidArgumentError(
+        "kind is required (REQUEST, SPONTANEOUS, WARNING or FEEDBACK)");
+  }
+  if (*c.kind == MessageKind::kReply) {
+    return absl::InvalidArgumentError(
+        "kind REPLY is not sent directly; answer a request with Reply");
+  }
+  if (!c.priority.has_value()) {
+    return absl::InvalidArgumentError(
+        "priority is required (ROUTINE or URGENT)");
+  }
+  if (*c.priority == Priority::kUrgent) {
+    LIAISON_RETURN_IF_ERROR(CheckLine("urgency_justification",
+                                      c.urgency_justification,
+                                      MessageLimits::kMaxJustification, true));
+  } else if (!c.urgency_justification.empty()) {
+    return absl::InvalidArgumentError(
+        "urgency_justification is only for URGENT messages");
+  }
+  if (!c.in_reply_to.empty()) {
+    LIAISON_RETURN_IF_ERROR(CheckMessageId("in_reply_to", c.in_reply_to));
+  }
+  m.kind = *c.kind;
+  m.priority = *c.priority;
+  m.urgency_justification = c.urgency_justification;
+  m.in_reply_to = c.in_reply_to;
+  for (const std::string& party : c.recipients) {
+    Recipient r;
+    r.party = party;
+    if (m.kind == MessageKind::kRequest) r.request_state = RequestState::kOpen;
+    m.recipients.push_back(std::move(r));
+  }
+  return absl::OkStatus();
+}
+
+MessageFacts FactsOf(const Message& m) {
+  MessageFacts facts;
+  facts.sender_party = m.sender_party;
+  for (const Recipient& r : m.recipients) {
+    facts.recipient_parties.push_back(r.party);
+  }
+  facts.classification = m.classification;
+  facts.contains_personal_data = m.contains_personal_data;
+  return facts;
+}
+
+AuditOutcome OutcomeFor(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return AuditOutcome::kAllowed;
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+      return AuditOutcome::kDenied;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kDeadlineExceeded:
+      return AuditOutcome::kFailed;
+    default:
+      return AuditOutcome::kRejected;
+  }
+}
+
+absl::Status MessageNotFound(absl::string_view id) {
+  return absl::NotFoundError(absl::StrCat("message ", id, " not found"));
+}
+
+constexpr absl::string_view kInboxToken = "inbox";
+constexpr absl::string_view kOutboxToken = "outbox";
+
+std::string EncodePageToken(absl::string_view listing, int64_t before_seq) {
+  return absl::WebSafeBase64Escape(
+      absl::StrCat("v1:", listing, ":", before_seq));
+}
+
+absl::StatusOr<std::optional<int64_t>> DecodePageToken(
+    absl::string_view listing, absl::string_view token) {
+  if (token.empty()) return std::nullopt;
+  const absl::Status bad = absl::InvalidArgumentError(
+      absl::StrCat("page_token is not a token from a previous List",
+                   listing == kInboxToken ? "Inbox" : "Outbox", " page"));
+  std::string raw;
+  if (token.size() > 64 || !absl::WebSafeBase64Unescape(token, &raw)) {
+    return bad;
+  }
+  absl::string_view rest = raw;
+  int64_t seq = 0;
+  if (!absl::ConsumePrefix(&rest, "v1:") ||
+      !absl::ConsumePrefix(&rest, listing) ||
+      !absl::ConsumePrefix(&rest, ":") || !absl::SimpleAtoi(rest, &seq) ||
+      seq <= 0) {
+    return bad;
+  }
+  return seq;
+}
+
+}  // namespace
+
+struct ExchangeService::Call {
+  Identity identity;
+  Party party;
+  Action action;
+  AuditEntry entry;
+};
+
+ExchangeService::ExchangeService(Store& store, AuditLog& audit,
+                                 const Clock& clock)
+    : store_(store), audit_(audit), clock_(clock), ids_(clock) {}
+
+absl::Time ExchangeService::Now() const {
+  // Stored times have microsecond precision; keep values equal after a
+  // round trip.
+  return absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
+}
+
+absl::StatusOr<ExchangeService::Call> ExchangeService::Begin(
+    const Caller& caller, Action action) {
+  Call call;
+  call.action = action;
+  call.entry.time = Now();
+  call.entry.action = std::string(ActionName(action));
+  if (!caller.ok()) {
+    absl::Status status = absl::UnauthenticatedError(caller.status().message());
+    LIAISON_RETURN_IF_ERROR(Refuse(call, status));
+    return status;
+  }
+  call.identity = *caller;
+  call.entry.principal = call.identity.spiffe_id;
+  call.entry.party = call.identity.party;
+  call.entry.role = std::string(RoleName(call.identity.role));
+  call.entry.user_id = call.identity.user_id;
+
+  absl::StatusOr<Party> party = store_.GetParty(call.identity.party);
+  if (!party.ok() && !absl::IsNotFound(party.status())) {
+    return Refuse(call, party.status());
+  }
+  if (party.ok()) call.party = *party;
+  PolicyInput input;
+  input.principal = call.identity;
+  input.party = party.ok() ? &call.party : nullptr;
+  input.action = action;
+  const Decision decision = Decide(input);
+  if (!decision.allowed()) {
+    return Refuse(call, absl::Status(decision.code, decision.reason));
+  }
+  return call;
+}
+
+absl::Status ExchangeService::Refuse(Call& call, absl::Status status,
+                                     std::string audit_reason) {
+  call.entry.outcome =
+      audit_reason.empty() ? OutcomeFor(status.code()) : AuditOutcome::kDenied;
+  call.entry.code = status.code();
+  call.entry.reason =
+      audit_reason.empty() ? std::string(status.message()) : audit_reason;
+  const absl::Status recorded = store_.Write([&](WriteTransaction& txn) {
+    return audit_.Append(txn, call.entry).status();
+  });
+  if (!recorded.ok()) {
+    // No decision goes unrecorded: report the storage fault instead, so the
+    // client retries once the audit log can be written again.
+    return absl::UnavailableError(
+        absl::StrCat("the server cannot record this call (", recorded.message(),
+                     "); retry later"));
+  }
+  return status;
+}
+
+absl::Status ExchangeService::RecordRead(Call& call,
+                                         std::vector<std::string> resources) {
+  call.entry.outcome = AuditOutcome::kAllowed;
+  call.entry.code = absl::StatusCode::kOk;
+  call.entry.resources = std::move(resources);
+  const absl::Status recorded = store_.Write([&](WriteTransaction& txn) {
+    return audit_.Append(txn, call.entry).status();
+  });
+  if (!recorded.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the server cannot record this access (", recorded.message(),
+        "); nothing was disclosed, retry later"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Message> ExchangeService::LoadReadable(Call& call,
+                                                      const std::string& id,
+                                                      absl::string_view field) {
+  absl::Status malformed = CheckMessageId(field, id);
+  if (!malformed.ok()) return Refuse(call, malformed);
+  call.entry.resources = {id};
+  absl::StatusOr<Message> message = store_.GetMessage(id);
+  if (absl::IsNotFound(message.status())) {
+    return Refuse(call, MessageNotFound(id));
+  }
+  if (!message.ok()) return Refuse(call, message.status());
+
+  const MessageFacts facts = FactsOf(*message);
+  PolicyInput input;
+  input.principal = call.identity;
+  input.party = &call.party;
+  input.action = Action::kGetMessage;
+  input.message = &facts;
+  const Decision decision = Decide(input);
+  if (decision.code == absl::StatusCode::kNotFound) {
+    // Indistinguishable from a missing id for the caller; the log keeps the
+    // real reason.
+    return Refuse(call, MessageNotFound(id), decision.reason);
+  }
+  if (!decision.allowed()) {
+    return Refuse(call, absl::Status(decision.code, decision.reason));
+  }
+  return message;
+}
+
+absl::StatusOr<WhoAmIResult> ExchangeService::WhoAmI(const Caller& caller) {
+  LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, Action::kWhoAmI));
+  LIAISON_RETURN_IF_ERROR(RecordRead(call, {}));
+  return WhoAmIResult{call.identity, call.party};
+}
+
+absl::StatusOr<SendResult> ExchangeService::SendMessage(
+    const Caller& caller, const SendCommand& command) {
+  LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, Action::kSendMessage));
+  Message m;
+  absl::Status valid = TakeSendFields(command, call.identity.party, m);
+  if (!valid.ok()) return Refuse(call, valid);
+  if (!m.in_reply_to.empty()) {
+    // Following up only on what the sender's party may read.
+    absl::StatusOr<Message> earlier =
+        LoadReadable(call, m.in_reply_to, "in_reply_to");
+    if (!earlier.ok()) return earlier.status();
+  }
+  return Deliver(call, std::move(m), nullptr);
+}
+
+absl::StatusOr<SendResult> ExchangeService::Reply(const Caller& caller,
+                                                  const ReplyCommand& command) {
+  LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, Action::kReply));
+  LIAISON_ASSIGN_OR_RETURN(
+      Message request, LoadReadable(call, command.request_id, "request_id"));
+  if (request.kind != MessageKind::kRequest) {
+    return Refuse(call,
+                  absl::FailedPreconditionError(absl::StrCat(
+                      "message ", request.id, " is a ", Name(request.kind),
+                      ", not a REQUEST; only requests are answered")));
+  }
+  const Recipient* mine = request.FindRecipient(call.identity.party);
+  if (mine == nullptr) {
+    return Refuse(
+        call, absl::FailedPreconditionError(absl::StrCat(
+                  "party ", call.identity.party, " sent request ", request.id,
+                  "; only its recipients can answer it")));
+  }
+  if (mine->request_state != RequestState::kOpen) {
+    return Refuse(call,
+                  absl::FailedPreconditionError(absl::StrCat(
+                      "request ", request.id, " was already answered by ",
+                      call.identity.party, " (reply ", mine->reply_id, ")")));
+  }
+
+  Message m;
+  ContentFields content = command.content;
+  if (content.subject.empty()) {
+    content.subject = absl::StrCat("Re: ", request.subject);
+    const std::optional<size_t> length = Utf8Length(content.subject);
+    if (length.has_value() && *length > MessageLimits::kMaxSubject) {
+      // Keep within the limit without splitting a UTF-8 sequence.
+      size_t cut = 0;
+      for (size_t chars = 0; chars < MessageLimits::kMaxSubject; ++chars) {
+        ++cut;
+        while (cut < content.subject.size() &&
+               (static_cast<unsigned char>(content.subject[cut]) & 0xc0) ==
+                   0x80) {
+          ++cut;
+        }
+      }
+      content.subject.resize(cut);
+    }
+  }
+  absl::Status valid = TakeContent(content, m);
+  if (!valid.ok()) return Refuse(call, valid);
+  m.kind = MessageKind::kReply;
+  m.priority = request.priority;
+  m.urgency_justification = request.urgency_justification;
+  m.in_reply_to = request.id;
+  m.recipients.push_back(
+      Recipient{request.sender_party, std::nullopt, std::nullopt, ""});
+  return Deliver(call, std::move(m), &request);
+}
+
+absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
+                                                    const Message* request) {
+  std::vector<Party> recipients;
+  for (const Recipient& r : m.recipients) {
+    absl::StatusOr<Party> party = store_.GetParty(r.party);
+    if (absl::IsNotFound(party.status())) {
+      return Refuse(call, absl::NotFoundError(absl::StrCat(
+                              "recipient party ", r.party,
+                              " is not registered; nothing was sent")));
+    }
+    if (!party.ok()) return Refuse(call, party.status());
+    recipients.push_back(*std::move(party));
+  }
+
+  m.sender_party = call.identity.party;
+  m.sender_user = call.identity.user_id;
+  m.sender_role = call.identity.role;
+  m.content_digest = ContentDigest(m);
+  m.created_at = Now();
+  m.id = ids_.Next();
+
+  const MessageFacts facts = FactsOf(m);
+  const MessageFacts request_facts =
+      request != nullptr ? FactsOf(*request) : MessageFacts{};
+  PolicyInput input;
+  input.principal = call.identity;
+  input.party = &call.party;
+  input.action = call.action;
+  input.message = &facts;
+  input.request = request != nullptr ? &request_facts : nullptr;
+
+  // Decided inside the transaction, returned after it commits.
+  std::optional<absl::Status> refusal;
+  SendResult result;
+  const absl::Status written =
+      store_.Write([&](WriteTransaction& txn) -> absl::Status {
+        // Retries first: an acknowledged message is acknowledged again even if
+        // the rules would now refuse it.
+        LIAISON_ASSIGN_OR_RETURN(
+            std::optional<Message> earlier,
+            txn.FindByIdempotencyKey(m.sender_party, m.idempotency_key));
+        if (earlier.has_value()) {
+          call.entry.resources = {earlier->id};
+          if (earlier->content_digest == m.content_digest) {
+            result = SendResult{earlier->id, earlier->created_at, true};
+            call.entry.outcome = AuditOutcome::kAllowed;
+            call.entry.reason = "retry of an earlier call; nothing new stored";
+          } else {
+            refusal = absl::AlreadyExistsError(absl::StrCat(
+                "idempotency_key '", m.idempotency_key,
+                "' was already used by ", m.sender_party, " for message ",
+                earlier->id,
+                " with different content; use a new key for a new message"));
+          }
+        } else {
+          for (const Party& recipient : recipients) {
+            input.recipient = &recipient;
+            const Decision decision = Decide(input);
+            if (!decision.allowed()) {
+              refusal = absl::PermissionDeniedError(
+                  absl::StrCat("nothing was sent: ", decision.reason));
+              break;
+            }
+          }
+          if (!refusal.has_value() && request != nullptr) {
+            absl::Status answered = txn.MarkAnswered(
+                request->id, m.sender_party, m.id, m.created_at);
+            if (absl::IsFailedPrecondition(answered) ||
+                absl::IsNotFound(answered)) {
+              refusal = answered;
+            } else if (!answered.ok()) {
+              return answered;
+            }
+          }
+          if (!refusal.has_value()) {
+            LIAISON_RETURN_IF_ERROR(txn.InsertMessage(m));
+            call.entry.resources = {m.id};
+            if (request != nullptr) call.entry.resources.push_back(request->id);
+            for (const Recipient& r : m.recipients) {
+              call.entry.resources.push_back(r.party);
+            }
+            call.entry.outcome = AuditOutcome::kAllowed;
+            result = SendResult{m.id, m.created_at, false};
+          }
+        }
+        if (refusal.has_value()) {
+          call.entry.outcome = OutcomeFor(refusal->code());
+          call.entry.code = refusal->code();
+          call.entry.reason = std::string(refusal->message());
+        }
+        return audit_.Append(txn, call.entry).status();
+      });
+  if (!written.ok()) {
+    call.entry.resources.clear();
+    return Refuse(call,
+                  absl::UnavailableError(absl::StrCat(
+                      "the message could not be stored (", written.message(),
+                      "); nothing was sent, retry with the same "
+                      "idempotency key")));
+  }
+  if (refusal.has_value()) return *refusal;
+  return result;
+}
+
+absl::StatusOr<MessageView> ExchangeService::GetMessage(
+    const Caller& caller, const std::string& message_id) {
+  LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, Action::kGetMessage));
+  LIAISON_ASSIGN_OR_RETURN(Message message,
+                           LoadReadable(call, message_id, "message_id"));
+  LIAISON_RETURN_IF_ERROR(RecordRead(call, {message.id}));
+  if (message.sender_party != call.identity.party) {
+    message.idempotency_key.clear();
+  }
+  return MessageView{std::move(message), ""};
+}
+
+absl::StatusOr<MessagePage> ExchangeService::ListInbox(const Caller& caller,
+                                                       const PageQuery& query) {
+  return List(caller, Action::kListInbox, query);
+}
+
+absl::StatusOr<MessagePage> ExchangeService::ListOutbox(
+    const Caller& caller, const PageQuery& query) {
+  return List(caller, Action::kListOutbox, query);
+}
+
+absl::StatusOr<MessagePage> ExchangeService::List(const Caller& caller,
+                                                  Action action,
+                                                  const PageQuery& query) {
+  LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, action));
+  const absl::string_view listing =
+      action == Action::kListInbox ? kInboxToken : kOutboxToken;
+  if (query.page_size < 0) {
+    return Refuse(call, absl::InvalidArgumentError(absl::StrCat(
+                            "page_size is ", query.page_size,
+                            "; it must be 0 (default) or positive")));
+  }
+  const int page_size =
+      query.page_size == 0
+          ? MessageLimits::kDefaultPageSize
+          : std::min(query.page_size, MessageLimits::kMaxPageSize);
+  absl::StatusOr<std::optional<int64_t>> before =
+      DecodePageToken(listing, query.page_token);
+  if (!before.ok()) return Refuse(call, before.status());
+
+  const std::string& party = call.identity.party;
+  absl::StatusOr<std::vector<Message>> found =
+      action == Action::kListInbox
+          ? store_.ListInbox(party, page_size + 1, *before)
+          : store_.ListOutbox(party, page_size + 1, *before);
+  if (!found.ok()) return Refuse(call, found.status());
+
+  MessagePage page;
+  if (found->size() > static_cast<size_t>(page_size)) {
+    found->resize(page_size);
+    page.next_page_token = EncodePageToken(listing, found->back().seq);
+  }
+  std::vector<std::string> listed;
+  for (Message& m : *found) {
+    const MessageFacts facts = FactsOf(m);
+    PolicyInput input;
+    input.principal = call.identity;
+    input.party = &call.party;
+    input.action = Action::kGetMessage;
+    input.message = &facts;
+    const Decision decision = Decide(input);
+    MessageView view;
+    if (!decision.allowed()) {
+      view.withheld_reason = decision.reason;
+      m.subject.clear();
+    } else {
+      listed.push_back(m.id);
+    }
+    m.body.clear();
+    if (m.sender_party != party) m.idempotency_key.clear();
+    view.message = std::move(m);
+    page.messages.push_back(std::move(view));
+  }
+  LIAISON_RETURN_IF_ERROR(RecordRead(call, std::move(listed)));
+  return page;
+}
+
+}  // namespace liaison

@@ -1,0 +1,157 @@
+// The message exchange (design §3, §4): sending, reading, listing and
+// answering case messages, with every call judged by the policy and audited.
+//
+// The service sees only the Store, the AuditLog and a Clock; it knows nothing
+// of gRPC. Handlers in server/ translate requests into the commands below.
+//
+// Thread-safe: calls may run concurrently; the store serialises writes.
+#ifndef LIAISON_DOMAIN_EXCHANGE_H_
+#define LIAISON_DOMAIN_EXCHANGE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/identity.h"
+#include "domain/audit_log.h"
+#include "domain/message_id.h"
+#include "domain/model.h"
+#include "domain/policy.h"
+#include "domain/store.h"
+
+namespace liaison {
+
+// Who is calling: the identity verified from the client certificate, or why
+// the certificate carries no usable identity (UNAUTHENTICATED).
+using Caller = absl::StatusOr<Identity>;
+
+// Size limits of message fields; they are part of the public contract and
+// documented in proto/liaison/v1/exchange.proto.
+struct MessageLimits {
+  static constexpr size_t kMaxIdempotencyKey = 128;  // bytes
+  static constexpr size_t kMaxRecipients = 32;
+  static constexpr size_t kMaxSubject = 200;        // characters
+  static constexpr size_t kMaxBody = 1 << 20;       // bytes
+  static constexpr size_t kMaxJustification = 500;  // characters
+  static constexpr size_t kMaxRestriction = 500;    // characters
+  static constexpr int kDefaultPageSize = 50;
+  static constexpr int kMaxPageSize = 500;
+};
+
+// Content fields common to a new message and a reply. An enum left empty was
+// unspecified or unknown in the request.
+struct ContentFields {
+  std::string idempotency_key;
+  std::string subject;
+  std::string body;
+  std::optional<Classification> classification;
+  bool contains_personal_data = false;
+  std::optional<HandlingCode> handling_code;
+  std::string handling_restriction;
+  // Set if the request carried an evaluation at all.
+  bool has_evaluation = false;
+  std::optional<SourceReliability> source_reliability;
+  std::optional<InformationAssessment> information;
+};
+
+struct SendCommand {
+  ContentFields content;
+  std::vector<std::string> recipients;
+  std::optional<MessageKind> kind;
+  std::optional<Priority> priority;
+  std::string urgency_justification;
+  std::string in_reply_to;
+};
+
+struct ReplyCommand {
+  std::string request_id;
+  ContentFields content;
+};
+
+struct SendResult {
+  std::string message_id;
+  absl::Time created_at;
+  // True if the idempotency key had been used for the same content before and
+  // nothing new was stored.
+  bool replayed = false;
+};
+
+struct WhoAmIResult {
+  Identity identity;
+  Party party;
+};
+
+struct PageQuery {
+  int page_size = 0;  // 0: the default.
+  std::string page_token;
+};
+
+// A message as the calling party may see it.
+struct MessageView {
+  // Body and subject are cleared when `withheld_reason` is set, and the
+  // idempotency key when the caller's party is not the sender.
+  Message message;
+  std::string withheld_reason;
+};
+
+struct MessagePage {
+  std::vector<MessageView> messages;
+  std::string next_page_token;
+};
+
+class ExchangeService {
+ public:
+  // All references must outlive the service.
+  ExchangeService(Store& store, AuditLog& audit, const Clock& clock);
+
+  // Every method returns the error statuses documented in exchange.proto and
+  // appends exactly one audit entry, allowed or not.
+  absl::StatusOr<WhoAmIResult> WhoAmI(const Caller& caller);
+  absl::StatusOr<SendResult> SendMessage(const Caller& caller,
+                                         const SendCommand& command);
+  absl::StatusOr<MessageView> GetMessage(const Caller& caller,
+                                         const std::string& message_id);
+  absl::StatusOr<MessagePage> ListInbox(const Caller& caller,
+                                        const PageQuery& query);
+  absl::StatusOr<MessagePage> ListOutbox(const Caller& caller,
+                                         const PageQuery& query);
+  absl::StatusOr<SendResult> Reply(const Caller& caller,
+                                   const ReplyCommand& command);
+
+ private:
+  struct Call;
+
+  // Authenticates and applies the principal-level policy; on refusal records
+  // it and returns the error.
+  absl::StatusOr<Call> Begin(const Caller& caller, Action action);
+  // Records a refused or failed call and returns `status` (or UNAVAILABLE if
+  // even the refusal cannot be recorded). `audit_reason` overrides the
+  // status message in the log, for refusals that hide the real reason.
+  absl::Status Refuse(Call& call, absl::Status status,
+                      std::string audit_reason = "");
+  // Records an allowed read; UNAVAILABLE if it cannot be recorded, in which
+  // case nothing may be returned to the caller.
+  absl::Status RecordRead(Call& call, std::vector<std::string> resources);
+  // Loads a message the caller's party may read for `action`; refusals are
+  // recorded. NOT_FOUND both for missing and for hidden messages.
+  absl::StatusOr<Message> LoadReadable(Call& call, const std::string& id,
+                                       absl::string_view field);
+  // Stores `message` (or replays an earlier one with the same key) after
+  // judging every recipient; `request` is set for replies.
+  absl::StatusOr<SendResult> Deliver(Call& call, Message message,
+                                     const Message* request);
+  absl::StatusOr<MessagePage> List(const Caller& caller, Action action,
+                                   const PageQuery& query);
+  absl::Time Now() const;
+
+  Store& store_;
+  AuditLog& audit_;
+  const Clock& clock_;
+  MessageIdGenerator ids_;
+};
+
+}  // namespace liaison
+
+#endif  // LIAISON_DOMAIN_EXCHANGE_H_

@@ -1,0 +1,160 @@
+// The domain's vocabulary: parties, messages and audit entries (design §1, §3,
+// §6). Plain values, no behaviour beyond naming; no gRPC or proto types.
+#ifndef LIAISON_DOMAIN_MODEL_H_
+#define LIAISON_DOMAIN_MODEL_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/identity.h"
+
+namespace liaison {
+
+enum class PartyTier { kMemberState, kOperationalPartner, kObserver };
+enum class PartyState { kActive, kSuspended };
+// Ordered: a larger value is more sensitive.
+enum class Classification {
+  kUnclassified = 1,
+  kRestricted = 2,
+  kConfidential = 3,
+  kSecret = 4,
+};
+enum class MessageKind { kRequest, kReply, kSpontaneous, kWarning, kFeedback };
+enum class Priority { kRoutine, kUrgent };
+enum class HandlingCode { kH0, kH1, kH2, kH3 };
+enum class SourceReliability { kA, kB, kC, kX };
+enum class InformationAssessment { k1, k2, k3, k4 };
+enum class RequestState { kOpen, kAnswered };
+
+// Stable upper-case names ("MEMBER_STATE", "SECRET", "H2", "OPEN", ...), used
+// in storage, audit reasons and the CLI. Parse* accept exactly these names.
+absl::string_view Name(PartyTier value);
+absl::string_view Name(PartyState value);
+absl::string_view Name(Classification value);
+absl::string_view Name(MessageKind value);
+absl::string_view Name(Priority value);
+absl::string_view Name(HandlingCode value);
+absl::string_view Name(SourceReliability value);
+absl::string_view Name(InformationAssessment value);
+absl::string_view Name(RequestState value);
+std::optional<PartyTier> ParsePartyTier(absl::string_view name);
+std::optional<PartyState> ParsePartyState(absl::string_view name);
+std::optional<Classification> ParseClassification(absl::string_view name);
+std::optional<MessageKind> ParseMessageKind(absl::string_view name);
+std::optional<Priority> ParsePriority(absl::string_view name);
+std::optional<HandlingCode> ParseHandlingCode(absl::string_view name);
+std::optional<SourceReliability> ParseSourceReliability(absl::string_view name);
+std::optional<InformationAssessment> ParseInformationAssessment(
+    absl::string_view name);
+std::optional<RequestState> ParseRequestState(absl::string_view name);
+
+struct Party {
+  std::string code;  // "RO", "HQ", ...
+  std::string name;
+  PartyTier tier = PartyTier::kObserver;
+  PartyState state = PartyState::kActive;
+  // Highest classification the party may hold.
+  Classification ceiling = Classification::kUnclassified;
+  // Meaningful for operational partners: personal data flows only while the
+  // cooperation agreement is in force.
+  bool agreement_in_force = false;
+
+  bool operator==(const Party& other) const;
+};
+
+struct Evaluation {
+  SourceReliability source = SourceReliability::kX;
+  InformationAssessment information = InformationAssessment::k4;
+
+  bool operator==(const Evaluation& other) const {
+    return source == other.source && information == other.information;
+  }
+};
+
+// One recipient party of a message and, for requests, where it stands.
+struct Recipient {
+  std::string party;
+  // Set for REQUEST messages only.
+  std::optional<RequestState> request_state;
+  // Set once answered.
+  std::optional<absl::Time> answered_at;
+  std::string reply_id;
+
+  bool operator==(const Recipient& other) const;
+};
+
+struct Message {
+  std::string id;  // Server-assigned; see domain/message_id.h.
+  // Position in the store's insertion order; assigned by the store, used for
+  // paging. 0 before insertion.
+  int64_t seq = 0;
+  std::string idempotency_key;
+  // SHA-256 of the content fields (see ContentDigest), to tell a retry from a
+  // reuse of the key.
+  std::string content_digest;
+  std::string sender_party;
+  std::string sender_user;
+  Role sender_role = Role::kLiaisonOfficer;
+  std::vector<Recipient> recipients;
+  MessageKind kind = MessageKind::kSpontaneous;
+  std::string in_reply_to;
+  std::string subject;
+  std::string body;
+  Priority priority = Priority::kRoutine;
+  std::string urgency_justification;
+  Classification classification = Classification::kUnclassified;
+  bool contains_personal_data = false;
+  HandlingCode handling_code = HandlingCode::kH0;
+  std::string handling_restriction;  // H3 only.
+  std::optional<Evaluation> evaluation;
+  absl::Time created_at;
+
+  bool operator==(const Message& other) const;
+  // The recipient entry for `party`, or nullptr.
+  const Recipient* FindRecipient(absl::string_view party) const;
+};
+
+// SHA-256 over a deterministic encoding of everything the sender chose:
+// recipients (in order), kind, in-reply-to, subject, body, priority,
+// justification, classification, personal-data flag, handling, evaluation.
+std::string ContentDigest(const Message& message);
+
+enum class AuditOutcome {
+  kAllowed,   // The call did what was asked.
+  kDenied,    // Policy refused it.
+  kRejected,  // Malformed, unknown target, or wrong state.
+  kFailed,    // The server could not complete it.
+};
+absl::string_view Name(AuditOutcome value);
+std::optional<AuditOutcome> ParseAuditOutcome(absl::string_view name);
+
+// One audit log entry (design §6). Never holds message bodies or subjects.
+struct AuditEntry {
+  int64_t seq = 0;  // 1-based position in the log; assigned by the store.
+  absl::Time time;
+  // The caller's URI SAN; empty if the certificate carried no usable identity.
+  std::string principal;
+  std::string party;
+  std::string role;
+  std::string user_id;
+  std::string action;                  // RPC name, e.g. "Exchange.SendMessage".
+  std::vector<std::string> resources;  // Ids the call touched.
+  AuditOutcome outcome = AuditOutcome::kAllowed;
+  absl::StatusCode code = absl::StatusCode::kOk;
+  std::string reason;
+
+  bool operator==(const AuditEntry& other) const;
+};
+
+// The deterministic leaf encoding of an entry (docs/audit-log-format.md,
+// version 1). `seq` is not part of it: a leaf's position is its index.
+std::string EncodeAuditLeaf(const AuditEntry& entry);
+
+}  // namespace liaison
+
+#endif  // LIAISON_DOMAIN_MODEL_H_

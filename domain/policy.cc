@@ -1,0 +1,153 @@
+#include "domain/policy.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace liaison {
+namespace {
+
+Decision Deny(std::string reason) {
+  return {absl::StatusCode::kPermissionDenied, std::move(reason)};
+}
+
+Decision Hidden(std::string reason) {
+  return {absl::StatusCode::kNotFound, std::move(reason)};
+}
+
+bool ReadsMessageContents(Action action) { return action != Action::kWhoAmI; }
+
+// The caller's party and role, whatever the action.
+Decision DecidePrincipal(const PolicyInput& in) {
+  const Identity& who = in.principal;
+  if (in.party == nullptr) {
+    return Deny(
+        absl::StrCat("party ", who.party, " is not registered with Liaison"));
+  }
+  if (in.party->state == PartyState::kSuspended) {
+    return Deny(absl::StrCat("party ", who.party,
+                             " is suspended; all access is blocked"));
+  }
+  if ((who.role == Role::kAdmin || who.role == Role::kAuditor) &&
+      who.party != kHqParty) {
+    return Deny(absl::StrCat("role ", RoleName(who.role),
+                             " exists only in party ", kHqParty, ", not in ",
+                             who.party));
+  }
+  if ((who.role == Role::kAdmin || who.role == Role::kAuditor) &&
+      ReadsMessageContents(in.action)) {
+    return Deny(absl::StrCat("role ", RoleName(who.role),
+                             " may not send or read message contents"));
+  }
+  return Decision::Allow();
+}
+
+bool Involves(const MessageFacts& message, absl::string_view party) {
+  return message.sender_party == party ||
+         std::find(message.recipient_parties.begin(),
+                   message.recipient_parties.end(),
+                   party) != message.recipient_parties.end();
+}
+
+// Reading an existing message: the party must be its sender or a recipient
+// (otherwise the message is hidden), and may hold its content now.
+Decision DecideRead(const Party& party, const MessageFacts& message) {
+  if (!Involves(message, party.code)) {
+    return Hidden(
+        absl::StrCat(party.code, " is neither the sender nor a recipient"));
+  }
+  return MayHold(party, message.classification, message.contains_personal_data,
+                 "read");
+}
+
+// Sending: the sender may hold the content, and so may `recipient`.
+Decision DecideSend(const Party& sender, const MessageFacts& message,
+                    const Party* recipient) {
+  Decision d = MayHold(sender, message.classification,
+                       message.contains_personal_data, "send");
+  if (!d.allowed() || recipient == nullptr) return d;
+  if (recipient->state == PartyState::kSuspended) {
+    return Deny(absl::StrCat("recipient ", recipient->code,
+                             " is suspended and may not receive messages"));
+  }
+  d = MayHold(*recipient, message.classification,
+              message.contains_personal_data, "receive");
+  if (!d.allowed()) d.reason = absl::StrCat("recipient ", d.reason);
+  return d;
+}
+
+}  // namespace
+
+absl::string_view ActionName(Action action) {
+  switch (action) {
+    case Action::kWhoAmI:
+      return "Exchange.WhoAmI";
+    case Action::kSendMessage:
+      return "Exchange.SendMessage";
+    case Action::kGetMessage:
+      return "Exchange.GetMessage";
+    case Action::kListInbox:
+      return "Exchange.ListInbox";
+    case Action::kListOutbox:
+      return "Exchange.ListOutbox";
+    case Action::kReply:
+      return "Exchange.Reply";
+  }
+  return "Unknown";
+}
+
+Decision MayHold(const Party& party, Classification classification,
+                 bool contains_personal_data, absl::string_view as_what) {
+  if (party.tier == PartyTier::kObserver) {
+    if (contains_personal_data) {
+      return Deny(absl::StrCat(party.code, " is an observer and may not ",
+                               as_what, " personal data"));
+    }
+    if (classification != Classification::kUnclassified) {
+      return Deny(absl::StrCat(party.code, " is an observer and may not ",
+                               as_what, " ", Name(classification),
+                               " information (UNCLASSIFIED only)"));
+    }
+  }
+  if (contains_personal_data && party.tier == PartyTier::kOperationalPartner &&
+      !party.agreement_in_force) {
+    return Deny(absl::StrCat(party.code,
+                             "'s cooperation agreement is not in force, so "
+                             "it may not ",
+                             as_what, " personal data"));
+  }
+  if (classification > party.ceiling) {
+    return Deny(absl::StrCat(
+        party.code, " may not ", as_what, " ", Name(classification),
+        " information (its ceiling is ", Name(party.ceiling), ")"));
+  }
+  return Decision::Allow();
+}
+
+Decision Decide(const PolicyInput& in) {
+  Decision d = DecidePrincipal(in);
+  if (!d.allowed()) return d;
+  const Party& party = *in.party;
+  switch (in.action) {
+    case Action::kWhoAmI:
+    case Action::kListInbox:
+    case Action::kListOutbox:
+      // Listings show only the caller's own party's messages.
+      return Decision::Allow();
+    case Action::kGetMessage:
+      if (in.message == nullptr) return Decision::Allow();
+      return DecideRead(party, *in.message);
+    case Action::kReply:
+      if (in.request == nullptr) return Decision::Allow();
+      d = DecideRead(party, *in.request);
+      if (!d.allowed()) return d;
+      if (in.message == nullptr) return Decision::Allow();
+      return DecideSend(party, *in.message, in.recipient);
+    case Action::kSendMessage:
+      if (in.message == nullptr) return Decision::Allow();
+      return DecideSend(party, *in.message, in.recipient);
+  }
+  return Deny("unknown action");
+}
+
+}  // namespace liaison

@@ -1,0 +1,75 @@
+// The access policy (design §4): one pure decision function. Every action the
+// server takes is judged here and every decision is audited by the caller.
+//
+// Pure: no I/O, no clock, no state; the same input gives the same decision.
+#ifndef LIAISON_DOMAIN_POLICY_H_
+#define LIAISON_DOMAIN_POLICY_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "common/identity.h"
+#include "domain/model.h"
+
+namespace liaison {
+
+enum class Action {
+  kWhoAmI,
+  kSendMessage,
+  kGetMessage,
+  kListInbox,
+  kListOutbox,
+  kReply,
+};
+
+// "Exchange.SendMessage", ... as recorded in the audit log.
+absl::string_view ActionName(Action action);
+
+// What the policy needs to know of a message.
+struct MessageFacts {
+  std::string sender_party;
+  std::vector<std::string> recipient_parties;
+  Classification classification = Classification::kUnclassified;
+  bool contains_personal_data = false;
+};
+
+struct PolicyInput {
+  Identity principal;
+  // The caller's party as registered now; nullptr if not registered.
+  const Party* party = nullptr;
+  Action action = Action::kWhoAmI;
+  // kSendMessage, kReply: the message being sent. kGetMessage: the message
+  // being read. kReply also reads `request`. Left null, only the principal
+  // and its party are judged (the first check of every call).
+  const MessageFacts* message = nullptr;
+  // kReply: the request being answered.
+  const MessageFacts* request = nullptr;
+  // kSendMessage and kReply: the recipient being judged (one call per
+  // recipient); nullptr to judge only the sender's side.
+  const Party* recipient = nullptr;
+};
+
+struct Decision {
+  // OK to allow; otherwise PERMISSION_DENIED, or NOT_FOUND when the caller's
+  // party may not learn that the message exists.
+  absl::StatusCode code = absl::StatusCode::kOk;
+  // Why, in words an officer understands ("RS is an observer and may not
+  // receive personal data"). Empty when allowed.
+  std::string reason;
+
+  bool allowed() const { return code == absl::StatusCode::kOk; }
+  static Decision Allow() { return {}; }
+};
+
+Decision Decide(const PolicyInput& input);
+
+// Whether `party`, under its current status, may hold (send, receive or read)
+// content with these properties; the reason names the party and the rule.
+Decision MayHold(const Party& party, Classification classification,
+                 bool contains_personal_data, absl::string_view as_what);
+
+}  // namespace liaison
+
+#endif  // LIAISON_DOMAIN_POLICY_H_

@@ -1,0 +1,89 @@
+// Durable storage as the domain sees it. SQLite (store/sqlite) implements it
+// today; every implementation passes tests/store/store_conformance.h.
+#ifndef LIAISON_DOMAIN_STORE_H_
+#define LIAISON_DOMAIN_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "domain/model.h"
+
+namespace liaison {
+
+// The writes of one transaction. Valid only inside Store::Write's callback;
+// not thread-safe (the store runs one transaction at a time).
+class WriteTransaction {
+ public:
+  virtual ~WriteTransaction() = default;
+
+  // The message `sender_party` sent with `idempotency_key`, if any.
+  virtual absl::StatusOr<std::optional<Message>> FindByIdempotencyKey(
+      absl::string_view sender_party, absl::string_view idempotency_key) = 0;
+
+  // Stores a new message and its recipients; assigns nothing back (the
+  // message's seq is visible through later reads). ALREADY_EXISTS if the id,
+  // or the sender's idempotency key, is taken.
+  virtual absl::Status InsertMessage(const Message& message) = 0;
+
+  // Marks `request_id` ANSWERED for recipient `party` by `reply_id`.
+  // NOT_FOUND if `party` is not a recipient of that request,
+  // FAILED_PRECONDITION if it is not OPEN for `party`.
+  virtual absl::Status MarkAnswered(absl::string_view request_id,
+                                    absl::string_view party,
+                                    absl::string_view reply_id,
+                                    absl::Time answered_at) = 0;
+
+  // Appends to the audit log and returns the entry's seq (1-based, dense).
+  virtual absl::StatusOr<int64_t> AppendAudit(const AuditEntry& entry) = 0;
+
+  // Registers a party. ALREADY_EXISTS if the code is taken.
+  virtual absl::Status InsertParty(const Party& party) = 0;
+};
+
+// Durable storage. Thread-safe. A Write that returns OK is on stable storage
+// before it returns; one that fails leaves nothing behind.
+//
+// Errors: UNAVAILABLE when storage is busy or failing (retryable),
+// DATA_LOSS when stored data cannot be decoded, plus those named per method.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` in one transaction and commits it durably if `fn` returns OK;
+  // otherwise rolls back and returns `fn`'s status.
+  virtual absl::Status Write(
+      absl::FunctionRef<absl::Status(WriteTransaction&)> fn) = 0;
+
+  // NOT_FOUND if no party has `code`.
+  virtual absl::StatusOr<Party> GetParty(absl::string_view code) = 0;
+  // Ordered by code.
+  virtual absl::StatusOr<std::vector<Party>> ListParties() = 0;
+
+  // NOT_FOUND if there is no message `id`.
+  virtual absl::StatusOr<Message> GetMessage(absl::string_view id) = 0;
+
+  // Messages `party` received (inbox) or sent (outbox), newest first, at most
+  // `limit`, only those with seq < `before_seq` when it is set.
+  virtual absl::StatusOr<std::vector<Message>> ListInbox(
+      absl::string_view party, int limit,
+      std::optional<int64_t> before_seq) = 0;
+  virtual absl::StatusOr<std::vector<Message>> ListOutbox(
+      absl::string_view party, int limit,
+      std::optional<int64_t> before_seq) = 0;
+
+  // Audit entries with seq >= `from_seq`, in order, at most `limit`.
+  virtual absl::StatusOr<std::vector<AuditEntry>> ReadAudit(int64_t from_seq,
+                                                            int limit) = 0;
+  // Number of audit entries.
+  virtual absl::StatusOr<int64_t> AuditSize() = 0;
+};
+
+}  // namespace liaison
+
+#endif  // LIAISON_DOMAIN_STORE_H_

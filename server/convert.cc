@@ -1,0 +1,333 @@
+#include "server/convert.h"
+
+namespace liaison::server {
+namespace {
+
+std::optional<MessageKind> FromProto(v1::MessageKind kind) {
+  switch (kind) {
+    case v1::MESSAGE_KIND_REQUEST:
+      return MessageKind::kRequest;
+    case v1::MESSAGE_KIND_REPLY:
+      return MessageKind::kReply;
+    case v1::MESSAGE_KIND_SPONTANEOUS:
+      return MessageKind::kSpontaneous;
+    case v1::MESSAGE_KIND_WARNING:
+      return MessageKind::kWarning;
+    case v1::MESSAGE_KIND_FEEDBACK:
+      return MessageKind::kFeedback;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<Priority> FromProto(v1::Priority priority) {
+  switch (priority) {
+    case v1::PRIORITY_ROUTINE:
+      return Priority::kRoutine;
+    case v1::PRIORITY_URGENT:
+      return Priority::kUrgent;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<Classification> FromProto(v1::Classification c) {
+  switch (c) {
+    case v1::CLASSIFICATION_UNCLASSIFIED:
+      return Classification::kUnclassified;
+    case v1::CLASSIFICATION_RESTRICTED:
+      return Classification::kRestricted;
+    case v1::CLASSIFICATION_CONFIDENTIAL:
+      return Classification::kConfidential;
+    case v1::CLASSIFICATION_SECRET:
+      return Classification::kSecret;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<HandlingCode> FromProto(v1::HandlingCode code) {
+  switch (code) {
+    case v1::HANDLING_CODE_H0:
+      return HandlingCode::kH0;
+    case v1::HANDLING_CODE_H1:
+      return HandlingCode::kH1;
+    case v1::HANDLING_CODE_H2:
+      return HandlingCode::kH2;
+    case v1::HANDLING_CODE_H3:
+      return HandlingCode::kH3;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<SourceReliability> FromProto(v1::SourceReliability s) {
+  switch (s) {
+    case v1::SOURCE_RELIABILITY_A:
+      return SourceReliability::kA;
+    case v1::SOURCE_RELIABILITY_B:
+      return SourceReliability::kB;
+    case v1::SOURCE_RELIABILITY_C:
+      return SourceReliability::kC;
+    case v1::SOURCE_RELIABILITY_X:
+      return SourceReliability::kX;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<InformationAssessment> FromProto(v1::InformationAssessment i) {
+  switch (i) {
+    case v1::INFORMATION_ASSESSMENT_1:
+      return InformationAssessment::k1;
+    case v1::INFORMATION_ASSESSMENT_2:
+      return InformationAssessment::k2;
+    case v1::INFORMATION_ASSESSMENT_3:
+      return InformationAssessment::k3;
+    case v1::INFORMATION_ASSESSMENT_4:
+      return InformationAssessment::k4;
+    default:
+      return std::nullopt;
+  }
+}
+
+v1::MessageKind ToProto(MessageKind kind) {
+  switch (kind) {
+    case MessageKind::kRequest:
+      return v1::MESSAGE_KIND_REQUEST;
+    case MessageKind::kReply:
+      return v1::MESSAGE_KIND_REPLY;
+    case MessageKind::kSpontaneous:
+      return v1::MESSAGE_KIND_SPONTANEOUS;
+    case MessageKind::kWarning:
+      return v1::MESSAGE_KIND_WARNING;
+    case MessageKind::kFeedback:
+      return v1::MESSAGE_KIND_FEEDBACK;
+  }
+  return v1::MESSAGE_KIND_UNSPECIFIED;
+}
+
+v1::Priority ToProto(Priority priority) {
+  return priority == Priority::kUrgent ? v1::PRIORITY_URGENT
+                                       : v1::PRIORITY_ROUTINE;
+}
+
+v1::HandlingCode ToProto(HandlingCode code) {
+  switch (code) {
+    case HandlingCode::kH0:
+      return v1::HANDLING_CODE_H0;
+    case HandlingCode::kH1:
+      return v1::HANDLING_CODE_H1;
+    case HandlingCode::kH2:
+      return v1::HANDLING_CODE_H2;
+    case HandlingCode::kH3:
+      return v1::HANDLING_CODE_H3;
+  }
+  return v1::HANDLING_CODE_UNSPECIFIED;
+}
+
+v1::SourceReliability ToProto(SourceReliability s) {
+  switch (s) {
+    case SourceReliability::kA:
+      return v1::SOURCE_RELIABILITY_A;
+    case SourceReliability::kB:
+      return v1::SOURCE_RELIABILITY_B;
+    case SourceReliability::kC:
+      return v1::SOURCE_RELIABILITY_C;
+    case SourceReliability::kX:
+      return v1::SOURCE_RELIABILITY_X;
+  }
+  return v1::SOURCE_RELIABILITY_UNSPECIFIED;
+}
+
+v1::InformationAssessment ToProto(InformationAssessment i) {
+  switch (i) {
+    case InformationAssessment::k1:
+      return v1::INFORMATION_ASSESSMENT_1;
+    case InformationAssessment::k2:
+      return v1::INFORMATION_ASSESSMENT_2;
+    case InformationAssessment::k3:
+      return v1::INFORMATION_ASSESSMENT_3;
+    case InformationAssessment::k4:
+      return v1::INFORMATION_ASSESSMENT_4;
+  }
+  return v1::INFORMATION_ASSESSMENT_UNSPECIFIED;
+}
+
+v1::RequestState ToProto(RequestState state) {
+  return state == RequestState::kAnswered ? v1::REQUEST_STATE_ANSWERED
+                                          : v1::REQUEST_STATE_OPEN;
+}
+
+v1::PartyTier ToProto(PartyTier tier) {
+  switch (tier) {
+    case PartyTier::kMemberState:
+      return v1::PARTY_TIER_MEMBER_STATE;
+    case PartyTier::kOperationalPartner:
+      return v1::PARTY_TIER_OPERATIONAL_PARTNER;
+    case PartyTier::kObserver:
+      return v1::PARTY_TIER_OBSERVER;
+  }
+  return v1::PARTY_TIER_UNSPECIFIED;
+}
+
+v1::PartyState ToProto(PartyState state) {
+  return state == PartyState::kSuspended ? v1::PARTY_STATE_SUSPENDED
+                                         : v1::PARTY_STATE_ACTIVE;
+}
+
+ContentFields ToContent(const std::string& idempotency_key,
+                        const std::string& subject, const std::string& body,
+                        v1::Classification classification, bool personal,
+                        const v1::Handling& handling, bool has_evaluation,
+                        const v1::Evaluation& evaluation) {
+  ContentFields c;
+  c.idempotency_key = idempotency_key;
+  c.subject = subject;
+  c.body = body;
+  c.classification = FromProto(classification);
+  c.contains_personal_data = personal;
+  c.handling_code = FromProto(handling.code());
+  c.handling_restriction = handling.restriction();
+  c.has_evaluation = has_evaluation;
+  c.source_reliability = FromProto(evaluation.source_reliability());
+  c.information = FromProto(evaluation.information());
+  return c;
+}
+
+void ToProto(const Recipient& r, v1::Recipient* out) {
+  out->set_party(r.party);
+  if (r.request_state.has_value()) {
+    out->set_request_state(ToProto(*r.request_state));
+  }
+  if (r.answered_at.has_value()) {
+    server::ToProto(*r.answered_at, out->mutable_answered_at());
+  }
+  out->set_reply_id(r.reply_id);
+}
+
+void ToProto(const Message& m, v1::Sender* out) {
+  out->set_party(m.sender_party);
+  out->set_user_id(m.sender_user);
+  out->set_role(server::ToProto(m.sender_role));
+}
+
+}  // namespace
+
+SendCommand ToSendCommand(const v1::SendMessageRequest& request) {
+  SendCommand command;
+  command.content = ToContent(
+      request.idempotency_key(), request.subject(), request.body(),
+      request.classification(), request.contains_personal_data(),
+      request.handling(), request.has_evaluation(), request.evaluation());
+  command.recipients.assign(request.recipients().begin(),
+                            request.recipients().end());
+  command.kind = FromProto(request.kind());
+  command.priority = FromProto(request.priority());
+  command.urgency_justification = request.urgency_justification();
+  command.in_reply_to = request.in_reply_to();
+  return command;
+}
+
+ReplyCommand ToReplyCommand(const v1::ReplyRequest& request) {
+  ReplyCommand command;
+  command.request_id = request.request_id();
+  command.content = ToContent(
+      request.idempotency_key(), request.subject(), request.body(),
+      request.classification(), request.contains_personal_data(),
+      request.handling(), request.has_evaluation(), request.evaluation());
+  return command;
+}
+
+void ToProto(absl::Time time, google::protobuf::Timestamp* out) {
+  const int64_t micros = absl::ToUnixMicros(time);
+  int64_t seconds = micros / 1000000;
+  int64_t rest = micros % 1000000;
+  if (rest < 0) {
+    rest += 1000000;
+    --seconds;
+  }
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(rest * 1000));
+}
+
+v1::Role ToProto(Role role) {
+  switch (role) {
+    case Role::kFocalPoint:
+      return v1::ROLE_FOCAL_POINT;
+    case Role::kLiaisonOfficer:
+      return v1::ROLE_LIAISON_OFFICER;
+    case Role::kAdmin:
+      return v1::ROLE_ADMIN;
+    case Role::kAuditor:
+      return v1::ROLE_AUDITOR;
+  }
+  return v1::ROLE_UNSPECIFIED;
+}
+
+v1::Classification ToProto(Classification c) {
+  switch (c) {
+    case Classification::kUnclassified:
+      return v1::CLASSIFICATION_UNCLASSIFIED;
+    case Classification::kRestricted:
+      return v1::CLASSIFICATION_RESTRICTED;
+    case Classification::kConfidential:
+      return v1::CLASSIFICATION_CONFIDENTIAL;
+    case Classification::kSecret:
+      return v1::CLASSIFICATION_SECRET;
+  }
+  return v1::CLASSIFICATION_UNSPECIFIED;
+}
+
+void ToProto(const Message& m, v1::Message* out) {
+  out->set_id(m.id);
+  ToProto(m, out->mutable_sender());
+  for (const Recipient& r : m.recipients) ToProto(r, out->add_recipients());
+  out->set_kind(ToProto(m.kind));
+  out->set_in_reply_to(m.in_reply_to);
+  out->set_subject(m.subject);
+  out->set_body(m.body);
+  out->set_priority(ToProto(m.priority));
+  out->set_urgency_justification(m.urgency_justification);
+  out->set_classification(ToProto(m.classification));
+  out->set_contains_personal_data(m.contains_personal_data);
+  out->mutable_handling()->set_code(ToProto(m.handling_code));
+  out->mutable_handling()->set_restriction(m.handling_restriction);
+  if (m.evaluation.has_value()) {
+    out->mutable_evaluation()->set_source_reliability(
+        ToProto(m.evaluation->source));
+    out->mutable_evaluation()->set_information(
+        ToProto(m.evaluation->information));
+  }
+  ToProto(m.created_at, out->mutable_created_at());
+}
+
+void ToProto(const MessageView& view, v1::MessageSummary* out) {
+  const Message& m = view.message;
+  out->set_id(m.id);
+  ToProto(m, out->mutable_sender());
+  for (const Recipient& r : m.recipients) ToProto(r, out->add_recipients());
+  out->set_kind(ToProto(m.kind));
+  out->set_in_reply_to(m.in_reply_to);
+  out->set_subject(m.subject);
+  out->set_priority(ToProto(m.priority));
+  out->set_classification(ToProto(m.classification));
+  out->set_contains_personal_data(m.contains_personal_data);
+  ToProto(m.created_at, out->mutable_created_at());
+  out->set_withheld_reason(view.withheld_reason);
+}
+
+void ToProto(const WhoAmIResult& result, v1::WhoAmIResponse* out) {
+  out->set_spiffe_id(result.identity.spiffe_id);
+  out->set_trust_domain(result.identity.trust_domain);
+  out->set_party(result.identity.party);
+  out->set_role(ToProto(result.identity.role));
+  out->set_user_id(result.identity.user_id);
+  out->set_party_name(result.party.name);
+  out->set_tier(ToProto(result.party.tier));
+  out->set_state(ToProto(result.party.state));
+  out->set_classification_ceiling(ToProto(result.party.ceiling));
+  out->set_agreement_in_force(result.party.agreement_in_force);
+}
+
+}  // namespace liaison::server

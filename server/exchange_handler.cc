@@ -1,0 +1,89 @@
+#include "server/exchange_handler.h"
+
+#include "common/grpc_status.h"
+#include "server/convert.h"
+#include "server/peer_identity.h"
+
+namespace liaison::server {
+namespace {
+
+template <typename Response>
+void FillSendResponse(const SendResult& result, Response* response) {
+  response->set_message_id(result.message_id);
+  ToProto(result.created_at, response->mutable_created_at());
+  response->set_replayed(result.replayed);
+}
+
+template <typename Response>
+void FillPage(const MessagePage& page, Response* response) {
+  for (const MessageView& view : page.messages) {
+    ToProto(view, response->add_messages());
+  }
+  response->set_next_page_token(page.next_page_token);
+}
+
+}  // namespace
+
+grpc::Status ExchangeHandler::SendMessage(grpc::ServerContext* context,
+                                          const v1::SendMessageRequest* request,
+                                          v1::SendMessageResponse* response) {
+  absl::StatusOr<SendResult> result = exchange_.SendMessage(
+      IdentifyPeer(*context, trust_domain_), ToSendCommand(*request));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  FillSendResponse(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status ExchangeHandler::GetMessage(grpc::ServerContext* context,
+                                         const v1::GetMessageRequest* request,
+                                         v1::Message* response) {
+  absl::StatusOr<MessageView> view = exchange_.GetMessage(
+      IdentifyPeer(*context, trust_domain_), request->message_id());
+  if (!view.ok()) return ToGrpcStatus(view.status());
+  ToProto(view->message, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status ExchangeHandler::ListInbox(grpc::ServerContext* context,
+                                        const v1::ListInboxRequest* request,
+                                        v1::ListInboxResponse* response) {
+  absl::StatusOr<MessagePage> page =
+      exchange_.ListInbox(IdentifyPeer(*context, trust_domain_),
+                          {request->page_size(), request->page_token()});
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  FillPage(*page, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status ExchangeHandler::ListOutbox(grpc::ServerContext* context,
+                                         const v1::ListOutboxRequest* request,
+                                         v1::ListOutboxResponse* response) {
+  absl::StatusOr<MessagePage> page =
+      exchange_.ListOutbox(IdentifyPeer(*context, trust_domain_),
+                           {request->page_size(), request->page_token()});
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  FillPage(*page, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status ExchangeHandler::Reply(grpc::ServerContext* context,
+                                    const v1::ReplyRequest* request,
+                                    v1::ReplyResponse* response) {
+  absl::StatusOr<SendResult> result = exchange_.Reply(
+      IdentifyPeer(*context, trust_domain_), ToReplyCommand(*request));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  FillSendResponse(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status ExchangeHandler::WhoAmI(grpc::ServerContext* context,
+                                     const v1::WhoAmIRequest* /*request*/,
+                                     v1::WhoAmIResponse* response) {
+  absl::StatusOr<WhoAmIResult> result =
+      exchange_.WhoAmI(IdentifyPeer(*context, trust_domain_));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+}  // namespace liaison::server

@@ -1,0 +1,47 @@
+// gRPC adapter for liaison.v1.Exchange: identify the peer, convert the
+// request, call the domain, convert the result and the status. No decisions
+// are made here.
+#ifndef LIAISON_SERVER_EXCHANGE_HANDLER_H_
+#define LIAISON_SERVER_EXCHANGE_HANDLER_H_
+
+#include <string>
+
+#include "domain/exchange.h"
+#include "liaison/v1/exchange.grpc.pb.h"
+
+namespace liaison::server {
+
+class ExchangeHandler final : public v1::Exchange::Service {
+ public:
+  // `exchange` must outlive the handler.
+  ExchangeHandler(ExchangeService& exchange, std::string trust_domain)
+      : exchange_(exchange), trust_domain_(std::move(trust_domain)) {}
+
+  // liaison.v1.Exchange
+  grpc::Status SendMessage(grpc::ServerContext* context,
+                           const v1::SendMessageRequest* request,
+                           v1::SendMessageResponse* response) override;
+  grpc::Status GetMessage(grpc::ServerContext* context,
+                          const v1::GetMessageRequest* request,
+                          v1::Message* response) override;
+  grpc::Status ListInbox(grpc::ServerContext* context,
+                         const v1::ListInboxRequest* request,
+                         v1::ListInboxResponse* response) override;
+  grpc::Status ListOutbox(grpc::ServerContext* context,
+                          const v1::ListOutboxRequest* request,
+                          v1::ListOutboxResponse* response) override;
+  grpc::Status Reply(grpc::ServerContext* context,
+                     const v1::ReplyRequest* request,
+                     v1::ReplyResponse* response) override;
+  grpc::Status WhoAmI(grpc::ServerContext* context,
+                      const v1::WhoAmIRequest* request,
+                      v1::WhoAmIResponse* response) override;
+
+ private:
+  ExchangeService& exchange_;
+  const std::string trust_domain_;
+};
+
+}  // namespace liaison::server
+
+#endif  // LIAISON_SERVER_EXCHANGE_HANDLER_H_

@@ -1,0 +1,95 @@
+#include "server/liaison_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_builder.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+#include "common/tls.h"
+#include "domain/roster.h"
+#include "store/open_store.h"
+
+namespace liaison::server {
+namespace {
+
+absl::Status EnsureDirectory(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) {
+    struct stat st;
+    if (stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return absl::OkStatus();
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--data-dir=", dir,
+                   " is not a usable directory: ", std::strerror(errno)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
+    const ServerOptions& options, const Clock& clock) {
+  LIAISON_RETURN_IF_ERROR(options.Validate());
+  LIAISON_ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::ServerCredentials> credentials,
+      MakeServerCredentials(
+          {options.tls_cert, options.tls_key, options.tls_ca}));
+  LIAISON_RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
+
+  std::unique_ptr<LiaisonServer> server(new LiaisonServer());
+  LIAISON_ASSIGN_OR_RETURN(
+      server->store_,
+      OpenStore(absl::StrCat("sqlite:", options.data_dir, "/liaison.db")));
+  server->audit_ = std::make_unique<StoreAuditLog>();
+  if (!options.parties_file.empty()) {
+    LIAISON_ASSIGN_OR_RETURN(std::string text, ReadFile(options.parties_file));
+    LIAISON_ASSIGN_OR_RETURN(std::vector<Party> roster, ParseRoster(text));
+    LIAISON_ASSIGN_OR_RETURN(
+        int seeded,
+        SeedRoster(*server->store_, *server->audit_, clock, roster));
+    if (seeded == 0) {
+      std::cerr << "liaisond: store already has parties; "
+                << options.parties_file << " not loaded\n";
+    }
+  }
+  server->exchange_ = std::make_unique<ExchangeService>(*server->store_,
+                                                        *server->audit_, clock);
+  server->exchange_handler_ = std::make_unique<ExchangeHandler>(
+      *server->exchange_, options.trust_domain);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
+  builder.RegisterService(server->exchange_handler_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen));
+  }
+  server->address_ = absl::StrCat(
+      options.listen.substr(0, options.listen.rfind(':')), ":", server->port_);
+  return server;
+}
+
+LiaisonServer::~LiaisonServer() {
+  Shutdown(absl::ZeroDuration());
+  Wait();
+}
+
+void LiaisonServer::Shutdown(absl::Duration grace) {
+  if (server_ != nullptr)
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+}
+
+void LiaisonServer::Wait() {
+  if (server_ != nullptr) server_->Wait();
+}
+
+}  // namespace liaison::server

@@ -1,0 +1,59 @@
+// A running liaisond: store, domain services and the gRPC server over mutual
+// TLS, with health checking and reflection. main.cc and the end-to-end tests
+// both start the server through this class.
+#ifndef LIAISON_SERVER_LIAISON_SERVER_H_
+#define LIAISON_SERVER_LIAISON_SERVER_H_
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "domain/audit_log.h"
+#include "domain/exchange.h"
+#include "domain/store.h"
+#include "server/exchange_handler.h"
+#include "server/server_options.h"
+
+namespace liaison::server {
+
+class LiaisonServer {
+ public:
+  // Validates `options`, opens the store in the data directory, loads the
+  // roster into an empty store, and starts serving. `clock` must outlive
+  // the server. Errors: INVALID_ARGUMENT (options, roster), the store's
+  // errors, UNAVAILABLE if the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<LiaisonServer>> Start(
+      const ServerOptions& options, const Clock& clock);
+
+  ~LiaisonServer();
+
+  // The port actually bound (useful with port 0).
+  int port() const { return port_; }
+  // HOST:PORT with the bound port.
+  const std::string& address() const { return address_; }
+
+  // Stops accepting calls, lets in-flight calls finish for up to `grace`,
+  // then cancels what remains. Idempotent.
+  void Shutdown(absl::Duration grace);
+  // Blocks until the server has shut down.
+  void Wait();
+
+ private:
+  LiaisonServer() = default;
+
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<ExchangeService> exchange_;
+  std::unique_ptr<ExchangeHandler> exchange_handler_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::string address_;
+};
+
+}  // namespace liaison::server
+
+#endif  // LIAISON_SERVER_LIAISON_SERVER_H_

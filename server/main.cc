@@ -1,0 +1,91 @@
+// liaisond: the Liaison server. Flags are read here, once, into
+// ServerOptions; everything else lives in LiaisonServer.
+#include <signal.h>
+
+#include <algorithm>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "common/clock.h"
+#include "server/liaison_server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7443",
+          "HOST:PORT to listen on; port 0 picks a free port");
+ABSL_FLAG(std::string, data_dir, "", "directory of the SQLite database");
+ABSL_FLAG(std::string, tls_cert, "", "server certificate (PEM)");
+ABSL_FLAG(std::string, tls_key, "", "server private key (PEM)");
+ABSL_FLAG(std::string, tls_ca, "",
+          "CA certificate(s) that client certificates must chain to (PEM)");
+ABSL_FLAG(std::string, trust_domain, "selec.test",
+          "trust domain of accepted client identities");
+ABSL_FLAG(std::string, parties, "",
+          "roster file loaded into an empty store (see "
+          "deploy/parties.example)");
+
+namespace {
+
+// The documented flags are spelled with dashes (--data-dir); Abseil flag
+// names are identifiers (data_dir). Accept both by rewriting the names.
+std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string& arg = args[i];
+    if (arg == "--") break;
+    if (arg.rfind("--", 0) != 0) continue;
+    const size_t end = std::min(arg.find('='), arg.size());
+    std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
+  }
+  return args;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "liaisond --data-dir=DIR --tls-cert=F --tls-key=F --tls-ca=F "
+      "[--listen=HOST:PORT] [--trust-domain=D] [--parties=FILE]");
+  std::vector<std::string> args = NormalizeFlagNames(argc, argv);
+  std::vector<char*> arg_pointers;
+  for (std::string& arg : args) arg_pointers.push_back(arg.data());
+  absl::ParseCommandLine(static_cast<int>(arg_pointers.size()),
+                         arg_pointers.data());
+
+  liaison::server::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key = absl::GetFlag(FLAGS_tls_key);
+  options.tls_ca = absl::GetFlag(FLAGS_tls_ca);
+  options.trust_domain = absl::GetFlag(FLAGS_trust_domain);
+  options.parties_file = absl::GetFlag(FLAGS_parties);
+
+  // Signals are taken synchronously by this thread; block them before any
+  // gRPC thread starts so that none of those receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  liaison::SystemClock clock;
+  absl::StatusOr<std::unique_ptr<liaison::server::LiaisonServer>> server =
+      liaison::server::LiaisonServer::Start(options, clock);
+  if (!server.ok()) {
+    std::cerr << "liaisond: " << server.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "liaisond listening on " << (*server)->address() << std::endl;
+
+  int received = 0;
+  sigwait(&signals, &received);
+  std::cerr << "liaisond: " << (received == SIGTERM ? "SIGTERM" : "SIGINT")
+            << ", draining in-flight calls\n";
+  (*server)->Shutdown(absl::Seconds(10));
+  (*server)->Wait();
+  std::cerr << "liaisond: stopped\n";
+  return 0;
+}

@@ -1,0 +1,40 @@
+#include "server/server_options.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace liaison::server {
+
+absl::Status ServerOptions::Validate() const {
+  const size_t colon = listen.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen='", listen, "' is not HOST:PORT (port 0 picks a free one)"));
+  }
+  if (data_dir.empty()) {
+    return absl::InvalidArgumentError("--data-dir is required");
+  }
+  if (tls_cert.empty() || tls_key.empty() || tls_ca.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-cert, --tls-key and --tls-ca are all required (mutual TLS is "
+        "the only way in)");
+  }
+  if (trust_domain.empty()) {
+    return absl::InvalidArgumentError("--trust-domain is required");
+  }
+  for (char c : trust_domain) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '.' &&
+        c != '-' && c != '_') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--trust-domain='", trust_domain,
+          "' may contain only lower-case letters, digits, '.', '-' and '_'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace liaison::server

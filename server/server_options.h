@@ -1,0 +1,32 @@
+// Everything liaisond needs to start; read once from flags in main.cc.
+#ifndef LIAISON_SERVER_SERVER_OPTIONS_H_
+#define LIAISON_SERVER_SERVER_OPTIONS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace liaison::server {
+
+struct ServerOptions {
+  // HOST:PORT to listen on; port 0 picks a free port.
+  std::string listen = "127.0.0.1:7443";
+  // Directory for the SQLite database (created, mode 0700, if missing).
+  std::string data_dir;
+  // PEM files: the server's certificate and key, and the CA that issues
+  // client certificates.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  // Trust domain of the client identities this server accepts.
+  std::string trust_domain = "selec.test";
+  // Roster loaded into an empty store (see domain/roster.h); optional.
+  std::string parties_file;
+
+  // INVALID_ARGUMENT naming the first missing or malformed option.
+  absl::Status Validate() const;
+};
+
+}  // namespace liaison::server
+
+#endif  // LIAISON_SERVER_SERVER_OPTIONS_H_

@@ -1,0 +1,656 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+
+namespace liaison {
+namespace {
+
+// Each entry migrates the schema from version i to i + 1. Append only: a
+// released migration is never edited.
+constexpr std::array<const char*, 1> kMigrations = {
+    // Version 1: parties, messages with recipients, the audit log.
+    R"sql(
+CREATE TABLE parties (
+  code TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  state TEXT NOT NULL,
+  ceiling TEXT NOT NULL,
+  agreement_in_force INTEGER NOT NULL
+);
+CREATE TABLE messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  sender_party TEXT NOT NULL REFERENCES parties(code),
+  idempotency_key TEXT NOT NULL,
+  content_digest BLOB NOT NULL,
+  sender_user TEXT NOT NULL,
+  sender_role TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  in_reply_to TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  priority TEXT NOT NULL,
+  urgency_justification TEXT NOT NULL,
+  classification TEXT NOT NULL,
+  contains_personal_data INTEGER NOT NULL,
+  handling_code TEXT NOT NULL,
+  handling_restriction TEXT NOT NULL,
+  eval_source TEXT,
+  eval_information TEXT,
+  created_at_us INTEGER NOT NULL,
+  UNIQUE (sender_party, idempotency_key)
+);
+CREATE INDEX messages_outbox ON messages (sender_party, seq);
+CREATE TABLE recipients (
+  message_seq INTEGER NOT NULL REFERENCES messages(seq),
+  position INTEGER NOT NULL,
+  party TEXT NOT NULL REFERENCES parties(code),
+  request_state TEXT,
+  answered_at_us INTEGER,
+  reply_id TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (message_seq, party)
+);
+CREATE INDEX recipients_inbox ON recipients (party, message_seq);
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY,
+  time_us INTEGER NOT NULL,
+  principal TEXT NOT NULL,
+  party TEXT NOT NULL,
+  role TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  resources TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  code INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  leaf BLOB NOT NULL
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+)sql",
+};
+
+absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
+  const std::string message =
+      absl::StrCat("storage: ", what, ": ",
+                   db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      return absl::AlreadyExistsError(message);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(message);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOMEM:
+    case SQLITE_READONLY:
+      return absl::UnavailableError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+// A prepared statement, finalized on destruction.
+class Statement {
+ public:
+  Statement(sqlite3* db, absl::string_view sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()),
+                             &stmt_, nullptr);
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  absl::Status status() const {
+    return rc_ == SQLITE_OK ? absl::OkStatus()
+                            : SqliteError(db_, rc_, "prepare");
+  }
+
+  Statement& Bind(absl::string_view value) {
+    Check(sqlite3_bind_text(stmt_, ++index_, value.data(),
+                            static_cast<int>(value.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Statement& BindBlob(absl::string_view value) {
+    Check(sqlite3_bind_blob(stmt_, ++index_, value.data(),
+                            static_cast<int>(value.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Statement& Bind(int64_t value) {
+    Check(sqlite3_bind_int64(stmt_, ++index_, value));
+    return *this;
+  }
+  Statement& BindNull() {
+    Check(sqlite3_bind_null(stmt_, ++index_));
+    return *this;
+  }
+  Statement& BindOptional(const std::optional<absl::string_view>& value) {
+    return value.has_value() ? Bind(*value) : BindNull();
+  }
+
+  // Advances to the next row: true if there is one.
+  absl::StatusOr<bool> Step() {
+    if (rc_ != SQLITE_OK) return status();
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return SqliteError(db_, rc, "step");
+  }
+  // Runs a statement that returns no rows.
+  absl::Status Run() {
+    absl::StatusOr<bool> row = Step();
+    return row.status();
+  }
+
+  std::string Text(int column) const {
+    const unsigned char* text = sqlite3_column_text(stmt_, column);
+    return text == nullptr
+               ? std::string()
+               : std::string(
+                     reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
+  std::string Blob(int column) const {
+    const void* data = sqlite3_column_blob(stmt_, column);
+    return data == nullptr
+               ? std::string()
+               : std::string(
+                     static_cast<const char*>(data),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
+  int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  bool IsNull(int column) const {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+  }
+
+ private:
+  void Check(int rc) {
+    if (rc != SQLITE_OK && rc_ == SQLITE_OK) rc_ = rc;
+  }
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_OK;
+  int index_ = 0;
+};
+
+absl::Status Exec(sqlite3* db, const char* sql) {
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
+  if (rc == SQLITE_OK) return absl::OkStatus();
+  absl::Status status = SqliteError(db, rc, error != nullptr ? error : sql);
+  sqlite3_free(error);
+  return status;
+}
+
+template <typename E>
+absl::StatusOr<E> Decode(std::optional<E> value, absl::string_view column,
+                         absl::string_view text) {
+  if (!value.has_value()) {
+    return absl::DataLossError(
+        absl::StrCat("storage: unknown ", column, " value '", text, "'"));
+  }
+  return *value;
+}
+
+constexpr char kPartyColumns[] =
+    "code, name, tier, state, ceiling, agreement_in_force";
+
+absl::StatusOr<Party> ReadParty(const Statement& row) {
+  Party party;
+  party.code = row.Text(0);
+  party.name = row.Text(1);
+  LIAISON_ASSIGN_OR_RETURN(
+      party.tier, Decode(ParsePartyTier(row.Text(2)), "tier", row.Text(2)));
+  LIAISON_ASSIGN_OR_RETURN(
+      party.state, Decode(ParsePartyState(row.Text(3)), "state", row.Text(3)));
+  LIAISON_ASSIGN_OR_RETURN(
+      party.ceiling,
+      Decode(ParseClassification(row.Text(4)), "ceiling", row.Text(4)));
+  party.agreement_in_force = row.Int(5) != 0;
+  return party;
+}
+
+constexpr char kMessageColumns[] =
+    "m.seq, m.id, m.sender_party, m.idempotency_key, m.content_digest, "
+    "m.sender_user, m.sender_role, m.kind, m.in_reply_to, m.subject, m.body, "
+    "m.priority, m.urgency_justification, m.classification, "
+    "m.contains_personal_data, m.handling_code, m.handling_restriction, "
+    "m.eval_source, m.eval_information, m.created_at_us";
+
+absl::StatusOr<Message> ReadMessageRow(const Statement& row) {
+  Message m;
+  m.seq = row.Int(0);
+  m.id = row.Text(1);
+  m.sender_party = row.Text(2);
+  m.idempotency_key = row.Text(3);
+  m.content_digest = row.Blob(4);
+  m.sender_user = row.Text(5);
+  LIAISON_ASSIGN_OR_RETURN(m.sender_role,
+                           Decode(ParseRole(row.Text(6)), "role", row.Text(6)));
+  LIAISON_ASSIGN_OR_RETURN(
+      m.kind, Decode(ParseMessageKind(row.Text(7)), "kind", row.Text(7)));
+  m.in_reply_to = row.Text(8);
+  m.subject = row.Text(9);
+  m.body = row.Text(10);
+  LIAISON_ASSIGN_OR_RETURN(m.priority, Decode(ParsePriority(row.Text(11)),
+                                              "priority", row.Text(11)));
+  m.urgency_justification = row.Text(12);
+  LIAISON_ASSIGN_OR_RETURN(m.classification,
+                           Decode(ParseClassification(row.Text(13)),
+                                  "classification", row.Text(13)));
+  m.contains_personal_data = row.Int(14) != 0;
+  LIAISON_ASSIGN_OR_RETURN(
+      m.handling_code,
+      Decode(ParseHandlingCode(row.Text(15)), "handling", row.Text(15)));
+  m.handling_restriction = row.Text(16);
+  if (!row.IsNull(17)) {
+    Evaluation evaluation;
+    LIAISON_ASSIGN_OR_RETURN(
+        evaluation.source,
+        Decode(ParseSourceReliability(row.Text(17)), "source", row.Text(17)));
+    LIAISON_ASSIGN_OR_RETURN(evaluation.information,
+                             Decode(ParseInformationAssessment(row.Text(18)),
+                                    "information", row.Text(18)));
+    m.evaluation = evaluation;
+  }
+  m.created_at = absl::FromUnixMicros(row.Int(19));
+  return m;
+}
+
+absl::Status LoadRecipients(sqlite3* db, Message& message) {
+  Statement q(db,
+              "SELECT party, request_state, answered_at_us, reply_id "
+              "FROM recipients WHERE message_seq = ? ORDER BY position");
+  q.Bind(message.seq);
+  message.recipients.clear();
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+    if (!has_row) break;
+    Recipient r;
+    r.party = q.Text(0);
+    if (!q.IsNull(1)) {
+      LIAISON_ASSIGN_OR_RETURN(
+          r.request_state,
+          Decode(ParseRequestState(q.Text(1)), "request state", q.Text(1)));
+    }
+    if (!q.IsNull(2)) r.answered_at = absl::FromUnixMicros(q.Int(2));
+    r.reply_id = q.Text(3);
+    message.recipients.push_back(std::move(r));
+  }
+  return absl::OkStatus();
+}
+
+// Runs a message query (columns kMessageColumns) and loads recipients.
+absl::StatusOr<std::vector<Message>> QueryMessages(sqlite3* db, Statement& q) {
+  std::vector<Message> messages;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+    if (!has_row) break;
+    LIAISON_ASSIGN_OR_RETURN(Message m, ReadMessageRow(q));
+    messages.push_back(std::move(m));
+  }
+  for (Message& m : messages) {
+    LIAISON_RETURN_IF_ERROR(LoadRecipients(db, m));
+  }
+  return messages;
+}
+
+std::optional<absl::string_view> OptionalName(
+    const std::optional<RequestState>& state) {
+  if (!state.has_value()) return std::nullopt;
+  return Name(*state);
+}
+
+}  // namespace
+
+class SqliteStore::Transaction final : public WriteTransaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+
+  // liaison::WriteTransaction
+  absl::StatusOr<std::optional<Message>> FindByIdempotencyKey(
+      absl::string_view sender_party,
+      absl::string_view idempotency_key) override {
+    Statement q(db_, absl::StrCat("SELECT ", kMessageColumns,
+                                  " FROM messages m WHERE m.sender_party = ? "
+                                  "AND m.idempotency_key = ?"));
+    q.Bind(sender_party).Bind(idempotency_key);
+    LIAISON_ASSIGN_OR_RETURN(std::vector<Message> found, QueryMessages(db_, q));
+    if (found.empty()) return std::nullopt;
+    return std::move(found.front());
+  }
+
+  absl::Status InsertMessage(const Message& m) override {
+    Statement insert(
+        db_,
+        "INSERT INTO messages (id, sender_party, idempotency_key, "
+        "content_digest, sender_user, sender_role, kind, in_reply_to, "
+        "subject, body, priority, urgency_justification, classification, "
+        "contains_personal_data, handling_code, handling_restriction, "
+        "eval_source, eval_information, created_at_us) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    insert.Bind(m.id)
+        .Bind(m.sender_party)
+        .Bind(m.idempotency_key)
+        .BindBlob(m.content_digest)
+        .Bind(m.sender_user)
+        .Bind(RoleName(m.sender_role))
+        .Bind(Name(m.kind))
+        .Bind(m.in_reply_to)
+        .Bind(m.subject)
+        .Bind(m.body)
+        .Bind(Name(m.priority))
+        .Bind(m.urgency_justification)
+        .Bind(Name(m.classification))
+        .Bind(int64_t{m.contains_personal_data ? 1 : 0})
+        .Bind(Name(m.handling_code))
+        .Bind(m.handling_restriction);
+    if (m.evaluation.has_value()) {
+      insert.Bind(Name(m.evaluation->source))
+          .Bind(Name(m.evaluation->information));
+    } else {
+      insert.BindNull().BindNull();
+    }
+    insert.Bind(absl::ToUnixMicros(m.created_at));
+    LIAISON_RETURN_IF_ERROR(insert.Run());
+    const int64_t seq = sqlite3_last_insert_rowid(db_);
+
+    int64_t position = 0;
+    for (const Recipient& r : m.recipients) {
+      Statement add(db_,
+                    "INSERT INTO recipients (message_seq, position, party, "
+                    "request_state, answered_at_us, reply_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?)");
+      add.Bind(seq)
+          .Bind(position++)
+          .Bind(r.party)
+          .BindOptional(OptionalName(r.request_state));
+      if (r.answered_at.has_value()) {
+        add.Bind(absl::ToUnixMicros(*r.answered_at));
+      } else {
+        add.BindNull();
+      }
+      add.Bind(r.reply_id);
+      LIAISON_RETURN_IF_ERROR(add.Run());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status MarkAnswered(absl::string_view request_id,
+                            absl::string_view party, absl::string_view reply_id,
+                            absl::Time answered_at) override {
+    Statement q(db_,
+                "SELECT r.request_state FROM recipients r JOIN messages m "
+                "ON m.seq = r.message_seq WHERE m.id = ? AND r.party = ?");
+    q.Bind(request_id).Bind(party);
+    LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
+    if (!found) {
+      return absl::NotFoundError(
+          absl::StrCat("party ", party, " is not a recipient of ", request_id));
+    }
+    const std::string state = q.Text(0);
+    if (state != Name(RequestState::kOpen)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "request ", request_id, " is ",
+          state.empty() ? "not a request" : state, " for ", party));
+    }
+    Statement update(
+        db_,
+        "UPDATE recipients SET request_state = ?, answered_at_us = ?, "
+        "reply_id = ? WHERE party = ? AND message_seq = "
+        "(SELECT seq FROM messages WHERE id = ?)");
+    update.Bind(Name(RequestState::kAnswered))
+        .Bind(absl::ToUnixMicros(answered_at))
+        .Bind(reply_id)
+        .Bind(party)
+        .Bind(request_id);
+    return update.Run();
+  }
+
+  absl::StatusOr<int64_t> AppendAudit(const AuditEntry& e) override {
+    for (const std::string& resource : e.resources) {
+      if (resource.empty() || resource.find('\n') != std::string::npos) {
+        return absl::InvalidArgumentError(
+            "audit resource ids must be non-empty and single-line");
+      }
+    }
+    Statement insert(
+        db_,
+        "INSERT INTO audit_log (seq, time_us, principal, party, role, "
+        "user_id, action, resources, outcome, code, reason, leaf) "
+        "VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log), "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    insert.Bind(absl::ToUnixMicros(e.time))
+        .Bind(e.principal)
+        .Bind(e.party)
+        .Bind(e.role)
+        .Bind(e.user_id)
+        .Bind(e.action)
+        .Bind(absl::StrJoin(e.resources, "\n"))
+        .Bind(Name(e.outcome))
+        .Bind(static_cast<int64_t>(e.code))
+        .Bind(e.reason)
+        .BindBlob(EncodeAuditLeaf(e));
+    LIAISON_RETURN_IF_ERROR(insert.Run());
+    return sqlite3_last_insert_rowid(db_);
+  }
+
+  absl::Status InsertParty(const Party& p) override {
+    Statement insert(db_, absl::StrCat("INSERT INTO parties (", kPartyColumns,
+                                       ") VALUES (?, ?, ?, ?, ?, ?)"));
+    insert.Bind(p.code)
+        .Bind(p.name)
+        .Bind(Name(p.tier))
+        .Bind(Name(p.state))
+        .Bind(Name(p.ceiling))
+        .Bind(int64_t{p.agreement_in_force ? 1 : 0});
+    absl::Status status = insert.Run();
+    if (absl::IsAlreadyExists(status)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("party ", p.code, " is already registered"));
+    }
+    return status;
+  }
+
+ private:
+  sqlite3* db_;
+};
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+    const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      nullptr);
+  if (rc != SQLITE_OK) {
+    absl::Status status =
+        SqliteError(db, rc, absl::StrCat("cannot open ", path));
+    sqlite3_close(db);
+    return absl::UnavailableError(status.message());
+  }
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  absl::MutexLock lock(&store->mu_);
+  sqlite3_busy_timeout(db, 5000);
+  // WAL with full sync: every commit is on disk before it returns.
+  LIAISON_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = WAL"));
+  LIAISON_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL"));
+  LIAISON_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys = ON"));
+  LIAISON_RETURN_IF_ERROR(store->Migrate());
+  return store;
+}
+
+SqliteStore::~SqliteStore() {
+  absl::MutexLock lock(&mu_);
+  sqlite3_close(db_);
+}
+
+int SqliteStore::CurrentSchemaVersion() {
+  return static_cast<int>(kMigrations.size());
+}
+
+absl::Status SqliteStore::Migrate() {
+  LIAISON_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+  auto migrate = [this]() -> absl::Status {
+    LIAISON_RETURN_IF_ERROR(Exec(db_,
+                                 "CREATE TABLE IF NOT EXISTS schema_version "
+                                 "(version INTEGER NOT NULL)"));
+    Statement q(db_, "SELECT version FROM schema_version");
+    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+    int64_t version = has_row ? q.Int(0) : 0;
+    if (!has_row) {
+      LIAISON_RETURN_IF_ERROR(
+          Exec(db_, "INSERT INTO schema_version (version) VALUES (0)"));
+    }
+    if (version > CurrentSchemaVersion()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("database schema version ", version,
+                       " is newer than this liaisond supports (",
+                       CurrentSchemaVersion(), ")"));
+    }
+    for (; version < CurrentSchemaVersion(); ++version) {
+      LIAISON_RETURN_IF_ERROR(Exec(db_, kMigrations[version]));
+      Statement set(db_, "UPDATE schema_version SET version = ?");
+      set.Bind(version + 1);
+      LIAISON_RETURN_IF_ERROR(set.Run());
+    }
+    return absl::OkStatus();
+  };
+  absl::Status status = migrate();
+  if (!status.ok()) {
+    Exec(db_, "ROLLBACK").IgnoreError();
+    return status;
+  }
+  return Exec(db_, "COMMIT");
+}
+
+absl::Status SqliteStore::Write(
+    absl::FunctionRef<absl::Status(WriteTransaction&)> fn) {
+  absl::MutexLock lock(&mu_);
+  LIAISON_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+  Transaction txn(db_);
+  absl::Status status = fn(txn);
+  if (status.ok()) status = Exec(db_, "COMMIT");
+  if (!status.ok() && !sqlite3_get_autocommit(db_)) {
+    // A failed COMMIT may leave the transaction open; undo it either way.
+    Exec(db_, "ROLLBACK").IgnoreError();
+  }
+  return status;
+}
+
+absl::StatusOr<Party> SqliteStore::GetParty(absl::string_view code) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_, absl::StrCat("SELECT ", kPartyColumns,
+                                " FROM parties WHERE code = ?"));
+  q.Bind(code);
+  LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
+  if (!found) {
+    return absl::NotFoundError(
+        absl::StrCat("party ", code, " is not registered"));
+  }
+  return ReadParty(q);
+}
+
+absl::StatusOr<std::vector<Party>> SqliteStore::ListParties() {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_, absl::StrCat("SELECT ", kPartyColumns,
+                                " FROM parties ORDER BY code"));
+  std::vector<Party> parties;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+    if (!has_row) break;
+    LIAISON_ASSIGN_OR_RETURN(Party party, ReadParty(q));
+    parties.push_back(std::move(party));
+  }
+  return parties;
+}
+
+absl::StatusOr<Message> SqliteStore::GetMessage(absl::string_view id) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_, absl::StrCat("SELECT ", kMessageColumns,
+                                " FROM messages m WHERE m.id = ?"));
+  q.Bind(id);
+  LIAISON_ASSIGN_OR_RETURN(std::vector<Message> found, QueryMessages(db_, q));
+  if (found.empty()) {
+    return absl::NotFoundError(absl::StrCat("message ", id, " not found"));
+  }
+  return std::move(found.front());
+}
+
+absl::StatusOr<std::vector<Message>> SqliteStore::ListInbox(
+    absl::string_view party, int limit, std::optional<int64_t> before_seq) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_, absl::StrCat("SELECT ", kMessageColumns,
+                                " FROM recipients r JOIN messages m "
+                                "ON m.seq = r.message_seq WHERE r.party = ? "
+                                "AND r.message_seq < ? "
+                                "ORDER BY r.message_seq DESC LIMIT ?"));
+  q.Bind(party).Bind(before_seq.value_or(INT64_MAX)).Bind(int64_t{limit});
+  return QueryMessages(db_, q);
+}
+
+absl::StatusOr<std::vector<Message>> SqliteStore::ListOutbox(
+    absl::string_view party, int limit, std::optional<int64_t> before_seq) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_, absl::StrCat("SELECT ", kMessageColumns,
+                                " FROM messages m WHERE m.sender_party = ? "
+                                "AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"));
+  q.Bind(party).Bind(before_seq.value_or(INT64_MAX)).Bind(int64_t{limit});
+  return QueryMessages(db_, q);
+}
+
+absl::StatusOr<std::vector<AuditEntry>> SqliteStore::ReadAudit(int64_t from_seq,
+                                                               int limit) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_,
+              "SELECT seq, time_us, principal, party, role, user_id, action, "
+              "resources, outcome, code, reason FROM audit_log "
+              "WHERE seq >= ? ORDER BY seq LIMIT ?");
+  q.Bind(from_seq).Bind(int64_t{limit});
+  std::vector<AuditEntry> entries;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+    if (!has_row) break;
+    AuditEntry e;
+    e.seq = q.Int(0);
+    e.time = absl::FromUnixMicros(q.Int(1));
+    e.principal = q.Text(2);
+    e.party = q.Text(3);
+    e.role = q.Text(4);
+    e.user_id = q.Text(5);
+    e.action = q.Text(6);
+    const std::string resources = q.Text(7);
+    if (!resources.empty()) e.resources = absl::StrSplit(resources, '\n');
+    LIAISON_ASSIGN_OR_RETURN(
+        e.outcome, Decode(ParseAuditOutcome(q.Text(8)), "outcome", q.Text(8)));
+    e.code = static_cast<absl::StatusCode>(q.Int(9));
+    e.reason = q.Text(10);
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
+absl::StatusOr<int64_t> SqliteStore::AuditSize() {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_, "SELECT COUNT(*) FROM audit_log");
+  LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+  return has_row ? q.Int(0) : 0;
+}
+
+}  // namespace liaison

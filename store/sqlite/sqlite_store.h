@@ -1,0 +1,69 @@
+// The embedded, single-node Store: one SQLite database file.
+//
+// Durability: WAL journal with synchronous=FULL, so a committed transaction
+// survives a crash or power loss; Write() returns only after the commit.
+// Schema: versioned in `schema_version`, migrated forward at Open. The audit
+// table refuses UPDATE and DELETE through triggers.
+//
+// Thread safety: all methods may be called from any thread. One connection,
+// serialised by `mu_`; transactions never interleave.
+#ifndef LIAISON_STORE_SQLITE_SQLITE_STORE_H_
+#define LIAISON_STORE_SQLITE_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "domain/store.h"
+
+struct sqlite3;
+
+namespace liaison {
+
+class SqliteStore final : public Store {
+ public:
+  // Opens or creates the database at `path` (":memory:" for a private
+  // in-memory database) and migrates its schema. UNAVAILABLE if the file
+  // cannot be opened, FAILED_PRECONDITION if it was written by a newer
+  // version of Liaison, DATA_LOSS if it is not a Liaison database.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
+      const std::string& path);
+
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // The schema version this build writes.
+  static int CurrentSchemaVersion();
+
+  // liaison::Store
+  absl::Status Write(
+      absl::FunctionRef<absl::Status(WriteTransaction&)> fn) override;
+  absl::StatusOr<Party> GetParty(absl::string_view code) override;
+  absl::StatusOr<std::vector<Party>> ListParties() override;
+  absl::StatusOr<Message> GetMessage(absl::string_view id) override;
+  absl::StatusOr<std::vector<Message>> ListInbox(
+      absl::string_view party, int limit,
+      std::optional<int64_t> before_seq) override;
+  absl::StatusOr<std::vector<Message>> ListOutbox(
+      absl::string_view party, int limit,
+      std::optional<int64_t> before_seq) override;
+  absl::StatusOr<std::vector<AuditEntry>> ReadAudit(int64_t from_seq,
+                                                    int limit) override;
+  absl::StatusOr<int64_t> AuditSize() override;
+
+ private:
+  class Transaction;
+
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+};
+
+}  // namespace liaison
+
+#endif  // LIAISON_STORE_SQLITE_SQLITE_STORE_H_
