@@ -2,6 +2,7 @@
 #ifndef LIAISON_COMMON_CLOCK_H_
 #define LIAISON_COMMON_CLOCK_H_
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace liaison {

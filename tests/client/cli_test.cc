@@ -1,0 +1,272 @@
+// The liaison CLI run in-process against a real server over mTLS.
+#include "client/cli.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "absl/strings/str_split.h"
+#include "tests/testing/test_server.h"
+
+namespace liaison::client {
+namespace {
+
+using testing::CertPaths;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::TestPki;
+using testing::TestServer;
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  // Runs `liaison ARGS` as PARTY/ROLE/USER, with the connection settings in
+  // the (fake) environment.
+  Result Run(const std::string& party, std::vector<std::string> args,
+             const std::string& role = "liaison-officer",
+             const std::string& user = "officer") {
+    const CertPaths cert = TestPki::Shared().Issue(party, role, user);
+    std::map<std::string, std::string> env = {
+        {"LIAISON_SERVER", server_.target()},
+        {"LIAISON_CA", TestPki::Shared().ca()},
+        {"LIAISON_CERT", cert.cert},
+        {"LIAISON_KEY", cert.key},
+    };
+    return RunWithEnv(std::move(args), env);
+  }
+
+  static Result RunWithEnv(std::vector<std::string> args,
+                           std::map<std::string, std::string> env) {
+    std::ostringstream out;
+    std::ostringstream err;
+    const int code =
+        RunCli(args, out, err,
+               [&](const std::string& name) -> std::optional<std::string> {
+                 auto it = env.find(name);
+                 if (it == env.end()) return std::nullopt;
+                 return it->second;
+               });
+    return {code, out.str(), err.str()};
+  }
+
+  // The id in "sent ID to ..." / "replied ID to ...".
+  static std::string IdFrom(const std::string& line) {
+    std::vector<std::string> words = absl::StrSplit(line, ' ');
+    return words.size() > 1 ? words[1] : "";
+  }
+
+  TestServer server_;
+};
+
+TEST_F(CliTest, WhoAmI) {
+  Result r = Run("RO", {"whoami"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(
+      r.out, HasSubstr("spiffe://selec.test/party/RO/liaison-officer/officer"));
+  EXPECT_THAT(r.out, HasSubstr("RO (Romania)"));
+  EXPECT_THAT(r.out, HasSubstr("liaison-officer"));
+  EXPECT_THAT(r.out, HasSubstr("MEMBER_STATE"));
+
+  Result json = Run("XOP", {"whoami", "--json"});
+  ASSERT_EQ(json.code, kExitOk) << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"party\":\"XOP\""));
+  EXPECT_THAT(json.out,
+              HasSubstr("\"tier\":\"PARTY_TIER_OPERATIONAL_PARTNER\""));
+  EXPECT_THAT(json.out, HasSubstr("\"agreementInForce\":true"));
+  EXPECT_EQ(std::count(json.out.begin(), json.out.end(), '\n'), 1);
+}
+
+TEST_F(CliTest, SendReadReplyExchange) {
+  Result sent = Run("RO", {"send",
+                           "--to",
+                           "HU",
+                           "--kind",
+                           "request",
+                           "--subject",
+                           "Stolen vehicle",
+                           "--body",
+                           "Plate B-123; owner unknown.",
+                           "--personal-data",
+                           "--classification",
+                           "RESTRICTED",
+                           "--handling",
+                           "H1",
+                           "--evaluation",
+                           "B2",
+                           "--priority",
+                           "URGENT",
+                           "--justification",
+                           "border crossing tonight"});
+  ASSERT_EQ(sent.code, kExitOk) << sent.err;
+  EXPECT_THAT(sent.out, HasSubstr(" to HU at "));
+  const std::string id = IdFrom(sent.out);
+  ASSERT_EQ(id.size(), 26u) << sent.out;
+
+  Result inbox = Run("HU", {"inbox"});
+  ASSERT_EQ(inbox.code, kExitOk) << inbox.err;
+  EXPECT_THAT(inbox.out, HasSubstr("ID"));
+  EXPECT_THAT(inbox.out, HasSubstr(id));
+  EXPECT_THAT(inbox.out, HasSubstr("Stolen vehicle"));
+  EXPECT_THAT(inbox.out, HasSubstr("HU(OPEN)"));
+
+  Result show = Run("HU", {"show", id});
+  ASSERT_EQ(show.code, kExitOk) << show.err;
+  EXPECT_THAT(show.out, HasSubstr("Plate B-123; owner unknown."));
+  EXPECT_THAT(show.out, HasSubstr("RESTRICTED"));
+  EXPECT_THAT(show.out, HasSubstr("B2"));
+  EXPECT_THAT(show.out, HasSubstr("H1"));
+  EXPECT_THAT(show.out, HasSubstr("URGENT"));
+  EXPECT_THAT(show.out, HasSubstr("RO / officer (liaison-officer)"));
+
+  Result reply = Run("HU", {"reply", id, "--body", "Owner identified."});
+  ASSERT_EQ(reply.code, kExitOk) << reply.err;
+  EXPECT_THAT(reply.out, HasSubstr("replied"));
+  const std::string reply_id = IdFrom(reply.out);
+
+  Result outbox = Run("RO", {"outbox"});
+  EXPECT_THAT(outbox.out, HasSubstr("HU(ANSWERED)"));
+  Result ro_inbox = Run("RO", {"inbox", "--json"});
+  ASSERT_EQ(ro_inbox.code, kExitOk);
+  EXPECT_THAT(ro_inbox.out, HasSubstr(reply_id));
+  EXPECT_THAT(ro_inbox.out, HasSubstr("\"inReplyTo\":\"" + id + "\""));
+
+  Result again = Run("HU", {"reply", id, "--body", "Again."});
+  EXPECT_EQ(again.code, kExitRefused);
+  EXPECT_THAT(again.err, HasSubstr("FAILED_PRECONDITION"));
+  EXPECT_THAT(again.err, HasSubstr("already answered"));
+}
+
+TEST_F(CliTest, BodyFileAndIdempotencyKey) {
+  testing::TempDir dir;
+  const std::string body = dir.File("body.txt");
+  std::ofstream(body) << "Line one\nLine two\n";
+  std::vector<std::string> args = {"send",
+                                   "--to=HU,BG",
+                                   "--subject=Warning",
+                                   "--kind=WARNING",
+                                   "--body-file",
+                                   body,
+                                   "--idempotency-key=cli-test-1"};
+  Result first = Run("RO", args);
+  ASSERT_EQ(first.code, kExitOk) << first.err;
+  Result second = Run("RO", args);
+  ASSERT_EQ(second.code, kExitOk) << second.err;
+  EXPECT_THAT(second.out, HasSubstr("already sent as " + IdFrom(first.out)));
+  Result show = Run("BG", {"show", IdFrom(first.out)}, "focal-point", "nfp");
+  EXPECT_THAT(show.out, HasSubstr("Line one\nLine two\n"));
+
+  Result missing = Run("RO", {"send", "--to=HU", "--subject=x", "--body-file",
+                              dir.File("nope.txt")});
+  EXPECT_EQ(missing.code, kExitLocal);
+  EXPECT_THAT(missing.err, HasSubstr("nope.txt"));
+}
+
+TEST_F(CliTest, RefusalsShowTheCodeAndReason) {
+  Result observer = Run("RO", {"send", "--to", "XOB", "--subject", "Names",
+                               "--body", "x", "--personal-data"});
+  EXPECT_EQ(observer.code, kExitRefused);
+  EXPECT_THAT(observer.err, HasSubstr("PERMISSION_DENIED"));
+  EXPECT_THAT(
+      observer.err,
+      HasSubstr("XOB is an observer and may not receive personal data"));
+  EXPECT_EQ(observer.out, "");
+
+  Result missing = Run("HU", {"show", "01M89Q1WQSCHQJ90CTMDR6HJ7B"});
+  EXPECT_EQ(missing.code, kExitRefused);
+  EXPECT_THAT(missing.err, HasSubstr("NOT_FOUND: message "));
+
+  Result malformed = Run("HU", {"show", "nonsense"});
+  EXPECT_EQ(malformed.code, kExitRefused);
+  EXPECT_THAT(malformed.err, HasSubstr("INVALID_ARGUMENT"));
+
+  Result admin = Run("HQ", {"inbox"}, "admin", "sec");
+  EXPECT_EQ(admin.code, kExitRefused);
+  EXPECT_THAT(admin.err, HasSubstr("PERMISSION_DENIED"));
+}
+
+TEST_F(CliTest, Paging) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Run("RO", {"send", "--to=HU", "--subject=s", "--body=b"}).code,
+              kExitOk);
+  }
+  Result page = Run("HU", {"inbox", "--page-size=2"});
+  ASSERT_EQ(page.code, kExitOk) << page.err;
+  const size_t at = page.out.find("--page-token=");
+  ASSERT_NE(at, std::string::npos) << page.out;
+  std::string token = page.out.substr(at + 13);
+  token = token.substr(0, token.find('\n'));
+  Result next = Run("HU", {"inbox", "--page-size=2", "--page-token", token});
+  ASSERT_EQ(next.code, kExitOk) << next.err;
+  EXPECT_THAT(next.out, Not(HasSubstr("--page-token")));
+}
+
+TEST_F(CliTest, UsageErrors) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{}, "usage: liaison"},
+           {{"frobnicate"}, "unknown command 'frobnicate'"},
+           {{"inbox", "--bogus"}, "unknown flag --bogus"},
+           {{"inbox", "--to=HU"}, "--to does not apply to inbox"},
+           {{"show"}, "show takes one message id"},
+           {{"whoami", "extra"}, "whoami takes no arguments"},
+           {{"send", "--subject=x", "--body=y"}, "send needs --to"},
+           {{"send", "--to=HU", "--kind=MEMO"}, "--kind must be"},
+           {{"send", "--to=HU", "--evaluation=Z9"}, "--evaluation must be"},
+           {{"send", "--to=HU", "--classification=TOP"},
+            "--classification must be"},
+           {{"send", "--to=HU", "--body=a", "--body-file=b"},
+            "--body or --body-file"},
+           {{"inbox", "--page-size=ten"}, "--page-size must be a number"},
+           {{"inbox", "--json=yes"}, "--json takes no value"},
+           {{"inbox", "--server"}, "--server needs a value"},
+       }) {
+    SCOPED_TRACE(c.message);
+    Result r = Run("RO", c.args);
+    EXPECT_EQ(r.code, kExitUsage);
+    EXPECT_THAT(r.err, HasSubstr(c.message));
+  }
+}
+
+TEST_F(CliTest, HelpDocumentsExitCodes) {
+  Result r = RunWithEnv({"--help"}, {});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_THAT(r.out, HasSubstr("Exit codes:"));
+  EXPECT_THAT(r.out, HasSubstr("LIAISON_SERVER"));
+}
+
+TEST_F(CliTest, ConnectionSettings) {
+  Result no_cert = RunWithEnv({"whoami"}, {{"LIAISON_CA", "x"}});
+  EXPECT_EQ(no_cert.code, kExitUsage);
+  EXPECT_THAT(no_cert.err, HasSubstr("--cert (or LIAISON_CERT) is required"));
+
+  const CertPaths cert = TestPki::Shared().Issue("RO", "liaison-officer", "o");
+  Result bad_file = RunWithEnv({"whoami", "--ca=/nonexistent/ca.crt", "--cert",
+                                cert.cert, "--key", cert.key},
+                               {});
+  EXPECT_EQ(bad_file.code, kExitLocal);
+  EXPECT_THAT(bad_file.err, HasSubstr("/nonexistent/ca.crt"));
+
+  // Flags win over the environment; nothing listens on port 1.
+  Result unreachable =
+      RunWithEnv({"whoami", "--server=127.0.0.1:1", "--timeout=2"},
+                 {{"LIAISON_SERVER", server_.target()},
+                  {"LIAISON_CA", TestPki::Shared().ca()},
+                  {"LIAISON_CERT", cert.cert},
+                  {"LIAISON_KEY", cert.key}});
+  EXPECT_EQ(unreachable.code, kExitUnavailable);
+  EXPECT_THAT(unreachable.err, HasSubstr("UNAVAILABLE"));
+}
+
+}  // namespace
+}  // namespace liaison::client

@@ -1,0 +1,408 @@
+#include "domain/exchange.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "domain/message_id.h"
+#include "domain/roster.h"
+#include "store/sqlite/sqlite_store.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/temp_dir.h"
+
+namespace liaison {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::FakeClock;
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+// Forwards to a real store; fails writes while `fail_writes` is set (the
+// leveldb ErrorEnv idea).
+class FaultyStore final : public Store {
+ public:
+  explicit FaultyStore(std::unique_ptr<Store> base) : base_(std::move(base)) {}
+  bool fail_writes = false;
+
+  // liaison::Store
+  absl::Status Write(
+      absl::FunctionRef<absl::Status(WriteTransaction&)> fn) override {
+    if (fail_writes) return absl::UnavailableError("disk I/O error");
+    return base_->Write(fn);
+  }
+  absl::StatusOr<Party> GetParty(absl::string_view code) override {
+    return base_->GetParty(code);
+  }
+  absl::StatusOr<std::vector<Party>> ListParties() override {
+    return base_->ListParties();
+  }
+  absl::StatusOr<Message> GetMessage(absl::string_view id) override {
+    return base_->GetMessage(id);
+  }
+  absl::StatusOr<std::vector<Message>> ListInbox(
+      absl::string_view party, int limit,
+      std::optional<int64_t> before) override {
+    return base_->ListInbox(party, limit, before);
+  }
+  absl::StatusOr<std::vector<Message>> ListOutbox(
+      absl::string_view party, int limit,
+      std::optional<int64_t> before) override {
+    return base_->ListOutbox(party, limit, before);
+  }
+  absl::StatusOr<std::vector<AuditEntry>> ReadAudit(int64_t from,
+                                                    int limit) override {
+    return base_->ReadAudit(from, limit);
+  }
+  absl::StatusOr<int64_t> AuditSize() override { return base_->AuditSize(); }
+
+ private:
+  std::unique_ptr<Store> base_;
+};
+
+constexpr char kRoster[] = R"(
+RO  MEMBER_STATE         SECRET        -         Romania
+HU  MEMBER_STATE         SECRET        -         Hungary
+BG  MEMBER_STATE         RESTRICTED    -         Bulgaria
+HQ  MEMBER_STATE         SECRET        -         Headquarters
+XOB OBSERVER             UNCLASSIFIED  -         Observer
+)";
+
+Identity Who(const std::string& party, Role role = Role::kLiaisonOfficer,
+             const std::string& user = "u1") {
+  Identity id;
+  id.party = party;
+  id.role = role;
+  id.user_id = user;
+  id.trust_domain = "selec.test";
+  id.spiffe_id = absl::StrCat("spiffe://selec.test/party/", party, "/",
+                              RoleName(role), "/", user);
+  return id;
+}
+
+SendCommand Request(std::vector<std::string> to, const std::string& key) {
+  SendCommand c;
+  c.recipients = std::move(to);
+  c.kind = MessageKind::kRequest;
+  c.priority = Priority::kRoutine;
+  c.content.idempotency_key = key;
+  c.content.subject = "Vehicle check";
+  c.content.body = "Please check plate B-123-XYZ.";
+  c.content.classification = Classification::kUnclassified;
+  c.content.handling_code = HandlingCode::kH0;
+  return c;
+}
+
+class ExchangeServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> base =
+        SqliteStore::Open(dir_.File("liaison.db"));
+    ASSERT_TRUE(base.ok()) << base.status();
+    store_ = std::make_unique<FaultyStore>(std::move(base).value());
+    absl::StatusOr<std::vector<Party>> roster = ParseRoster(kRoster);
+    ASSERT_TRUE(roster.ok()) << roster.status();
+    ASSERT_EQ(*SeedRoster(*store_, audit_, clock_, *roster), 5);
+    exchange_ = std::make_unique<ExchangeService>(*store_, audit_, clock_);
+  }
+
+  // The audit entries appended since the last call.
+  std::vector<AuditEntry> NewAudit() {
+    absl::StatusOr<std::vector<AuditEntry>> entries =
+        store_->ReadAudit(audit_seen_ + 1, 1000);
+    EXPECT_TRUE(entries.ok());
+    audit_seen_ += static_cast<int64_t>(entries->size());
+    return *entries;
+  }
+
+  TempDir dir_;
+  FakeClock clock_;
+  StoreAuditLog audit_;
+  std::unique_ptr<FaultyStore> store_;
+  std::unique_ptr<ExchangeService> exchange_;
+  int64_t audit_seen_ = 1;  // Entry 1 records the roster.
+};
+
+TEST_F(ExchangeServiceTest, RosterSeedingIsAudited) {
+  absl::StatusOr<std::vector<AuditEntry>> first = store_->ReadAudit(1, 1);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].action, "Server.SeedRoster");
+  EXPECT_THAT((*first)[0].resources,
+              ElementsAre("RO", "HU", "BG", "HQ", "XOB"));
+  // A second seeding does nothing.
+  EXPECT_EQ(*SeedRoster(*store_, audit_, clock_,
+                        *ParseRoster("AL MEMBER_STATE SECRET - Albania")),
+            0);
+  EXPECT_EQ(store_->GetParty("AL").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ExchangeServiceTest, SendReadReplyIsAuditedStepByStep) {
+  absl::StatusOr<SendResult> sent =
+      exchange_->SendMessage(Who("RO"), Request({"HU"}, "k1"));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_FALSE(sent->replayed);
+  EXPECT_TRUE(IsValidMessageId(sent->message_id));
+  EXPECT_EQ(sent->created_at, clock_.Now());
+  std::vector<AuditEntry> audit = NewAudit();
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].action, "Exchange.SendMessage");
+  EXPECT_EQ(audit[0].outcome, AuditOutcome::kAllowed);
+  EXPECT_EQ(audit[0].principal,
+            "spiffe://selec.test/party/RO/liaison-officer/u1");
+  EXPECT_THAT(audit[0].resources, ElementsAre(sent->message_id, "HU"));
+  // Never the body or subject.
+  EXPECT_EQ(EncodeAuditLeaf(audit[0]).find("B-123"), std::string::npos);
+  EXPECT_EQ(EncodeAuditLeaf(audit[0]).find("Vehicle"), std::string::npos);
+
+  absl::StatusOr<MessageView> read =
+      exchange_->GetMessage(Who("HU"), sent->message_id);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->message.body, "Please check plate B-123-XYZ.");
+  EXPECT_EQ(read->message.idempotency_key, "");  // Only the sender sees it.
+  EXPECT_EQ(read->message.FindRecipient("HU")->request_state,
+            RequestState::kOpen);
+  audit = NewAudit();
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].action, "Exchange.GetMessage");
+  EXPECT_THAT(audit[0].resources, ElementsAre(sent->message_id));
+
+  clock_.Advance(absl::Minutes(5));
+  ReplyCommand reply;
+  reply.request_id = sent->message_id;
+  reply.content = Request({}, "r1").content;
+  reply.content.subject.clear();
+  reply.content.body = "Registered to a rental company.";
+  absl::StatusOr<SendResult> replied = exchange_->Reply(Who("HU"), reply);
+  ASSERT_TRUE(replied.ok()) << replied.status();
+  EXPECT_GT(replied->message_id, sent->message_id);  // Time-ordered ids.
+
+  absl::StatusOr<MessageView> request =
+      exchange_->GetMessage(Who("RO"), sent->message_id);
+  ASSERT_TRUE(request.ok());
+  const Recipient* hu = request->message.FindRecipient("HU");
+  EXPECT_EQ(hu->request_state, RequestState::kAnswered);
+  EXPECT_EQ(hu->reply_id, replied->message_id);
+  EXPECT_EQ(hu->answered_at, clock_.Now());
+  EXPECT_EQ(request->message.idempotency_key, "k1");
+
+  absl::StatusOr<MessageView> answer =
+      exchange_->GetMessage(Who("RO"), replied->message_id);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->message.kind, MessageKind::kReply);
+  EXPECT_EQ(answer->message.subject, "Re: Vehicle check");
+  EXPECT_EQ(answer->message.in_reply_to, sent->message_id);
+  EXPECT_EQ(answer->message.sender_party, "HU");
+}
+
+TEST_F(ExchangeServiceTest, UnauthenticatedCallsAreRefusedAndAudited) {
+  const Caller nobody =
+      absl::UnauthenticatedError("client certificate has no URI SAN identity");
+  absl::StatusOr<WhoAmIResult> who = exchange_->WhoAmI(nobody);
+  EXPECT_EQ(who.status().code(), absl::StatusCode::kUnauthenticated);
+  std::vector<AuditEntry> audit = NewAudit();
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(audit[0].principal, "");
+  EXPECT_THAT(audit[0].reason, HasSubstr("no URI SAN"));
+}
+
+TEST_F(ExchangeServiceTest, HiddenMessagesLookMissingButAreAuditedTruly) {
+  absl::StatusOr<SendResult> sent =
+      exchange_->SendMessage(Who("RO"), Request({"HU"}, "k1"));
+  ASSERT_TRUE(sent.ok());
+  NewAudit();
+  absl::StatusOr<MessageView> hidden =
+      exchange_->GetMessage(Who("BG"), sent->message_id);
+  absl::StatusOr<MessageView> missing =
+      exchange_->GetMessage(Who("BG"), "01M89Q1WQSCHQJ90CTMDR6HJ7B");
+  EXPECT_EQ(hidden.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(hidden.status().message(),
+            absl::StrCat("message ", sent->message_id, " not found"));
+  EXPECT_EQ(missing.status().message(),
+            "message 01M89Q1WQSCHQJ90CTMDR6HJ7B not found");
+  std::vector<AuditEntry> audit = NewAudit();
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[0].outcome, AuditOutcome::kDenied);
+  EXPECT_THAT(audit[0].reason, HasSubstr("BG is neither the sender"));
+  EXPECT_EQ(audit[1].outcome, AuditOutcome::kRejected);
+}
+
+TEST_F(ExchangeServiceTest, IdempotentRetryAndConflictingReuse) {
+  absl::StatusOr<SendResult> first =
+      exchange_->SendMessage(Who("RO"), Request({"HU"}, "same"));
+  ASSERT_TRUE(first.ok());
+  clock_.Advance(absl::Seconds(3));
+  // Another officer of the same party retrying the same content.
+  absl::StatusOr<SendResult> retry = exchange_->SendMessage(
+      Who("RO", Role::kFocalPoint, "nfp"), Request({"HU"}, "same"));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ(retry->message_id, first->message_id);
+  EXPECT_EQ(retry->created_at, first->created_at);
+
+  SendCommand changed = Request({"HU"}, "same");
+  changed.content.body = "Different body";
+  absl::StatusOr<SendResult> conflict =
+      exchange_->SendMessage(Who("RO"), changed);
+  EXPECT_EQ(conflict.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(conflict.status().message(), HasSubstr(first->message_id));
+
+  // Another party may use the same key.
+  EXPECT_TRUE(exchange_->SendMessage(Who("HU"), Request({"RO"}, "same")).ok());
+  EXPECT_EQ(store_->ListOutbox("RO", 10, std::nullopt)->size(), 1u);
+  std::vector<AuditEntry> audit = NewAudit();
+  ASSERT_EQ(audit.size(), 4u);
+  EXPECT_THAT(audit[1].reason, HasSubstr("retry"));
+  EXPECT_EQ(audit[2].outcome, AuditOutcome::kRejected);
+  EXPECT_EQ(audit[2].code, absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(ExchangeServiceTest, AllOrNothingSendNamesTheRecipientAndRule) {
+  SendCommand c = Request({"HU", "XOB"}, "k");
+  c.content.contains_personal_data = true;
+  absl::StatusOr<SendResult> sent = exchange_->SendMessage(Who("RO"), c);
+  EXPECT_EQ(sent.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(sent.status().message(),
+              HasSubstr("XOB is an observer and may not receive personal"));
+  EXPECT_TRUE(store_->ListInbox("HU", 10, std::nullopt)->empty());
+  EXPECT_TRUE(store_->ListOutbox("RO", 10, std::nullopt)->empty());
+  std::vector<AuditEntry> audit = NewAudit();
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].outcome, AuditOutcome::kDenied);
+  EXPECT_THAT(audit[0].reason, HasSubstr("XOB"));
+  // The same key is free afterwards: nothing was stored under it.
+  c.recipients = {"HU"};
+  EXPECT_TRUE(exchange_->SendMessage(Who("RO"), c).ok());
+}
+
+TEST_F(ExchangeServiceTest, StorageFailureAcknowledgesNothing) {
+  store_->fail_writes = true;
+  absl::StatusOr<SendResult> sent =
+      exchange_->SendMessage(Who("RO"), Request({"HU"}, "k"));
+  EXPECT_EQ(sent.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(sent.status().message(), HasSubstr("retry"));
+  store_->fail_writes = false;
+  EXPECT_TRUE(store_->ListOutbox("RO", 10, std::nullopt)->empty());
+  EXPECT_TRUE(NewAudit().empty());
+  // The retry with the same key goes through once storage is back.
+  sent = exchange_->SendMessage(Who("RO"), Request({"HU"}, "k"));
+  ASSERT_TRUE(sent.ok());
+  EXPECT_FALSE(sent->replayed);
+}
+
+TEST_F(ExchangeServiceTest, NoReadWithoutAnAuditEntry) {
+  absl::StatusOr<SendResult> sent =
+      exchange_->SendMessage(Who("RO"), Request({"HU"}, "k"));
+  ASSERT_TRUE(sent.ok());
+  store_->fail_writes = true;
+  absl::StatusOr<MessageView> read =
+      exchange_->GetMessage(Who("HU"), sent->message_id);
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(read.status().message(), HasSubstr("nothing was disclosed"));
+  absl::StatusOr<MessagePage> inbox = exchange_->ListInbox(Who("HU"), {});
+  EXPECT_EQ(inbox.status().code(), absl::StatusCode::kUnavailable);
+  // A refusal that cannot be recorded is reported as a fault too.
+  absl::StatusOr<MessageView> hidden =
+      exchange_->GetMessage(Who("BG"), sent->message_id);
+  EXPECT_EQ(hidden.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(ExchangeServiceTest, ListingWithholdsWhatThePartyMayNoLongerRead) {
+  // A personal-data message already held by XOB (say, from before it became
+  // an observer), written directly to the store.
+  Message m;
+  m.id = "01M89Q1WQSCHQJ90CTMDR6HJ7B";
+  m.idempotency_key = "k";
+  m.content_digest = "d";
+  m.sender_party = "RO";
+  m.sender_user = "u1";
+  m.recipients = {Recipient{"XOB", std::nullopt, std::nullopt, ""}};
+  m.kind = MessageKind::kSpontaneous;
+  m.subject = "Names of suspects";
+  m.body = "secret body";
+  m.contains_personal_data = true;
+  m.created_at = clock_.Now();
+  ASSERT_TRUE(
+      store_->Write([&](WriteTransaction& txn) { return txn.InsertMessage(m); })
+          .ok());
+  absl::StatusOr<MessagePage> inbox = exchange_->ListInbox(Who("XOB"), {});
+  ASSERT_TRUE(inbox.ok()) << inbox.status();
+  ASSERT_EQ(inbox->messages.size(), 1u);
+  EXPECT_EQ(inbox->messages[0].message.subject, "");
+  EXPECT_EQ(inbox->messages[0].message.body, "");
+  EXPECT_THAT(inbox->messages[0].withheld_reason,
+              HasSubstr("XOB is an observer and may not read personal data"));
+  absl::StatusOr<MessageView> read = exchange_->GetMessage(Who("XOB"), m.id);
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(read.status().message(), HasSubstr("observer"));
+}
+
+TEST_F(ExchangeServiceTest, ReplyRules) {
+  SendCommand warning = Request({"HU"}, "w");
+  warning.kind = MessageKind::kWarning;
+  absl::StatusOr<SendResult> w = exchange_->SendMessage(Who("RO"), warning);
+  ASSERT_TRUE(w.ok());
+  absl::StatusOr<SendResult> r =
+      exchange_->SendMessage(Who("RO"), Request({"HU", "BG"}, "r"));
+  ASSERT_TRUE(r.ok());
+
+  ReplyCommand reply;
+  reply.content = Request({}, "x").content;
+  reply.request_id = w->message_id;
+  EXPECT_EQ(exchange_->Reply(Who("HU"), reply).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  reply.request_id = r->message_id;
+  absl::StatusOr<SendResult> own = exchange_->Reply(Who("RO"), reply);
+  EXPECT_EQ(own.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(own.status().message(), HasSubstr("only its recipients"));
+  ASSERT_TRUE(exchange_->Reply(Who("HU"), reply).ok());
+  reply.content.idempotency_key = "y";
+  absl::StatusOr<SendResult> twice = exchange_->Reply(Who("HU"), reply);
+  EXPECT_EQ(twice.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(twice.status().message(), HasSubstr("already answered"));
+  // BG's copy is still open and answerable, tracked on its own.
+  reply.content.idempotency_key = "z";
+  ASSERT_TRUE(exchange_->Reply(Who("BG"), reply).ok());
+  // A BG reply above the RESTRICTED ceiling of BG is refused.
+  absl::StatusOr<SendResult> third =
+      exchange_->SendMessage(Who("RO"), Request({"BG"}, "r3"));
+  ASSERT_TRUE(third.ok());
+  reply.request_id = third->message_id;
+  reply.content.idempotency_key = "q";
+  reply.content.classification = Classification::kSecret;
+  absl::StatusOr<SendResult> above = exchange_->Reply(Who("BG"), reply);
+  EXPECT_EQ(above.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(above.status().message(), HasSubstr("BG may not send SECRET"));
+}
+
+TEST(MessageIdGeneratorTest, IdsIncreaseEvenWhenTheClockStandsStillOrGoesBack) {
+  FakeClock clock;
+  MessageIdGenerator ids(clock);
+  std::string last = ids.Next();
+  EXPECT_TRUE(IsValidMessageId(last));
+  for (int i = 0; i < 1000; ++i) {
+    if (i == 500) clock.Advance(-absl::Seconds(10));
+    const std::string next = ids.Next();
+    EXPECT_TRUE(IsValidMessageId(next)) << next;
+    EXPECT_GT(next, last);
+    last = next;
+  }
+  FakeClock later(clock.Now() + absl::Hours(1));
+  MessageIdGenerator other(later);
+  EXPECT_GT(other.Next(), last);
+}
+
+TEST(MessageIdTest, Syntax) {
+  EXPECT_TRUE(IsValidMessageId("01M89Q1WQSCHQJ90CTMDR6HJ7B"));
+  EXPECT_FALSE(IsValidMessageId(""));
+  EXPECT_FALSE(IsValidMessageId("01M89Q1WQSCHQJ90CTMDR6HJ7"));
+  EXPECT_FALSE(IsValidMessageId("01m89Q1WQSCHQJ90CTMDR6HJ7B"));
+  EXPECT_FALSE(IsValidMessageId("01M89Q1WQSCHQJ90CTMDR6HJ7U"));  // no U
+  EXPECT_FALSE(IsValidMessageId("81M89Q1WQSCHQJ90CTMDR6HJ7B"));  // > 128 bits
+}
+
+}  // namespace
+}  // namespace liaison

@@ -1,0 +1,248 @@
+// liaisond as a real process: readiness line, restart on the same data
+// directory, SIGKILL right after an acknowledged send, SIGTERM drain, bad
+// flags.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "client/client.h"
+#include "store/open_store.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/test_pki.h"
+
+namespace liaison {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+using testing::TestPki;
+
+// A liaisond child process with its stdout and stderr captured.
+class Liaisond {
+ public:
+  explicit Liaisond(std::vector<std::string> args) {
+    int out[2];
+    if (pipe(out) != 0) std::abort();
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      dup2(out[1], STDERR_FILENO);
+      close(out[0]);
+      close(out[1]);
+      std::vector<char*> argv;
+      std::string binary = LIAISOND_PATH;
+      argv.push_back(binary.data());
+      for (std::string& arg : args) argv.push_back(arg.data());
+      argv.push_back(nullptr);
+      execv(binary.c_str(), argv.data());
+      _exit(127);
+    }
+    close(out[1]);
+    fd_ = out[0];
+  }
+
+  ~Liaisond() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    close(fd_);
+  }
+
+  // Reads output until the readiness line; returns the port, or 0 if the
+  // process ended first (output() then says why).
+  int WaitReady() {
+    const std::regex ready("liaisond listening on 127\\.0\\.0\\.1:([0-9]+)\n");
+    char buffer[4096];
+    while (true) {
+      std::smatch match;
+      if (std::regex_search(output_, match, ready)) {
+        return std::stoi(match[1]);
+      }
+      const ssize_t n = read(fd_, buffer, sizeof(buffer));
+      if (n <= 0) return 0;
+      output_.append(buffer, static_cast<size_t>(n));
+    }
+  }
+
+  // Sends `signal` and returns the exit status (as from waitpid).
+  int Stop(int signal) {
+    kill(pid_, signal);
+    return Wait();
+  }
+
+  int Wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    exited_ = true;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = read(fd_, buffer, sizeof(buffer))) > 0) {
+      output_.append(buffer, static_cast<size_t>(n));
+    }
+    return status;
+  }
+
+  const std::string& output() const { return output_; }
+
+ private:
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  bool exited_ = false;
+  std::string output_;
+};
+
+class ProcessTest : public ::testing::Test {
+ protected:
+  std::vector<std::string> Flags() const {
+    TestPki& pki = TestPki::Shared();
+    return {"--listen=127.0.0.1:0",
+            absl::StrCat("--data-dir=", data_.path()),
+            absl::StrCat("--tls-cert=", pki.server_cert()),
+            absl::StrCat("--tls-key=", pki.server_key()),
+            absl::StrCat("--tls-ca=", pki.ca()),
+            "--trust-domain=selec.test",
+            absl::StrCat("--parties=",
+                         testing::SourcePath("deploy/parties.example"))};
+  }
+
+  static std::unique_ptr<client::Client> Connect(int port,
+                                                 const std::string& party) {
+    TestPki& pki = TestPki::Shared();
+    const testing::CertPaths cert = pki.Issue(party, "liaison-officer", "proc");
+    client::ClientOptions options;
+    options.server = absl::StrCat("localhost:", port);
+    options.ca = pki.ca();
+    options.cert = cert.cert;
+    options.key = cert.key;
+    absl::StatusOr<std::unique_ptr<client::Client>> c =
+        client::Client::Connect(options);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return std::move(c).value();
+  }
+
+  static v1::SendMessageRequest Request(const std::string& key) {
+    v1::SendMessageRequest r;
+    r.add_recipients("HU");
+    r.set_idempotency_key(key);
+    r.set_kind(v1::MESSAGE_KIND_SPONTANEOUS);
+    r.set_subject("Durable");
+    r.set_body("Acknowledged means stored.");
+    r.set_priority(v1::PRIORITY_ROUTINE);
+    r.set_classification(v1::CLASSIFICATION_UNCLASSIFIED);
+    r.mutable_handling()->set_code(v1::HANDLING_CODE_H0);
+    return r;
+  }
+
+  TempDir data_;
+};
+
+TEST_F(ProcessTest, PrintsReadinessAndDrainsOnSigterm) {
+  Liaisond server(Flags());
+  const int port = server.WaitReady();
+  ASSERT_GT(port, 0) << server.output();
+  auto ro = Connect(port, "RO");
+  ASSERT_TRUE(ro->WhoAmI().ok());
+  // An idle open channel would keep the server's graceful GOAWAY waiting.
+  ro.reset();
+  const int status = server.Stop(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status)) << server.output();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << server.output();
+  EXPECT_THAT(server.output(), HasSubstr("draining"));
+}
+
+TEST_F(ProcessTest, SigintAlsoExitsCleanly) {
+  Liaisond server(Flags());
+  ASSERT_GT(server.WaitReady(), 0) << server.output();
+  const int status = server.Stop(SIGINT);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST_F(ProcessTest, AcknowledgedMessagesSurviveSigkill) {
+  std::vector<std::string> ids;
+  for (int round = 0; round < 3; ++round) {
+    Liaisond server(Flags());
+    const int port = server.WaitReady();
+    ASSERT_GT(port, 0) << server.output();
+    auto ro = Connect(port, "RO");
+    absl::StatusOr<v1::SendMessageResponse> sent =
+        ro->SendMessage(Request(absl::StrCat("kill-", round)));
+    ASSERT_TRUE(sent.ok()) << sent.status();
+    ids.push_back(sent->message_id());
+    // Killed the instant the acknowledgement arrived: no chance to flush.
+    const int status = server.Stop(SIGKILL);
+    ASSERT_TRUE(WIFSIGNALED(status));
+  }
+  Liaisond server(Flags());
+  const int port = server.WaitReady();
+  ASSERT_GT(port, 0) << server.output();
+  auto hu = Connect(port, "HU");
+  for (const std::string& id : ids) {
+    absl::StatusOr<v1::Message> message = hu->GetMessage(id);
+    ASSERT_TRUE(message.ok()) << id << ": " << message.status();
+    EXPECT_EQ(message->body(), "Acknowledged means stored.");
+  }
+  // A retry after the crash is recognised, not stored twice.
+  auto ro = Connect(port, "RO");
+  absl::StatusOr<v1::SendMessageResponse> retry =
+      ro->SendMessage(Request("kill-0"));
+  ASSERT_TRUE(retry.ok());
+  EXPECT_TRUE(retry->replayed());
+  EXPECT_EQ(retry->message_id(), ids[0]);
+  ro.reset();
+  hu.reset();
+  server.Stop(SIGTERM);
+
+  absl::StatusOr<std::unique_ptr<Store>> store =
+      OpenStore(absl::StrCat("sqlite:", data_.File("liaison.db")));
+  ASSERT_TRUE(store.ok());
+  absl::StatusOr<std::vector<AuditEntry>> audit = (*store)->ReadAudit(1, 1000);
+  ASSERT_TRUE(audit.ok());
+  int sends = 0;
+  for (const AuditEntry& e : *audit) {
+    if (e.action == "Exchange.SendMessage" &&
+        e.outcome == AuditOutcome::kAllowed) {
+      ++sends;
+    }
+  }
+  EXPECT_EQ(sends, 4);  // three sends and the recognised retry
+  EXPECT_EQ((*store)->ListOutbox("RO", 100, std::nullopt)->size(), 3u);
+}
+
+TEST_F(ProcessTest, RefusesToStartWithBadOptions) {
+  struct Case {
+    std::vector<std::string> flags;
+    std::string message;
+  };
+  std::vector<std::string> missing_ca = Flags();
+  missing_ca[4] = "--tls-ca=/nonexistent/ca.crt";
+  std::vector<std::string> bad_listen = Flags();
+  bad_listen[0] = "--listen=nowhere";
+  std::vector<std::string> bad_roster = Flags();
+  bad_roster[6] = absl::StrCat("--parties=", TestPki::Shared().ca());
+  for (const Case& c : std::vector<Case>{
+           {missing_ca, "/nonexistent/ca.crt"},
+           {bad_listen, "--listen='nowhere'"},
+           {bad_roster, "roster line 1"},
+           {{"--data-dir=/tmp"}, "--tls-cert, --tls-key and --tls-ca"},
+       }) {
+    SCOPED_TRACE(c.message);
+    Liaisond server(c.flags);
+    EXPECT_EQ(server.WaitReady(), 0);
+    const int status = server.Wait();
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 1);
+    EXPECT_THAT(server.output(), HasSubstr(c.message));
+  }
+}
+
+}  // namespace
+}  // namespace liaison

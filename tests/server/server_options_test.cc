@@ -1,0 +1,54 @@
+#include "server/server_options.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace liaison::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+ServerOptions Valid() {
+  ServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.data_dir = "/tmp/x";
+  o.tls_cert = "s.crt";
+  o.tls_key = "s.key";
+  o.tls_ca = "ca.crt";
+  return o;
+}
+
+TEST(ServerOptionsTest, ValidOptionsPass) {
+  EXPECT_TRUE(Valid().Validate().ok());
+  ServerOptions o = Valid();
+  o.listen = "[::1]:7443";
+  EXPECT_TRUE(o.Validate().ok());
+}
+
+TEST(ServerOptionsTest, NamesTheBadOption) {
+  struct Case {
+    void (*mutate)(ServerOptions&);
+    const char* message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {[](ServerOptions& o) { o.listen = "localhost"; }, "--listen"},
+           {[](ServerOptions& o) { o.listen = ":7443"; }, "--listen"},
+           {[](ServerOptions& o) { o.listen = "h:70000"; }, "--listen"},
+           {[](ServerOptions& o) { o.listen = "h:x"; }, "--listen"},
+           {[](ServerOptions& o) { o.data_dir.clear(); }, "--data-dir"},
+           {[](ServerOptions& o) { o.tls_key.clear(); }, "--tls-key"},
+           {[](ServerOptions& o) { o.tls_ca.clear(); }, "mutual TLS"},
+           {[](ServerOptions& o) { o.trust_domain.clear(); }, "--trust-domain"},
+           {[](ServerOptions& o) { o.trust_domain = "Selec/Test"; },
+            "--trust-domain"},
+       }) {
+    ServerOptions o = Valid();
+    c.mutate(o);
+    SCOPED_TRACE(c.message);
+    EXPECT_EQ(o.Validate().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(o.Validate().message(), HasSubstr(c.message));
+  }
+}
+
+}  // namespace
+}  // namespace liaison::server

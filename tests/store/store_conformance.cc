@@ -1,0 +1,378 @@
+#include "tests/store/store_conformance.h"
+
+#include <gmock/gmock.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+namespace liaison::testing {
+
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreConformanceTest);
+
+void StoreConformanceTest::SetUp() {
+  harness_ = GetParam()();
+  store_ = harness_->Open();
+  ASSERT_NE(store_, nullptr);
+}
+
+void StoreConformanceTest::Reopen() {
+  store_.reset();
+  store_ = harness_->Open();
+  ASSERT_NE(store_, nullptr);
+}
+
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+Party MakeParty(const std::string& code) {
+  Party p;
+  p.code = code;
+  p.name = "Party " + code;
+  p.tier = PartyTier::kMemberState;
+  p.ceiling = Classification::kSecret;
+  return p;
+}
+
+absl::Time T(int seconds) {
+  return absl::FromUnixSeconds(1790000000 + seconds);
+}
+
+Message MakeMessage(const std::string& id, const std::string& from,
+                    std::vector<std::string> to, const std::string& key,
+                    MessageKind kind = MessageKind::kRequest) {
+  Message m;
+  m.id = id;
+  m.idempotency_key = key;
+  m.content_digest = std::string(32, 'd');
+  m.sender_party = from;
+  m.sender_user = "ion";
+  m.sender_role = Role::kLiaisonOfficer;
+  for (const std::string& party : to) {
+    Recipient r;
+    r.party = party;
+    if (kind == MessageKind::kRequest) r.request_state = RequestState::kOpen;
+    m.recipients.push_back(r);
+  }
+  m.kind = kind;
+  m.subject = "Subject " + id;
+  m.body = "Body ÄÖ ţ " + id;
+  m.priority = Priority::kUrgent;
+  m.urgency_justification = "imminent";
+  m.classification = Classification::kConfidential;
+  m.contains_personal_data = true;
+  m.handling_code = HandlingCode::kH3;
+  m.handling_restriction = "not for court";
+  m.evaluation = Evaluation{SourceReliability::kB, InformationAssessment::k2};
+  m.created_at = T(1) + absl::Microseconds(123456);
+  return m;
+}
+
+AuditEntry MakeEntry(int n) {
+  AuditEntry e;
+  e.time = T(n);
+  e.principal = "spiffe://selec.test/party/RO/liaison-officer/ion";
+  e.party = "RO";
+  e.role = "liaison-officer";
+  e.user_id = "ion";
+  e.action = "Exchange.SendMessage";
+  e.resources = {absl::StrCat("M", n), "HU"};
+  e.outcome = n % 2 == 0 ? AuditOutcome::kAllowed : AuditOutcome::kDenied;
+  e.code =
+      n % 2 == 0 ? absl::StatusCode::kOk : absl::StatusCode::kPermissionDenied;
+  e.reason = n % 2 == 0 ? "" : "recipient XOB is an observer";
+  return e;
+}
+
+std::vector<std::string> Ids(const std::vector<Message>& messages) {
+  std::vector<std::string> ids;
+  for (const Message& m : messages) ids.push_back(m.id);
+  return ids;
+}
+
+}  // namespace
+
+void StoreWithParties::SetUp() {
+  StoreConformanceTest::SetUp();
+  ASSERT_TRUE(store_
+                  ->Write([](WriteTransaction& txn) {
+                    for (const char* code : {"HU", "RO", "BG", "XOB"}) {
+                      absl::Status s = txn.InsertParty(MakeParty(code));
+                      if (!s.ok()) return s;
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+}
+
+absl::Status StoreWithParties::Insert(const Message& m) {
+  return store_->Write(
+      [&](WriteTransaction& txn) { return txn.InsertMessage(m); });
+}
+
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreWithParties);
+
+TEST_P(StoreConformanceTest, StartsEmpty) {
+  absl::StatusOr<std::vector<Party>> parties = store_->ListParties();
+  ASSERT_TRUE(parties.ok()) << parties.status();
+  EXPECT_TRUE(parties->empty());
+  EXPECT_EQ(*store_->AuditSize(), 0);
+  EXPECT_EQ(store_->GetMessage("01M00000000000000000000000").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, PartiesRoundTripAndAreUnique) {
+  Party ro = MakeParty("RO");
+  Party ob = MakeParty("XOB");
+  ob.tier = PartyTier::kObserver;
+  ob.ceiling = Classification::kUnclassified;
+  ob.state = PartyState::kSuspended;
+  Party op = MakeParty("XOP");
+  op.tier = PartyTier::kOperationalPartner;
+  op.agreement_in_force = true;
+  ASSERT_TRUE(store_
+                  ->Write([&](WriteTransaction& txn) {
+                    EXPECT_TRUE(txn.InsertParty(ro).ok());
+                    EXPECT_TRUE(txn.InsertParty(op).ok());
+                    return txn.InsertParty(ob);
+                  })
+                  .ok());
+  EXPECT_EQ(*store_->GetParty("XOB"), ob);
+  EXPECT_EQ(*store_->GetParty("XOP"), op);
+  EXPECT_THAT(*store_->ListParties(), ElementsAre(ro, ob, op));
+
+  absl::Status dup =
+      store_->Write([&](WriteTransaction& txn) { return txn.InsertParty(ro); });
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(dup.message(), HasSubstr("RO"));
+  EXPECT_EQ(store_->GetParty("HU").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_P(StoreWithParties, MessageRoundTripsExactly) {
+  Message m =
+      MakeMessage("01M00000000000000000000001", "RO", {"HU", "BG"}, "key-1");
+  ASSERT_TRUE(Insert(m).ok());
+  absl::StatusOr<Message> got = store_->GetMessage(m.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_GT(got->seq, 0);
+  m.seq = got->seq;
+  EXPECT_EQ(*got, m);
+
+  Message plain = MakeMessage("01M00000000000000000000002", "HU", {"RO"},
+                              "key-1", MessageKind::kWarning);
+  plain.evaluation.reset();
+  plain.handling_code = HandlingCode::kH0;
+  plain.handling_restriction.clear();
+  ASSERT_TRUE(Insert(plain).ok());
+  got = store_->GetMessage(plain.id);
+  ASSERT_TRUE(got.ok());
+  plain.seq = got->seq;
+  EXPECT_EQ(*got, plain);
+  EXPECT_FALSE(got->recipients[0].request_state.has_value());
+}
+
+TEST_P(StoreWithParties, IdempotencyKeysAreScopedToTheSender) {
+  Message m = MakeMessage("01M00000000000000000000001", "RO", {"HU"}, "k");
+  ASSERT_TRUE(Insert(m).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](WriteTransaction& txn) {
+                    absl::StatusOr<std::optional<Message>> found =
+                        txn.FindByIdempotencyKey("RO", "k");
+                    EXPECT_TRUE(found.ok() && found->has_value() &&
+                                (*found)->id == m.id);
+                    found = txn.FindByIdempotencyKey("HU", "k");
+                    EXPECT_TRUE(found.ok() && !found->has_value());
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  // Same key from the same sender: refused.
+  Message again = MakeMessage("01M00000000000000000000002", "RO", {"HU"}, "k");
+  EXPECT_EQ(Insert(again).code(), absl::StatusCode::kAlreadyExists);
+  // Same id: refused.
+  Message same_id = MakeMessage(m.id, "HU", {"RO"}, "other");
+  EXPECT_EQ(Insert(same_id).code(), absl::StatusCode::kAlreadyExists);
+  // Same key from another sender: fine.
+  Message other = MakeMessage("01M00000000000000000000003", "HU", {"RO"}, "k");
+  EXPECT_TRUE(Insert(other).ok());
+}
+
+TEST_P(StoreWithParties, InboxAndOutboxAreNewestFirstAndPaged) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 7; ++i) {
+    const std::string id = absl::StrCat("01M0000000000000000000000", i);
+    ids.push_back(id);
+    // RO sends to HU (and BG for odd ones).
+    std::vector<std::string> to = {"HU"};
+    if (i % 2 == 1) to.push_back("BG");
+    ASSERT_TRUE(Insert(MakeMessage(id, "RO", to, absl::StrCat("k", i))).ok());
+  }
+  ASSERT_TRUE(
+      Insert(MakeMessage("01M0000000000000000000000X", "HU", {"RO"}, "hu-1"))
+          .ok());
+
+  absl::StatusOr<std::vector<Message>> inbox =
+      store_->ListInbox("HU", 3, std::nullopt);
+  ASSERT_TRUE(inbox.ok()) << inbox.status();
+  EXPECT_THAT(Ids(*inbox), ElementsAre(ids[6], ids[5], ids[4]));
+  inbox = store_->ListInbox("HU", 3, inbox->back().seq);
+  EXPECT_THAT(Ids(*inbox), ElementsAre(ids[3], ids[2], ids[1]));
+  inbox = store_->ListInbox("HU", 3, inbox->back().seq);
+  EXPECT_THAT(Ids(*inbox), ElementsAre(ids[0]));
+
+  EXPECT_THAT(Ids(*store_->ListInbox("BG", 10, std::nullopt)),
+              ElementsAre(ids[5], ids[3], ids[1]));
+  EXPECT_THAT(Ids(*store_->ListInbox("RO", 10, std::nullopt)),
+              ElementsAre("01M0000000000000000000000X"));
+  EXPECT_EQ(store_->ListOutbox("RO", 100, std::nullopt)->size(), 7u);
+  EXPECT_THAT(Ids(*store_->ListOutbox("HU", 100, std::nullopt)),
+              ElementsAre("01M0000000000000000000000X"));
+  EXPECT_TRUE(store_->ListInbox("XOB", 10, std::nullopt)->empty());
+  // Listings carry recipients.
+  EXPECT_EQ((*store_->ListInbox("BG", 1, std::nullopt))[0].recipients.size(),
+            2u);
+}
+
+TEST_P(StoreWithParties, MarkAnsweredMovesOpenRequestsOnly) {
+  Message request =
+      MakeMessage("01M00000000000000000000001", "RO", {"HU", "BG"}, "k");
+  ASSERT_TRUE(Insert(request).ok());
+  auto mark = [&](const std::string& id, const std::string& party) {
+    return store_->Write([&](WriteTransaction& txn) {
+      return txn.MarkAnswered(id, party, "01M00000000000000000000009", T(5));
+    });
+  };
+  ASSERT_TRUE(mark(request.id, "HU").ok());
+  absl::StatusOr<Message> got = store_->GetMessage(request.id);
+  ASSERT_TRUE(got.ok());
+  const Recipient* hu = got->FindRecipient("HU");
+  ASSERT_NE(hu, nullptr);
+  EXPECT_EQ(hu->request_state, RequestState::kAnswered);
+  EXPECT_EQ(hu->answered_at, T(5));
+  EXPECT_EQ(hu->reply_id, "01M00000000000000000000009");
+  EXPECT_EQ(got->FindRecipient("BG")->request_state, RequestState::kOpen);
+
+  absl::Status twice = mark(request.id, "HU");
+  EXPECT_EQ(twice.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(twice.message(), HasSubstr("ANSWERED"));
+  EXPECT_EQ(mark(request.id, "XOB").code(), absl::StatusCode::kNotFound);
+
+  Message warning = MakeMessage("01M00000000000000000000002", "RO", {"HU"},
+                                "k2", MessageKind::kWarning);
+  ASSERT_TRUE(Insert(warning).ok());
+  EXPECT_EQ(mark(warning.id, "HU").code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_P(StoreWithParties, FailedTransactionLeavesNothing) {
+  Message m = MakeMessage("01M00000000000000000000001", "RO", {"HU"}, "k");
+  absl::Status status = store_->Write([&](WriteTransaction& txn) {
+    EXPECT_TRUE(txn.InsertMessage(m).ok());
+    EXPECT_TRUE(txn.AppendAudit(MakeEntry(1)).ok());
+    return absl::AbortedError("changed my mind");
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(store_->GetMessage(m.id).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(*store_->AuditSize(), 0);
+  EXPECT_TRUE(store_->ListOutbox("RO", 10, std::nullopt)->empty());
+  // The store is usable afterwards.
+  EXPECT_TRUE(Insert(m).ok());
+}
+
+TEST_P(StoreWithParties, AuditEntriesAreDenseAndRoundTrip) {
+  std::vector<AuditEntry> written;
+  for (int i = 1; i <= 5; ++i) {
+    AuditEntry e = MakeEntry(i);
+    ASSERT_TRUE(store_
+                    ->Write([&](WriteTransaction& txn) {
+                      absl::StatusOr<int64_t> seq = txn.AppendAudit(e);
+                      if (!seq.ok()) return seq.status();
+                      EXPECT_EQ(*seq, i);
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    e.seq = i;
+    written.push_back(e);
+  }
+  AuditEntry empty_resources = MakeEntry(6);
+  empty_resources.resources.clear();
+  ASSERT_TRUE(store_
+                  ->Write([&](WriteTransaction& txn) {
+                    return txn.AppendAudit(empty_resources).status();
+                  })
+                  .ok());
+  empty_resources.seq = 6;
+  written.push_back(empty_resources);
+
+  EXPECT_EQ(*store_->AuditSize(), 6);
+  absl::StatusOr<std::vector<AuditEntry>> all = store_->ReadAudit(1, 100);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(*all, written);
+  absl::StatusOr<std::vector<AuditEntry>> tail = store_->ReadAudit(5, 1);
+  ASSERT_TRUE(tail.ok());
+  ASSERT_EQ(tail->size(), 1u);
+  EXPECT_EQ((*tail)[0], written[4]);
+
+  AuditEntry multiline = MakeEntry(7);
+  multiline.resources = {"a\nb"};
+  EXPECT_EQ(store_
+                ->Write([&](WriteTransaction& txn) {
+                  return txn.AppendAudit(multiline).status();
+                })
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreWithParties, CommittedWritesSurviveReopen) {
+  Message m = MakeMessage("01M00000000000000000000001", "RO", {"HU"}, "k");
+  ASSERT_TRUE(store_
+                  ->Write([&](WriteTransaction& txn) {
+                    absl::Status s = txn.InsertMessage(m);
+                    if (!s.ok()) return s;
+                    return txn.AppendAudit(MakeEntry(2)).status();
+                  })
+                  .ok());
+  Reopen();
+  absl::StatusOr<Message> got = store_->GetMessage(m.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->body, m.body);
+  EXPECT_EQ(*store_->AuditSize(), 1);
+  EXPECT_EQ(store_->ListParties()->size(), 4u);
+}
+
+TEST_P(StoreWithParties, ConcurrentWritersAreSerialised) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Message m =
+            MakeMessage(absl::StrCat("01M", t, std::string(20, '0'), 100 + i),
+                        "RO", {"HU"}, absl::StrCat("k", t, "-", i));
+        EXPECT_TRUE(store_
+                        ->Write([&](WriteTransaction& txn) {
+                          absl::Status s = txn.InsertMessage(m);
+                          if (!s.ok()) return s;
+                          return txn.AppendAudit(MakeEntry(i)).status();
+                        })
+                        .ok());
+        EXPECT_TRUE(store_->GetMessage(m.id).ok());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(*store_->AuditSize(), kThreads * kPerThread);
+  absl::StatusOr<std::vector<AuditEntry>> entries = store_->ReadAudit(1, 1000);
+  ASSERT_TRUE(entries.ok());
+  for (size_t i = 0; i < entries->size(); ++i) {
+    EXPECT_EQ((*entries)[i].seq, static_cast<int64_t>(i + 1));
+  }
+  EXPECT_EQ(store_->ListOutbox("RO", 1000, std::nullopt)->size(),
+            static_cast<size_t>(kThreads * kPerThread));
+}
+
+}  // namespace liaison::testing
