@@ -218,6 +218,32 @@ std::string Time(const google::protobuf::Timestamp& ts) {
                           absl::UTCTimeZone());
 }
 
+// Text from the server made safe for a terminal: control characters
+// (C0, DEL and C1, which can start escape sequences) are shown as \xNN.
+// Line breaks and tabs stay when `multiline`.
+std::string Printable(absl::string_view text, bool multiline = false) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const bool c1 = c == 0xc2 && i + 1 < text.size() &&
+                    static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+    if (multiline && (c == '\n' || c == '\t')) {
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20 || c == 0x7f) {
+      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+    } else if (c1) {
+      absl::StrAppend(
+          &out, "\\x",
+          absl::Hex(static_cast<unsigned char>(text[++i]), absl::kZeroPad2));
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
 std::string NewIdempotencyKey() {
   absl::BitGen gen;
   return absl::StrCat(
@@ -455,9 +481,10 @@ void PrintSummaries(
                          m.classification())
             << std::setw(4) << (m.contains_personal_data() ? "yes" : "no")
             << std::setw(21) << Time(m.created_at())
-            << (m.withheld_reason().empty()
-                    ? m.subject()
-                    : absl::StrCat("[withheld: ", m.withheld_reason(), "]"))
+            << Printable(
+                   m.withheld_reason().empty()
+                       ? m.subject()
+                       : absl::StrCat("[withheld: ", m.withheld_reason(), "]"))
             << "\n";
   }
   if (!next_page_token.empty()) {
@@ -511,7 +538,7 @@ int RunShow(Context& ctx) {
   if (ctx.json) return PrintJson(ctx, *m);
   auto line = [&](absl::string_view label, absl::string_view value) {
     if (value.empty()) return;
-    ctx.out << std::left << std::setw(16) << label << value << "\n";
+    ctx.out << std::left << std::setw(16) << label << Printable(value) << "\n";
   };
   line("id", m->id());
   line("kind",
@@ -543,7 +570,7 @@ int RunShow(Context& ctx) {
                                 m->evaluation().information())));
   }
   line("subject", m->subject());
-  ctx.out << "\n" << m->body();
+  ctx.out << "\n" << Printable(m->body(), /*multiline=*/true);
   if (!absl::EndsWith(m->body(), "\n")) ctx.out << "\n";
   return kExitOk;
 }

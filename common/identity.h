@@ -38,9 +38,6 @@ struct Identity {
   std::string party;
   Role role = Role::kLiaisonOfficer;
   std::string user_id;
-
-  // "PARTY/role/user", the form used in audit entries and revocations.
-  std::string Path() const;
 };
 
 // Parses `spiffe://<trust_domain>/party/<PARTY>/<role>/<user-id>`.

@@ -1,8 +1,6 @@
 #include "common/x509.h"
 
 #include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -20,9 +18,6 @@ struct X509Free {
 };
 struct GeneralNamesFree {
   void operator()(GENERAL_NAMES* names) const { GENERAL_NAMES_free(names); }
-};
-struct BignumFree {
-  void operator()(BIGNUM* bn) const { BN_free(bn); }
 };
 
 }  // namespace
@@ -52,15 +47,6 @@ absl::StatusOr<CertificateFields> ParseCertificatePem(absl::string_view pem) {
     }
   }
 
-  std::unique_ptr<BIGNUM, BignumFree> serial(
-      ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert.get()), nullptr));
-  if (serial != nullptr) {
-    char* hex = BN_bn2hex(serial.get());
-    if (hex != nullptr) {
-      fields.serial_hex = hex;
-      OPENSSL_free(hex);
-    }
-  }
   return fields;
 }
 

@@ -13,9 +13,6 @@ namespace liaison {
 struct CertificateFields {
   // Every URI entry of the subjectAltName extension, in order.
   std::vector<std::string> uri_sans;
-  // Serial number as upper-case hex without leading zeros (as `openssl x509
-  // -serial` prints it).
-  std::string serial_hex;
 };
 
 // Parses one PEM certificate. It does not verify anything: callers pass only

@@ -122,6 +122,32 @@ absl::Status CheckMessageId(absl::string_view field, absl::string_view id) {
   return absl::OkStatus();
 }
 
+// An enum field: required, and one of the values listed in `known`.
+template <typename E>
+absl::StatusOr<E> Require(const Choice<E>& choice, absl::string_view field,
+                          absl::string_view known) {
+  if (choice.value.has_value()) return *choice.value;
+  if (choice.raw == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is required (", known, ")"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, " ", choice.raw, " is not a known value (", known, ")"));
+}
+
+// `s` cut to at most `max_chars` characters, never inside a UTF-8 sequence.
+std::string TruncateUtf8(absl::string_view s, size_t max_chars) {
+  size_t end = 0;
+  for (size_t chars = 0; chars < max_chars && end < s.size(); ++chars) {
+    ++end;
+    while (end < s.size() &&
+           (static_cast<unsigned char>(s[end]) & 0xc0) == 0x80) {
+      ++end;
+    }
+  }
+  return std::string(s.substr(0, end));
+}
+
 // Validates the fields shared by new messages and replies and copies them
 // into `m`.
 absl::Status TakeContent(const ContentFields& c, Message& m) {
@@ -137,16 +163,14 @@ absl::Status TakeContent(const ContentFields& c, Message& m) {
   if (!Utf8Length(c.body).has_value()) {
     return absl::InvalidArgumentError("body is not valid UTF-8");
   }
-  if (!c.classification.has_value()) {
-    return absl::InvalidArgumentError(
-        "classification is required (UNCLASSIFIED, RESTRICTED, CONFIDENTIAL "
-        "or SECRET)");
-  }
-  if (!c.handling_code.has_value()) {
-    return absl::InvalidArgumentError(
-        "handling.code is required (H0, H1, H2 or H3)");
-  }
-  if (*c.handling_code == HandlingCode::kH3) {
+  LIAISON_ASSIGN_OR_RETURN(
+      m.classification,
+      Require(c.classification, "classification",
+              "UNCLASSIFIED, RESTRICTED, CONFIDENTIAL or SECRET"));
+  LIAISON_ASSIGN_OR_RETURN(
+      m.handling_code,
+      Require(c.handling_code, "handling.code", "H0, H1, H2 or H3"));
+  if (m.handling_code == HandlingCode::kH3) {
     LIAISON_RETURN_IF_ERROR(CheckLine("handling.restriction",
                                       c.handling_restriction,
                                       MessageLimits::kMaxRestriction, true));
@@ -155,24 +179,20 @@ absl::Status TakeContent(const ContentFields& c, Message& m) {
         "handling.restriction is only for handling code H3");
   }
   if (c.has_evaluation) {
-    if (!c.source_reliability.has_value()) {
-      return absl::InvalidArgumentError(
-          "evaluation.source_reliability is required with an evaluation (A, "
-          "B, C or X)");
-    }
-    if (!c.information.has_value()) {
-      return absl::InvalidArgumentError(
-          "evaluation.information is required with an evaluation (1, 2, 3 or "
-          "4)");
-    }
-    m.evaluation = Evaluation{*c.source_reliability, *c.information};
+    Evaluation evaluation;
+    LIAISON_ASSIGN_OR_RETURN(
+        evaluation.source,
+        Require(c.source_reliability, "evaluation.source_reliability",
+                "A, B, C or X"));
+    LIAISON_ASSIGN_OR_RETURN(
+        evaluation.information,
+        Require(c.information, "evaluation.information", "1, 2, 3 or 4"));
+    m.evaluation = evaluation;
   }
   m.idempotency_key = c.idempotency_key;
   m.subject = c.subject;
   m.body = c.body;
-  m.classification = *c.classification;
   m.contains_personal_data = c.contains_personal_data;
-  m.handling_code = *c.handling_code;
   m.handling_restriction = c.handling_restriction;
   return absl::OkStatus();
 }
@@ -205,19 +225,16 @@ absl::Status TakeSendFields(const SendCommand& c, absl::string_view sender,
           absl::StrCat("recipients names ", party, " twice"));
     }
   }
-  if (!c.kind.has_value()) {
-    return absl::InvalidArgumentError(
-        "kind is required (REQUEST, SPONTANEOUS, WARNING or FEEDBACK)");
-  }
-  if (*c.kind == MessageKind::kReply) {
+  LIAISON_ASSIGN_OR_RETURN(m.kind, Require(c.kind, "kind",
+                                           "REQUEST, SPONTANEOUS, WARNING or "
+                                           "FEEDBACK"));
+  if (m.kind == MessageKind::kReply) {
     return absl::InvalidArgumentError(
         "kind REPLY is not sent directly; answer a request with Reply");
   }
-  if (!c.priority.has_value()) {
-    return absl::InvalidArgumentError(
-        "priority is required (ROUTINE or URGENT)");
-  }
-  if (*c.priority == Priority::kUrgent) {
+  LIAISON_ASSIGN_OR_RETURN(
+      m.priority, Require(c.priority, "priority", "ROUTINE or URGENT"));
+  if (m.priority == Priority::kUrgent) {
     LIAISON_RETURN_IF_ERROR(CheckLine("urgency_justification",
                                       c.urgency_justification,
                                       MessageLimits::kMaxJustification, true));
@@ -228,8 +245,6 @@ absl::Status TakeSendFields(const SendCommand& c, absl::string_view sender,
   if (!c.in_reply_to.empty()) {
     LIAISON_RETURN_IF_ERROR(CheckMessageId("in_reply_to", c.in_reply_to));
   }
-  m.kind = *c.kind;
-  m.priority = *c.priority;
   m.urgency_justification = c.urgency_justification;
   m.in_reply_to = c.in_reply_to;
   for (const std::string& party : c.recipients) {
@@ -239,6 +254,23 @@ absl::Status TakeSendFields(const SendCommand& c, absl::string_view sender,
     m.recipients.push_back(std::move(r));
   }
   return absl::OkStatus();
+}
+
+bool Involves(const Message& m, absl::string_view party) {
+  return m.sender_party == party || m.FindRecipient(party) != nullptr;
+}
+
+// What `party` may see of a message it sent or received: other recipients'
+// progress is the sender's business only.
+void RedactFor(absl::string_view party, Message& m) {
+  if (m.sender_party == party) return;
+  m.idempotency_key.clear();
+  for (Recipient& r : m.recipients) {
+    if (r.party == party) continue;
+    r.request_state.reset();
+    r.answered_at.reset();
+    r.reply_id.clear();
+  }
 }
 
 MessageFacts FactsOf(const Message& m) {
@@ -329,9 +361,7 @@ absl::StatusOr<ExchangeService::Call> ExchangeService::Begin(
   call.entry.time = Now();
   call.entry.action = std::string(ActionName(action));
   if (!caller.ok()) {
-    absl::Status status = absl::UnauthenticatedError(caller.status().message());
-    LIAISON_RETURN_IF_ERROR(Refuse(call, status));
-    return status;
+    return Refuse(call, absl::UnauthenticatedError(caller.status().message()));
   }
   call.identity = *caller;
   call.entry.principal = call.identity.spiffe_id;
@@ -355,6 +385,21 @@ absl::StatusOr<ExchangeService::Call> ExchangeService::Begin(
   return call;
 }
 
+absl::Status ExchangeService::AppendEntry(const Call& call,
+                                          absl::string_view consequence) {
+  const absl::Status recorded = store_.Write([&](WriteTransaction& txn) {
+    return audit_.Append(txn, call.entry).status();
+  });
+  if (!recorded.ok()) {
+    // Nothing happens without an audit entry: report the storage fault, so
+    // the client retries once the log can be written again.
+    return absl::UnavailableError(
+        absl::StrCat("the server cannot record this call (", recorded.message(),
+                     "); ", consequence, ", retry later"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ExchangeService::Refuse(Call& call, absl::Status status,
                                      std::string audit_reason) {
   call.entry.outcome =
@@ -362,16 +407,8 @@ absl::Status ExchangeService::Refuse(Call& call, absl::Status status,
   call.entry.code = status.code();
   call.entry.reason =
       audit_reason.empty() ? std::string(status.message()) : audit_reason;
-  const absl::Status recorded = store_.Write([&](WriteTransaction& txn) {
-    return audit_.Append(txn, call.entry).status();
-  });
-  if (!recorded.ok()) {
-    // No decision goes unrecorded: report the storage fault instead, so the
-    // client retries once the audit log can be written again.
-    return absl::UnavailableError(
-        absl::StrCat("the server cannot record this call (", recorded.message(),
-                     "); retry later"));
-  }
+  LIAISON_RETURN_IF_ERROR(AppendEntry(
+      call, absl::StrCat("the call was refused: ", status.message())));
   return status;
 }
 
@@ -380,15 +417,16 @@ absl::Status ExchangeService::RecordRead(Call& call,
   call.entry.outcome = AuditOutcome::kAllowed;
   call.entry.code = absl::StatusCode::kOk;
   call.entry.resources = std::move(resources);
-  const absl::Status recorded = store_.Write([&](WriteTransaction& txn) {
-    return audit_.Append(txn, call.entry).status();
-  });
-  if (!recorded.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the server cannot record this access (", recorded.message(),
-        "); nothing was disclosed, retry later"));
-  }
-  return absl::OkStatus();
+  return AppendEntry(call, "nothing was disclosed");
+}
+
+absl::Status ExchangeService::RejectUndecodable(const Caller& caller,
+                                                Action action,
+                                                absl::string_view detail) {
+  LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, action));
+  return Refuse(call, absl::InvalidArgumentError(absl::StrCat(
+                          "the request could not be decoded (", detail,
+                          "); text fields must be valid UTF-8")));
 }
 
 absl::StatusOr<Message> ExchangeService::LoadReadable(Call& call,
@@ -434,10 +472,19 @@ absl::StatusOr<SendResult> ExchangeService::SendMessage(
   absl::Status valid = TakeSendFields(command, call.identity.party, m);
   if (!valid.ok()) return Refuse(call, valid);
   if (!m.in_reply_to.empty()) {
-    // Following up only on what the sender's party may read.
-    absl::StatusOr<Message> earlier =
-        LoadReadable(call, m.in_reply_to, "in_reply_to");
-    if (!earlier.ok()) return earlier.status();
+    // A follow-up stays within the exchange it follows: the sender's party
+    // may read the earlier message and every recipient took part in it.
+    LIAISON_ASSIGN_OR_RETURN(Message earlier,
+                             LoadReadable(call, m.in_reply_to, "in_reply_to"));
+    for (const Recipient& r : m.recipients) {
+      if (!Involves(earlier, r.party)) {
+        return Refuse(call, absl::FailedPreconditionError(absl::StrCat(
+                                "in_reply_to ", earlier.id,
+                                " is not a message recipient ", r.party,
+                                " sent or received; send a new message "
+                                "instead")));
+      }
+    }
   }
   return Deliver(call, std::move(m), nullptr);
 }
@@ -453,38 +500,20 @@ absl::StatusOr<SendResult> ExchangeService::Reply(const Caller& caller,
                       "message ", request.id, " is a ", Name(request.kind),
                       ", not a REQUEST; only requests are answered")));
   }
-  const Recipient* mine = request.FindRecipient(call.identity.party);
-  if (mine == nullptr) {
+  if (request.FindRecipient(call.identity.party) == nullptr) {
     return Refuse(
         call, absl::FailedPreconditionError(absl::StrCat(
                   "party ", call.identity.party, " sent request ", request.id,
                   "; only its recipients can answer it")));
   }
-  if (mine->request_state != RequestState::kOpen) {
-    return Refuse(call,
-                  absl::FailedPreconditionError(absl::StrCat(
-                      "request ", request.id, " was already answered by ",
-                      call.identity.party, " (reply ", mine->reply_id, ")")));
-  }
+  // Whether this party already answered is decided in Deliver, after the
+  // idempotency key: a retried reply must get its first answer back.
 
   Message m;
   ContentFields content = command.content;
   if (content.subject.empty()) {
-    content.subject = absl::StrCat("Re: ", request.subject);
-    const std::optional<size_t> length = Utf8Length(content.subject);
-    if (length.has_value() && *length > MessageLimits::kMaxSubject) {
-      // Keep within the limit without splitting a UTF-8 sequence.
-      size_t cut = 0;
-      for (size_t chars = 0; chars < MessageLimits::kMaxSubject; ++chars) {
-        ++cut;
-        while (cut < content.subject.size() &&
-               (static_cast<unsigned char>(content.subject[cut]) & 0xc0) ==
-                   0x80) {
-          ++cut;
-        }
-      }
-      content.subject.resize(cut);
-    }
+    content.subject = TruncateUtf8(absl::StrCat("Re: ", request.subject),
+                                   MessageLimits::kMaxSubject);
   }
   absl::Status valid = TakeContent(content, m);
   if (!valid.ok()) return Refuse(call, valid);
@@ -499,18 +528,6 @@ absl::StatusOr<SendResult> ExchangeService::Reply(const Caller& caller,
 
 absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
                                                     const Message* request) {
-  std::vector<Party> recipients;
-  for (const Recipient& r : m.recipients) {
-    absl::StatusOr<Party> party = store_.GetParty(r.party);
-    if (absl::IsNotFound(party.status())) {
-      return Refuse(call, absl::NotFoundError(absl::StrCat(
-                              "recipient party ", r.party,
-                              " is not registered; nothing was sent")));
-    }
-    if (!party.ok()) return Refuse(call, party.status());
-    recipients.push_back(*std::move(party));
-  }
-
   m.sender_party = call.identity.party;
   m.sender_user = call.identity.user_id;
   m.sender_role = call.identity.role;
@@ -521,76 +538,67 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
   const MessageFacts facts = FactsOf(m);
   const MessageFacts request_facts =
       request != nullptr ? FactsOf(*request) : MessageFacts{};
-  PolicyInput input;
-  input.principal = call.identity;
-  input.party = &call.party;
-  input.action = call.action;
-  input.message = &facts;
-  input.request = request != nullptr ? &request_facts : nullptr;
 
   // Decided inside the transaction, returned after it commits.
   std::optional<absl::Status> refusal;
   SendResult result;
-  const absl::Status written =
-      store_.Write([&](WriteTransaction& txn) -> absl::Status {
-        // Retries first: an acknowledged message is acknowledged again even if
-        // the rules would now refuse it.
-        LIAISON_ASSIGN_OR_RETURN(
-            std::optional<Message> earlier,
-            txn.FindByIdempotencyKey(m.sender_party, m.idempotency_key));
-        if (earlier.has_value()) {
-          call.entry.resources = {earlier->id};
-          if (earlier->content_digest == m.content_digest) {
-            result = SendResult{earlier->id, earlier->created_at, true};
-            call.entry.outcome = AuditOutcome::kAllowed;
-            call.entry.reason = "retry of an earlier call; nothing new stored";
-          } else {
-            refusal = absl::AlreadyExistsError(absl::StrCat(
-                "idempotency_key '", m.idempotency_key,
-                "' was already used by ", m.sender_party, " for message ",
-                earlier->id,
-                " with different content; use a new key for a new message"));
-          }
-        } else {
-          for (const Party& recipient : recipients) {
-            input.recipient = &recipient;
-            const Decision decision = Decide(input);
-            if (!decision.allowed()) {
-              refusal = absl::PermissionDeniedError(
-                  absl::StrCat("nothing was sent: ", decision.reason));
-              break;
-            }
-          }
-          if (!refusal.has_value() && request != nullptr) {
-            absl::Status answered = txn.MarkAnswered(
-                request->id, m.sender_party, m.id, m.created_at);
-            if (absl::IsFailedPrecondition(answered) ||
-                absl::IsNotFound(answered)) {
-              refusal = answered;
-            } else if (!answered.ok()) {
-              return answered;
-            }
-          }
-          if (!refusal.has_value()) {
-            LIAISON_RETURN_IF_ERROR(txn.InsertMessage(m));
-            call.entry.resources = {m.id};
-            if (request != nullptr) call.entry.resources.push_back(request->id);
-            for (const Recipient& r : m.recipients) {
-              call.entry.resources.push_back(r.party);
-            }
-            call.entry.outcome = AuditOutcome::kAllowed;
-            result = SendResult{m.id, m.created_at, false};
-          }
-        }
-        if (refusal.has_value()) {
-          call.entry.outcome = OutcomeFor(refusal->code());
-          call.entry.code = refusal->code();
-          call.entry.reason = std::string(refusal->message());
-        }
-        return audit_.Append(txn, call.entry).status();
-      });
-  if (!written.ok()) {
+  const absl::Status written = store_.Write([&](WriteTransaction& txn)
+                                                -> absl::Status {
     call.entry.resources.clear();
+    if (!m.in_reply_to.empty()) call.entry.resources.push_back(m.in_reply_to);
+    for (const Recipient& r : m.recipients) {
+      call.entry.resources.push_back(r.party);
+    }
+    // Retries first: an acknowledged message is acknowledged again even if
+    // the rules would now refuse it.
+    LIAISON_ASSIGN_OR_RETURN(
+        std::optional<Message> earlier,
+        txn.FindByIdempotencyKey(m.sender_party, m.idempotency_key));
+    if (earlier.has_value()) {
+      call.entry.resources.insert(call.entry.resources.begin(), earlier->id);
+      if (earlier->content_digest == m.content_digest) {
+        result = SendResult{earlier->id, earlier->created_at, true};
+        call.entry.outcome = AuditOutcome::kAllowed;
+        call.entry.reason = "retry of an earlier call; nothing new stored";
+      } else {
+        refusal = absl::AlreadyExistsError(absl::StrCat(
+            "idempotency_key '", m.idempotency_key, "' was already used by ",
+            m.sender_party, " for message ", earlier->id,
+            " with different content; use a new key for a new message"));
+      }
+    } else {
+      refusal = Judge(txn, call, m, facts,
+                      request != nullptr ? &request_facts : nullptr);
+      if (!refusal.has_value() && request != nullptr) {
+        absl::Status answered =
+            txn.MarkAnswered(request->id, m.sender_party, m.id, m.created_at);
+        if (absl::IsFailedPrecondition(answered)) {
+          const Recipient* mine = request->FindRecipient(m.sender_party);
+          refusal = absl::FailedPreconditionError(
+              absl::StrCat("request ", request->id, " was already answered by ",
+                           m.sender_party,
+                           mine != nullptr && !mine->reply_id.empty()
+                               ? absl::StrCat(" (reply ", mine->reply_id, ")")
+                               : ""));
+        } else if (!answered.ok()) {
+          return answered;
+        }
+      }
+      if (!refusal.has_value()) {
+        LIAISON_RETURN_IF_ERROR(txn.InsertMessage(m));
+        call.entry.resources.insert(call.entry.resources.begin(), m.id);
+        call.entry.outcome = AuditOutcome::kAllowed;
+        result = SendResult{m.id, m.created_at, false};
+      }
+    }
+    if (refusal.has_value()) {
+      call.entry.outcome = OutcomeFor(refusal->code());
+      call.entry.code = refusal->code();
+      call.entry.reason = std::string(refusal->message());
+    }
+    return audit_.Append(txn, call.entry).status();
+  });
+  if (!written.ok()) {
     return Refuse(call,
                   absl::UnavailableError(absl::StrCat(
                       "the message could not be stored (", written.message(),
@@ -601,15 +609,43 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
   return result;
 }
 
+std::optional<absl::Status> ExchangeService::Judge(
+    WriteTransaction& txn, const Call& call, const Message& m,
+    const MessageFacts& facts, const MessageFacts* request_facts) {
+  // Party records are read inside the transaction, so that a change of
+  // status committed just before applies to this very send.
+  absl::StatusOr<Party> sender = txn.GetParty(m.sender_party);
+  if (!sender.ok()) return sender.status();
+  PolicyInput input;
+  input.principal = call.identity;
+  input.party = &*sender;
+  input.action = call.action;
+  input.message = &facts;
+  input.request = request_facts;
+  for (const Recipient& r : m.recipients) {
+    absl::StatusOr<Party> recipient = txn.GetParty(r.party);
+    if (absl::IsNotFound(recipient.status())) {
+      return absl::NotFoundError(absl::StrCat(
+          "recipient party ", r.party, " is not registered; nothing was sent"));
+    }
+    if (!recipient.ok()) return recipient.status();
+    input.recipient = &*recipient;
+    const Decision decision = Decide(input);
+    if (!decision.allowed()) {
+      return absl::Status(decision.code,
+                          absl::StrCat("nothing was sent: ", decision.reason));
+    }
+  }
+  return std::nullopt;
+}
+
 absl::StatusOr<MessageView> ExchangeService::GetMessage(
     const Caller& caller, const std::string& message_id) {
   LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, Action::kGetMessage));
   LIAISON_ASSIGN_OR_RETURN(Message message,
                            LoadReadable(call, message_id, "message_id"));
   LIAISON_RETURN_IF_ERROR(RecordRead(call, {message.id}));
-  if (message.sender_party != call.identity.party) {
-    message.idempotency_key.clear();
-  }
+  RedactFor(call.identity.party, message);
   return MessageView{std::move(message), ""};
 }
 
@@ -670,8 +706,7 @@ absl::StatusOr<MessagePage> ExchangeService::List(const Caller& caller,
     } else {
       listed.push_back(m.id);
     }
-    m.body.clear();
-    if (m.sender_party != party) m.idempotency_key.clear();
+    RedactFor(party, m);
     view.message = std::move(m);
     page.messages.push_back(std::move(view));
   }

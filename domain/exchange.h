@@ -40,27 +40,39 @@ struct MessageLimits {
   static constexpr int kMaxPageSize = 500;
 };
 
-// Content fields common to a new message and a reply. An enum left empty was
-// unspecified or unknown in the request.
+// An enum field as the client sent it: `value` is set when the client named
+// a known value; otherwise `raw` is the number it sent (0: none).
+template <typename E>
+struct Choice {
+  Choice() = default;
+  // A known value. Implicit, so that code can write `kind = kRequest`.
+  Choice(E e) : value(e) {}  // NOLINT(google-explicit-constructor)
+  Choice(std::optional<E> known, int number) : value(known), raw(number) {}
+
+  std::optional<E> value;
+  int raw = 0;
+};
+
+// Content fields common to a new message and a reply.
 struct ContentFields {
   std::string idempotency_key;
   std::string subject;
   std::string body;
-  std::optional<Classification> classification;
+  Choice<Classification> classification;
   bool contains_personal_data = false;
-  std::optional<HandlingCode> handling_code;
+  Choice<HandlingCode> handling_code;
   std::string handling_restriction;
   // Set if the request carried an evaluation at all.
   bool has_evaluation = false;
-  std::optional<SourceReliability> source_reliability;
-  std::optional<InformationAssessment> information;
+  Choice<SourceReliability> source_reliability;
+  Choice<InformationAssessment> information;
 };
 
 struct SendCommand {
   ContentFields content;
   std::vector<std::string> recipients;
-  std::optional<MessageKind> kind;
-  std::optional<Priority> priority;
+  Choice<MessageKind> kind;
+  Choice<Priority> priority;
   std::string urgency_justification;
   std::string in_reply_to;
 };
@@ -90,8 +102,10 @@ struct PageQuery {
 
 // A message as the calling party may see it.
 struct MessageView {
-  // Body and subject are cleared when `withheld_reason` is set, and the
-  // idempotency key when the caller's party is not the sender.
+  // Body and subject are cleared when `withheld_reason` is set. When the
+  // caller's party is not the sender, the idempotency key is cleared and the
+  // other recipients show only their party code (not their request state or
+  // reply, which the caller's party may not see).
   Message message;
   std::string withheld_reason;
 };
@@ -120,6 +134,12 @@ class ExchangeService {
   absl::StatusOr<SendResult> Reply(const Caller& caller,
                                    const ReplyCommand& command);
 
+  // Records a call whose request could not be decoded at the edge (for
+  // example a string field that is not UTF-8) and returns the refusal:
+  // INVALID_ARGUMENT, or the caller's own refusal if it may not call at all.
+  absl::Status RejectUndecodable(const Caller& caller, Action action,
+                                 absl::string_view detail);
+
  private:
   struct Call;
 
@@ -134,6 +154,9 @@ class ExchangeService {
   // Records an allowed read; UNAVAILABLE if it cannot be recorded, in which
   // case nothing may be returned to the caller.
   absl::Status RecordRead(Call& call, std::vector<std::string> resources);
+  // Appends `call.entry` in a transaction of its own; UNAVAILABLE saying
+  // `consequence` if it cannot.
+  absl::Status AppendEntry(const Call& call, absl::string_view consequence);
   // Loads a message the caller's party may read for `action`; refusals are
   // recorded. NOT_FOUND both for missing and for hidden messages.
   absl::StatusOr<Message> LoadReadable(Call& call, const std::string& id,
@@ -142,6 +165,11 @@ class ExchangeService {
   // judging every recipient; `request` is set for replies.
   absl::StatusOr<SendResult> Deliver(Call& call, Message message,
                                      const Message* request);
+  // Within a send's transaction: the refusal if the sender's party or any
+  // recipient may not exchange `m` under their current status.
+  std::optional<absl::Status> Judge(WriteTransaction& txn, const Call& call,
+                                    const Message& m, const MessageFacts& facts,
+                                    const MessageFacts* request_facts);
   absl::StatusOr<MessagePage> List(const Caller& caller, Action action,
                                    const PageQuery& query);
   absl::Time Now() const;

@@ -22,6 +22,10 @@ class WriteTransaction {
  public:
   virtual ~WriteTransaction() = default;
 
+  // The party as registered at this point of the transaction. NOT_FOUND if
+  // no party has `code`.
+  virtual absl::StatusOr<Party> GetParty(absl::string_view code) = 0;
+
   // The message `sender_party` sent with `idempotency_key`, if any.
   virtual absl::StatusOr<std::optional<Message>> FindByIdempotencyKey(
       absl::string_view sender_party, absl::string_view idempotency_key) = 0;
@@ -69,7 +73,8 @@ class Store {
   virtual absl::StatusOr<Message> GetMessage(absl::string_view id) = 0;
 
   // Messages `party` received (inbox) or sent (outbox), newest first, at most
-  // `limit`, only those with seq < `before_seq` when it is set.
+  // `limit`, only those with seq < `before_seq` when it is set. Listings are
+  // summaries: every field but the body (left empty) is filled in.
   virtual absl::StatusOr<std::vector<Message>> ListInbox(
       absl::string_view party, int limit,
       std::optional<int64_t> before_seq) = 0;

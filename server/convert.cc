@@ -176,6 +176,11 @@ v1::PartyState ToProto(PartyState state) {
                                          : v1::PARTY_STATE_ACTIVE;
 }
 
+template <typename E, typename ProtoEnum>
+Choice<E> ToChoice(ProtoEnum value) {
+  return {FromProto(value), static_cast<int>(value)};
+}
+
 ContentFields ToContent(const std::string& idempotency_key,
                         const std::string& subject, const std::string& body,
                         v1::Classification classification, bool personal,
@@ -185,13 +190,14 @@ ContentFields ToContent(const std::string& idempotency_key,
   c.idempotency_key = idempotency_key;
   c.subject = subject;
   c.body = body;
-  c.classification = FromProto(classification);
+  c.classification = ToChoice<Classification>(classification);
   c.contains_personal_data = personal;
-  c.handling_code = FromProto(handling.code());
+  c.handling_code = ToChoice<HandlingCode>(handling.code());
   c.handling_restriction = handling.restriction();
   c.has_evaluation = has_evaluation;
-  c.source_reliability = FromProto(evaluation.source_reliability());
-  c.information = FromProto(evaluation.information());
+  c.source_reliability =
+      ToChoice<SourceReliability>(evaluation.source_reliability());
+  c.information = ToChoice<InformationAssessment>(evaluation.information());
   return c;
 }
 
@@ -222,8 +228,8 @@ SendCommand ToSendCommand(const v1::SendMessageRequest& request) {
       request.handling(), request.has_evaluation(), request.evaluation());
   command.recipients.assign(request.recipients().begin(),
                             request.recipients().end());
-  command.kind = FromProto(request.kind());
-  command.priority = FromProto(request.priority());
+  command.kind = ToChoice<MessageKind>(request.kind());
+  command.priority = ToChoice<Priority>(request.priority());
   command.urgency_justification = request.urgency_justification();
   command.in_reply_to = request.in_reply_to();
   return command;

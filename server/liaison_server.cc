@@ -14,10 +14,13 @@
 #include "common/status_macros.h"
 #include "common/tls.h"
 #include "domain/roster.h"
+#include "server/decode_failure_interceptor.h"
 #include "store/open_store.h"
 
 namespace liaison::server {
 namespace {
+
+constexpr int kMaxRequestBytes = 4 << 20;
 
 absl::Status EnsureDirectory(const std::string& dir) {
   if (mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) {
@@ -68,6 +71,15 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.RegisterService(server->exchange_handler_.get());
+  // The largest valid request (a 1 MiB body plus headers) fits well below
+  // this; larger ones are refused by gRPC with RESOURCE_EXHAUSTED.
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<DecodeFailureInterceptorFactory>(
+      *server->exchange_, options.trust_domain));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(

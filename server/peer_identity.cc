@@ -9,7 +9,7 @@
 
 namespace liaison::server {
 
-Caller IdentifyPeer(const grpc::ServerContext& context,
+Caller IdentifyPeer(const grpc::ServerContextBase& context,
                     absl::string_view trust_domain) {
   const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr || !auth->IsPeerAuthenticated()) {

@@ -12,7 +12,7 @@ namespace liaison::server {
 
 // The caller's identity, or UNAUTHENTICATED saying why the certificate does
 // not carry one for `trust_domain`.
-Caller IdentifyPeer(const grpc::ServerContext& context,
+Caller IdentifyPeer(const grpc::ServerContextBase& context,
                     absl::string_view trust_domain);
 
 }  // namespace liaison::server

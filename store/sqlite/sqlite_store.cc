@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -86,9 +87,19 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
   const std::string message =
       absl::StrCat("storage: ", what, ": ",
                    db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      return absl::AlreadyExistsError(message);
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+    case SQLITE_CONSTRAINT_TRIGGER:
+      return absl::FailedPreconditionError(message);
+    default:
+      break;
+  }
   switch (rc & 0xff) {
     case SQLITE_CONSTRAINT:
-      return absl::AlreadyExistsError(message);
+      return absl::InvalidArgumentError(message);
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
       return absl::DataLossError(message);
@@ -226,12 +237,28 @@ absl::StatusOr<Party> ReadParty(const Statement& row) {
   return party;
 }
 
-constexpr char kMessageColumns[] =
-    "m.seq, m.id, m.sender_party, m.idempotency_key, m.content_digest, "
-    "m.sender_user, m.sender_role, m.kind, m.in_reply_to, m.subject, m.body, "
-    "m.priority, m.urgency_justification, m.classification, "
-    "m.contains_personal_data, m.handling_code, m.handling_restriction, "
-    "m.eval_source, m.eval_information, m.created_at_us";
+absl::StatusOr<Party> ReadPartyByCode(sqlite3* db, absl::string_view code) {
+  Statement q(db, absl::StrCat("SELECT ", kPartyColumns,
+                               " FROM parties WHERE code = ?"));
+  q.Bind(code);
+  LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
+  if (!found) {
+    return absl::NotFoundError(
+        absl::StrCat("party ", code, " is not registered"));
+  }
+  return ReadParty(q);
+}
+
+#define LIAISON_MESSAGE_COLUMNS(body)                                     \
+  "m.seq, m.id, m.sender_party, m.idempotency_key, m.content_digest, "    \
+  "m.sender_user, m.sender_role, m.kind, m.in_reply_to, m.subject, " body \
+  ", m.priority, m.urgency_justification, m.classification, "             \
+  "m.contains_personal_data, m.handling_code, m.handling_restriction, "   \
+  "m.eval_source, m.eval_information, m.created_at_us"
+// Whole messages, and summaries that leave the (up to 1 MiB) body unread.
+constexpr char kMessageColumns[] = LIAISON_MESSAGE_COLUMNS("m.body");
+constexpr char kSummaryColumns[] = LIAISON_MESSAGE_COLUMNS("''");
+#undef LIAISON_MESSAGE_COLUMNS
 
 absl::StatusOr<Message> ReadMessageRow(const Statement& row) {
   Message m;
@@ -273,30 +300,41 @@ absl::StatusOr<Message> ReadMessageRow(const Statement& row) {
   return m;
 }
 
-absl::Status LoadRecipients(sqlite3* db, Message& message) {
-  Statement q(db,
-              "SELECT party, request_state, answered_at_us, reply_id "
-              "FROM recipients WHERE message_seq = ? ORDER BY position");
-  q.Bind(message.seq);
-  message.recipients.clear();
+// Loads the recipients of all `messages` with one query.
+absl::Status LoadRecipients(sqlite3* db, std::vector<Message>& messages) {
+  if (messages.empty()) return absl::OkStatus();
+  std::map<int64_t, Message*> by_seq;
+  for (Message& m : messages) {
+    m.recipients.clear();
+    by_seq[m.seq] = &m;
+  }
+  Statement q(db, absl::StrCat(
+                      "SELECT message_seq, party, request_state, "
+                      "answered_at_us, reply_id FROM recipients "
+                      "WHERE message_seq IN (",
+                      absl::StrJoin(
+                          std::vector<std::string>(messages.size(), "?"), ", "),
+                      ") ORDER BY message_seq, position"));
+  for (const auto& [seq, message] : by_seq) q.Bind(seq);
   while (true) {
     LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
     if (!has_row) break;
     Recipient r;
-    r.party = q.Text(0);
-    if (!q.IsNull(1)) {
+    r.party = q.Text(1);
+    if (!q.IsNull(2)) {
       LIAISON_ASSIGN_OR_RETURN(
           r.request_state,
-          Decode(ParseRequestState(q.Text(1)), "request state", q.Text(1)));
+          Decode(ParseRequestState(q.Text(2)), "request state", q.Text(2)));
     }
-    if (!q.IsNull(2)) r.answered_at = absl::FromUnixMicros(q.Int(2));
-    r.reply_id = q.Text(3);
-    message.recipients.push_back(std::move(r));
+    if (!q.IsNull(3)) r.answered_at = absl::FromUnixMicros(q.Int(3));
+    r.reply_id = q.Text(4);
+    by_seq.at(q.Int(0))->recipients.push_back(std::move(r));
   }
   return absl::OkStatus();
 }
 
-// Runs a message query (columns kMessageColumns) and loads recipients.
+// Runs a message query (columns kMessageColumns or kSummaryColumns) and
+// loads recipients.
 absl::StatusOr<std::vector<Message>> QueryMessages(sqlite3* db, Statement& q) {
   std::vector<Message> messages;
   while (true) {
@@ -305,9 +343,7 @@ absl::StatusOr<std::vector<Message>> QueryMessages(sqlite3* db, Statement& q) {
     LIAISON_ASSIGN_OR_RETURN(Message m, ReadMessageRow(q));
     messages.push_back(std::move(m));
   }
-  for (Message& m : messages) {
-    LIAISON_RETURN_IF_ERROR(LoadRecipients(db, m));
-  }
+  LIAISON_RETURN_IF_ERROR(LoadRecipients(db, messages));
   return messages;
 }
 
@@ -324,6 +360,10 @@ class SqliteStore::Transaction final : public WriteTransaction {
   explicit Transaction(sqlite3* db) : db_(db) {}
 
   // liaison::WriteTransaction
+  absl::StatusOr<Party> GetParty(absl::string_view code) override {
+    return ReadPartyByCode(db_, code);
+  }
+
   absl::StatusOr<std::optional<Message>> FindByIdempotencyKey(
       absl::string_view sender_party,
       absl::string_view idempotency_key) override {
@@ -487,11 +527,27 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(db));
   absl::MutexLock lock(&store->mu_);
+  sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, 5000);
-  // WAL with full sync: every commit is on disk before it returns.
+  // WAL with full sync: every commit is on disk before it returns. Both are
+  // read back, since SQLite ignores a journal mode it cannot use.
   LIAISON_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = WAL"));
   LIAISON_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL"));
   LIAISON_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys = ON"));
+  if (path != ":memory:") {
+    Statement mode(db, "PRAGMA journal_mode");
+    LIAISON_ASSIGN_OR_RETURN(bool has_mode, mode.Step());
+    if (!has_mode || mode.Text(0) != "wal") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("storage: ", path, " cannot use write-ahead logging"));
+    }
+  }
+  Statement sync(db, "PRAGMA synchronous");
+  LIAISON_ASSIGN_OR_RETURN(bool has_sync, sync.Step());
+  if (!has_sync || sync.Int(0) != 2) {  // 2 = FULL
+    return absl::FailedPreconditionError(
+        "storage: synchronous=FULL could not be set");
+  }
   LIAISON_RETURN_IF_ERROR(store->Migrate());
   return store;
 }
@@ -556,15 +612,7 @@ absl::Status SqliteStore::Write(
 
 absl::StatusOr<Party> SqliteStore::GetParty(absl::string_view code) {
   absl::MutexLock lock(&mu_);
-  Statement q(db_, absl::StrCat("SELECT ", kPartyColumns,
-                                " FROM parties WHERE code = ?"));
-  q.Bind(code);
-  LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
-  if (!found) {
-    return absl::NotFoundError(
-        absl::StrCat("party ", code, " is not registered"));
-  }
-  return ReadParty(q);
+  return ReadPartyByCode(db_, code);
 }
 
 absl::StatusOr<std::vector<Party>> SqliteStore::ListParties() {
@@ -595,22 +643,25 @@ absl::StatusOr<Message> SqliteStore::GetMessage(absl::string_view id) {
 
 absl::StatusOr<std::vector<Message>> SqliteStore::ListInbox(
     absl::string_view party, int limit, std::optional<int64_t> before_seq) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_, absl::StrCat("SELECT ", kMessageColumns,
-                                " FROM recipients r JOIN messages m "
-                                "ON m.seq = r.message_seq WHERE r.party = ? "
-                                "AND r.message_seq < ? "
-                                "ORDER BY r.message_seq DESC LIMIT ?"));
-  q.Bind(party).Bind(before_seq.value_or(INT64_MAX)).Bind(int64_t{limit});
-  return QueryMessages(db_, q);
+  return ListSummaries(
+      "recipients r JOIN messages m ON m.seq = r.message_seq "
+      "WHERE r.party = ? AND r.message_seq < ? ORDER BY r.message_seq DESC",
+      party, limit, before_seq);
 }
 
 absl::StatusOr<std::vector<Message>> SqliteStore::ListOutbox(
     absl::string_view party, int limit, std::optional<int64_t> before_seq) {
+  return ListSummaries(
+      "messages m WHERE m.sender_party = ? AND m.seq < ? ORDER BY m.seq DESC",
+      party, limit, before_seq);
+}
+
+absl::StatusOr<std::vector<Message>> SqliteStore::ListSummaries(
+    absl::string_view from_where_order, absl::string_view party, int limit,
+    std::optional<int64_t> before_seq) {
   absl::MutexLock lock(&mu_);
-  Statement q(db_, absl::StrCat("SELECT ", kMessageColumns,
-                                " FROM messages m WHERE m.sender_party = ? "
-                                "AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"));
+  Statement q(db_, absl::StrCat("SELECT ", kSummaryColumns, " FROM ",
+                                from_where_order, " LIMIT ?"));
   q.Bind(party).Bind(before_seq.value_or(INT64_MAX)).Bind(int64_t{limit});
   return QueryMessages(db_, q);
 }

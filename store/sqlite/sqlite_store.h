@@ -59,6 +59,11 @@ class SqliteStore final : public Store {
 
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Summaries (no bodies) from a FROM/WHERE/ORDER BY clause whose two
+  // parameters are the party and the exclusive upper bound of seq.
+  absl::StatusOr<std::vector<Message>> ListSummaries(
+      absl::string_view from_where_order, absl::string_view party, int limit,
+      std::optional<int64_t> before_seq);
 
   absl::Mutex mu_;
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);

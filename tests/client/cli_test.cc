@@ -192,6 +192,19 @@ TEST_F(CliTest, RefusalsShowTheCodeAndReason) {
   EXPECT_THAT(admin.err, HasSubstr("PERMISSION_DENIED"));
 }
 
+TEST_F(CliTest, BodiesCannotDriveTheTerminal) {
+  Result sent = Run("RO", {"send", "--to=HU", "--subject=Escape",
+                           "--body=clear\x1b[2J screen\nline two\xc2\x9b"});
+  ASSERT_EQ(sent.code, kExitOk) << sent.err;
+  Result show = Run("HU", {"show", IdFrom(sent.out)});
+  ASSERT_EQ(show.code, kExitOk) << show.err;
+  EXPECT_THAT(show.out, HasSubstr("clear\\x1b[2J screen\nline two\\x9b"));
+  EXPECT_EQ(show.out.find('\x1b'), std::string::npos);
+  // --json keeps the exact text, escaped by the JSON mapping.
+  Result json = Run("HU", {"show", IdFrom(sent.out), "--json"});
+  EXPECT_THAT(json.out, HasSubstr("clear\\u001b[2J"));
+}
+
 TEST_F(CliTest, Paging) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(Run("RO", {"send", "--to=HU", "--subject=s", "--body=b"}).code,

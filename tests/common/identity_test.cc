@@ -33,7 +33,6 @@ TEST(ParseSpiffeIdTest, AcceptsEveryRole) {
   ASSERT_TRUE(id.ok());
   EXPECT_EQ(id->party, "RO");
   EXPECT_EQ(id->user_id, "ion");
-  EXPECT_EQ(id->Path(), "RO/liaison-officer/ion");
 }
 
 TEST(ParseSpiffeIdTest, RefusesMalformedIdentitiesAsUnauthenticated) {

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "domain/message_id.h"
 #include "domain/roster.h"
@@ -258,6 +260,24 @@ TEST_F(ExchangeServiceTest, IdempotentRetryAndConflictingReuse) {
   EXPECT_THAT(audit[1].reason, HasSubstr("retry"));
   EXPECT_EQ(audit[2].outcome, AuditOutcome::kRejected);
   EXPECT_EQ(audit[2].code, absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(ExchangeServiceTest, ConcurrentRetriesStoreOneMessage) {
+  constexpr int kThreads = 8;
+  std::vector<std::string> ids(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      absl::StatusOr<SendResult> sent =
+          exchange_->SendMessage(Who("RO"), Request({"HU"}, "racing"));
+      EXPECT_TRUE(sent.ok()) << sent.status();
+      if (sent.ok()) ids[i] = sent->message_id;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& id : ids) EXPECT_EQ(id, ids[0]);
+  EXPECT_EQ(store_->ListOutbox("RO", 100, std::nullopt)->size(), 1u);
+  EXPECT_EQ(NewAudit().size(), static_cast<size_t>(kThreads));
 }
 
 TEST_F(ExchangeServiceTest, AllOrNothingSendNamesTheRecipientAndRule) {

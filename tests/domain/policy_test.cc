@@ -223,18 +223,5 @@ TEST(PolicyTest, PrincipalOnlyJudgementAllowsActiveOfficers) {
   }
 }
 
-TEST(PolicyTest, IsPure) {
-  PolicyInput in;
-  in.principal.party = "OB";
-  in.party = &Parties().at("OB");
-  in.action = Action::kWhoAmI;
-  const Decision first = Decide(in);
-  for (int i = 0; i < 3; ++i) {
-    const Decision again = Decide(in);
-    EXPECT_EQ(again.code, first.code);
-    EXPECT_EQ(again.reason, first.reason);
-  }
-}
-
 }  // namespace
 }  // namespace liaison

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/file_util.h"
 #include "liaison/v1/exchange.grpc.pb.h"
 #include "tests/testing/test_server.h"
@@ -136,6 +137,10 @@ TEST_F(ExchangeE2eTest, WhoAmIReportsTheCertificateIdentityAndPartyStatus) {
 TEST_F(ExchangeE2eTest, RefusalMatrix) {
   TestPki& pki = TestPki::Shared();
   std::unique_ptr<TestPki> foreign = TestPki::Create("selec.test");
+  // Valid for no time at all: expired once the clock has ticked a second.
+  const CertPaths expired =
+      pki.Issue("RO", "liaison-officer", "old", {"--days", "0"}, "expired");
+  absl::SleepFor(absl::Milliseconds(1100));
   struct Case {
     std::string name;
     CertPaths cert;
@@ -149,6 +154,8 @@ TEST_F(ExchangeE2eTest, RefusalMatrix) {
       {"certificate from another CA",
        foreign->Issue("RO", "liaison-officer", "ion"), pki.ca(),
        grpc::StatusCode::UNAVAILABLE, ""},
+      {"expired certificate", expired, pki.ca(), grpc::StatusCode::UNAVAILABLE,
+       ""},
       {"no URI SAN",
        pki.Issue("RO", "liaison-officer", "nosan", {"--san-uri="}, "nosan"),
        pki.ca(), grpc::StatusCode::UNAUTHENTICATED, "no URI SAN"},
@@ -461,14 +468,88 @@ TEST_F(ExchangeE2eTest, MessagesAndAuditSurviveRestart) {
             1);
 }
 
+TEST_F(ExchangeE2eTest, RetriedReplyGetsItsFirstAnswer) {
+  v1::SendMessageResponse sent;
+  ASSERT_TRUE(Send(*ro_, Request({"HU"}, "q"), &sent).ok());
+  v1::ReplyResponse first;
+  v1::ReplyResponse retry;
+  ASSERT_TRUE(Reply(*hu_, sent.message_id(), "answer-1", "Yes.", &first).ok());
+  // The acknowledgement was lost; the client retries with the same key.
+  ASSERT_TRUE(Reply(*hu_, sent.message_id(), "answer-1", "Yes.", &retry).ok());
+  EXPECT_TRUE(retry.replayed());
+  EXPECT_EQ(retry.message_id(), first.message_id());
+  v1::ListInboxResponse inbox;
+  ASSERT_TRUE(Inbox(*ro_, 0, "", &inbox).ok());
+  EXPECT_EQ(inbox.messages_size(), 1);
+}
+
+TEST_F(ExchangeE2eTest, RecipientsSeeOnlyTheirOwnProgress) {
+  v1::SendMessageResponse sent;
+  ASSERT_TRUE(Send(*ro_, Request({"HU", "BG"}, "both"), &sent).ok());
+  v1::ReplyResponse bg_reply;
+  ASSERT_TRUE(
+      Reply(*bg_, sent.message_id(), "bg", "BG answers", &bg_reply).ok());
+
+  // HU sees that BG is a recipient, not what BG answered or when.
+  v1::Message as_hu;
+  ASSERT_TRUE(Get(*hu_, sent.message_id(), &as_hu).ok());
+  ASSERT_EQ(as_hu.recipients_size(), 2);
+  EXPECT_EQ(as_hu.recipients(0).party(), "HU");
+  EXPECT_EQ(as_hu.recipients(0).request_state(), v1::REQUEST_STATE_OPEN);
+  EXPECT_EQ(as_hu.recipients(1).party(), "BG");
+  EXPECT_EQ(as_hu.recipients(1).request_state(), v1::REQUEST_STATE_UNSPECIFIED);
+  EXPECT_EQ(as_hu.recipients(1).reply_id(), "");
+  EXPECT_FALSE(as_hu.recipients(1).has_answered_at());
+  v1::ListInboxResponse hu_inbox;
+  ASSERT_TRUE(Inbox(*hu_, 0, "", &hu_inbox).ok());
+  EXPECT_EQ(hu_inbox.messages(0).recipients(1).reply_id(), "");
+  // And that reply is hidden from HU like any message it is not part of.
+  v1::Message hidden;
+  EXPECT_EQ(Get(*hu_, bg_reply.message_id(), &hidden).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // The sender sees everything.
+  v1::Message as_ro;
+  ASSERT_TRUE(Get(*ro_, sent.message_id(), &as_ro).ok());
+  EXPECT_EQ(as_ro.recipients(1).request_state(), v1::REQUEST_STATE_ANSWERED);
+  EXPECT_EQ(as_ro.recipients(1).reply_id(), bg_reply.message_id());
+}
+
+TEST_F(ExchangeE2eTest, FollowUpsStayWithinTheirExchange) {
+  v1::SendMessageResponse first;
+  ASSERT_TRUE(Send(*ro_, Request({"HU"}, "first"), &first).ok());
+  v1::SendMessageRequest follow_up = Request({"HU"}, "follow-up");
+  follow_up.set_kind(v1::MESSAGE_KIND_FEEDBACK);
+  follow_up.set_in_reply_to(first.message_id());
+  v1::SendMessageResponse sent;
+  ASSERT_TRUE(Send(*ro_, follow_up, &sent).ok());
+
+  // BG never saw the first message: pointing it there is refused.
+  follow_up.set_idempotency_key("to-bg");
+  follow_up.clear_recipients();
+  follow_up.add_recipients("BG");
+  const grpc::Status status = Send(*ro_, follow_up, &sent);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("recipient BG"));
+  // Nor may HU follow up on a message it cannot see.
+  v1::SendMessageResponse ro_to_bg;
+  ASSERT_TRUE(Send(*ro_, Request({"BG"}, "ro-bg"), &ro_to_bg).ok());
+  v1::SendMessageRequest sneaky = Request({"RO"}, "sneaky");
+  sneaky.set_in_reply_to(ro_to_bg.message_id());
+  EXPECT_EQ(Send(*hu_, sneaky, &sent).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 // The handshake as the openssl CLI sees it, forcing one protocol version.
 std::string Handshake(const std::string& target, const std::string& version) {
   const testing::CertPaths cert =
       TestPki::Shared().Issue("RO", "liaison-officer", "ion");
-  const std::string command =
-      absl::StrCat("openssl s_client -connect ", target, " -", version,
-                   " -cert ", cert.cert, " -key ", cert.key, " -CAfile ",
-                   TestPki::Shared().ca(), " -alpn h2 </dev/null 2>&1");
+  const std::string command = absl::StrCat(
+      "openssl s_client -connect ", target, " -", version, " -cert ", cert.cert,
+      " -key ", cert.key, " -CAfile ", TestPki::Shared().ca(),
+      // SECLEVEL=0 lets this client offer old versions, so a
+      // refusal can only come from the server.
+      " -cipher DEFAULT@SECLEVEL=0 -alpn h2 </dev/null 2>&1");
   std::string output;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return output;
@@ -483,7 +564,13 @@ std::string Handshake(const std::string& target, const std::string& version) {
 
 TEST_F(ExchangeE2eTest, RefusesTlsBelow12) {
   const std::string target = absl::StrCat("127.0.0.1:", server_.port());
-  EXPECT_THAT(Handshake(target, "tls1_1"), HasSubstr("Cipher is (NONE)"));
+  const std::string tls11 = Handshake(target, "tls1_1");
+  EXPECT_THAT(tls11, HasSubstr("Cipher is (NONE)"));
+  // The client offered TLS 1.1 (a ClientHello went out) and the server
+  // answered nothing but closing the connection.
+  EXPECT_THAT(tls11, HasSubstr("Protocol  : TLSv1.1"));
+  EXPECT_THAT(tls11, ::testing::Not(HasSubstr("written 0 bytes")));
+  EXPECT_THAT(tls11, HasSubstr("has read 0 bytes"));
   EXPECT_THAT(Handshake(target, "tls1_2"),
               HasSubstr("New, TLSv1.2, Cipher is ECDHE"));
   EXPECT_THAT(Handshake(target, "tls1_3"),
@@ -500,6 +587,8 @@ TEST_F(ExchangeE2eTest, HealthCheckingIsServed) {
            *ReadFile(
                TestPki::Shared().Issue("RO", "liaison-officer", "ion").cert)}));
   grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(20));
   grpc::ByteBuffer response;
   // grpc.health.v1.Health/Check with an empty HealthCheckRequest.
   grpc::GenericStub generic(channel);

@@ -1,11 +1,17 @@
 // Malformed input for every RPC, over real mTLS: each case gets a precise
 // status and message, and nothing is written but the audit entry.
 #include <gmock/gmock.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <functional>
+#include <mutex>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "liaison/v1/exchange.grpc.pb.h"
 #include "tests/testing/test_server.h"
 
@@ -98,7 +104,7 @@ TEST_F(MalformedInputTest, SendMessage) {
       {"no kind", [](R& r) { r.clear_kind(); }, kInvalid, "kind is required"},
       {"unknown kind",
        [](R& r) { r.set_kind(static_cast<v1::MessageKind>(99)); }, kInvalid,
-       "kind is required"},
+       "kind 99 is not a known value (REQUEST, SPONTANEOUS"},
       {"kind REPLY", [](R& r) { r.set_kind(v1::MESSAGE_KIND_REPLY); }, kInvalid,
        "answer a request with Reply"},
       {"empty subject", [](R& r) { r.clear_subject(); }, kInvalid,
@@ -126,7 +132,7 @@ TEST_F(MalformedInputTest, SendMessage) {
        "classification is required"},
       {"unknown classification",
        [](R& r) { r.set_classification(static_cast<v1::Classification>(7)); },
-       kInvalid, "classification is required"},
+       kInvalid, "classification 7 is not a known value"},
       {"no handling", [](R& r) { r.clear_handling(); }, kInvalid,
        "handling.code is required"},
       {"H3 without restriction",
@@ -146,6 +152,16 @@ TEST_F(MalformedInputTest, SendMessage) {
          r.mutable_evaluation()->set_information(v1::INFORMATION_ASSESSMENT_1);
        },
        kInvalid, "evaluation.source_reliability is required"},
+      {"unknown evaluation value",
+       [](R& r) {
+         r.mutable_evaluation()->set_source_reliability(
+             static_cast<v1::SourceReliability>(9));
+         r.mutable_evaluation()->set_information(v1::INFORMATION_ASSESSMENT_1);
+       },
+       kInvalid, "evaluation.source_reliability 9 is not a known value"},
+      {"unknown priority",
+       [](R& r) { r.set_priority(static_cast<v1::Priority>(5)); }, kInvalid,
+       "priority 5 is not a known value"},
       {"malformed in_reply_to", [](R& r) { r.set_in_reply_to("42"); }, kInvalid,
        "in_reply_to '42' is not a message id"},
       {"unknown in_reply_to",
@@ -187,6 +203,7 @@ TEST_F(MalformedInputTest, GetMessage) {
             "message 01M89Q1WQSCHQJ90CTMDR6HJ7B not found"},
        }) {
     SCOPED_TRACE(c.id);
+    const int64_t audit = AuditSize();
     grpc::ClientContext context;
     v1::GetMessageRequest request;
     request.set_message_id(c.id);
@@ -194,7 +211,9 @@ TEST_F(MalformedInputTest, GetMessage) {
     const grpc::Status status = ro_->GetMessage(&context, request, &response);
     EXPECT_EQ(status.error_code(), c.code);
     EXPECT_THAT(status.error_message(), HasSubstr(c.message));
+    EXPECT_EQ(AuditSize(), audit + 1);
   }
+  ExpectNothingStored();
 }
 
 TEST_F(MalformedInputTest, ListInboxAndListOutbox) {
@@ -231,6 +250,7 @@ TEST_F(MalformedInputTest, ListInboxAndListOutbox) {
       EXPECT_THAT(status.error_message(), HasSubstr(c.message));
     }
   }
+  ExpectNothingStored();
 }
 
 TEST_F(MalformedInputTest, Reply) {
@@ -264,7 +284,8 @@ TEST_F(MalformedInputTest, Reply) {
             [](R& r) {
               r.mutable_handling()->set_code(static_cast<v1::HandlingCode>(12));
             },
-            kInvalid, "handling.code is required"},
+            kInvalid,
+            "handling.code 12 is not a known value (H0, H1, H2 or H3)"},
            {"subject with control character",
             [](R& r) { r.set_subject("Re:\x07"); }, kInvalid,
             "control characters"},
@@ -272,17 +293,86 @@ TEST_F(MalformedInputTest, Reply) {
     SCOPED_TRACE(c.name);
     R request = ValidReply(id);
     c.mutate(request);
+    const int64_t audit = AuditSize();
     grpc::ClientContext context;
     v1::ReplyResponse response;
     const grpc::Status status = hu_->Reply(&context, request, &response);
     EXPECT_EQ(status.error_code(), c.code) << status.error_message();
     EXPECT_THAT(status.error_message(), HasSubstr(c.message));
+    EXPECT_EQ(AuditSize(), audit + 1);
   }
   // Still open, nothing sent back to RO.
   std::unique_ptr<Store> store = server_.OpenStore();
   EXPECT_TRUE(store->ListInbox("RO", 10, std::nullopt)->empty());
   EXPECT_EQ(store->GetMessage(id)->recipients[0].request_state,
             RequestState::kOpen);
+}
+
+// Raw request bytes, as a client in another language might send them.
+grpc::Status CallRaw(const std::string& target, const std::string& method,
+                     const std::string& bytes) {
+  testing::TestPki& pki = testing::TestPki::Shared();
+  const testing::CertPaths cert = pki.Issue("RO", "liaison-officer", "ion");
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = *ReadFile(pki.ca());
+  tls.pem_private_key = *ReadFile(cert.key);
+  tls.pem_cert_chain = *ReadFile(cert.cert);
+  grpc::GenericStub stub(
+      grpc::CreateChannel(target, grpc::SslCredentials(tls)));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(20));
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<grpc::Status> result;
+  stub.UnaryCall(&context, method, {}, &request, &response,
+                 [&](grpc::Status status) {
+                   std::lock_guard<std::mutex> lock(mu);
+                   result = status;
+                   cv.notify_one();
+                 });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return result.has_value(); });
+  return *result;
+}
+
+TEST_F(MalformedInputTest, UndecodableRequestsAreRefusedAndAudited) {
+  struct RawCase {
+    std::string method;
+    std::string action;
+    std::string bytes;
+  };
+  for (const RawCase& c : std::vector<RawCase>{
+           // message_id (field 1) = "\xff\xfe": not UTF-8.
+           {"/liaison.v1.Exchange/GetMessage", "Exchange.GetMessage",
+            std::string("\x0a\x02\xff\xfe", 4)},
+           // subject (field 4) not UTF-8.
+           {"/liaison.v1.Exchange/SendMessage", "Exchange.SendMessage",
+            std::string("\x22\x03\xc3\x28\x41", 5)},
+           // page_token (field 2) cut short.
+           {"/liaison.v1.Exchange/ListInbox", "Exchange.ListInbox",
+            std::string("\x12\x05"
+                        "ab",
+                        4)},
+       }) {
+    SCOPED_TRACE(c.method);
+    const int64_t audit = AuditSize();
+    const grpc::Status status = CallRaw(server_.target(), c.method, c.bytes);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << status.error_message();
+    EXPECT_THAT(status.error_message(),
+                HasSubstr("the request could not be decoded"));
+    ASSERT_EQ(AuditSize(), audit + 1);
+    const AuditEntry entry =
+        server_.OpenStore()->ReadAudit(audit + 1, 1)->front();
+    EXPECT_EQ(entry.outcome, AuditOutcome::kRejected);
+    EXPECT_EQ(entry.party, "RO");
+    EXPECT_EQ(entry.action, c.action);
+  }
+  ExpectNothingStored();
 }
 
 TEST_F(MalformedInputTest, WhoAmIIgnoresRequestContent) {
