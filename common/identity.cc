@@ -61,6 +61,10 @@ bool IsValidUserId(absl::string_view user_id) {
   return true;
 }
 
+std::string Identity::Path() const {
+  return absl::StrCat(party, "/", RoleName(role), "/", user_id);
+}
+
 absl::StatusOr<Identity> ParseSpiffeId(absl::string_view uri,
                                        absl::string_view trust_domain) {
   if (!absl::StartsWith(uri, kScheme)) {

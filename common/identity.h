@@ -38,6 +38,12 @@ struct Identity {
   std::string party;
   Role role = Role::kLiaisonOfficer;
   std::string user_id;
+  // Serial number of the certificate that carried this identity, upper-case
+  // hex as `openssl x509 -serial` prints it; empty if unknown.
+  std::string serial_hex;
+
+  // "PARTY/role/user", the form revocations by user use.
+  std::string Path() const;
 };
 
 // Parses `spiffe://<trust_domain>/party/<PARTY>/<role>/<user-id>`.

@@ -10,84 +10,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
+#include "domain/validation.h"
 
 namespace liaison {
 namespace {
-
-// Number of code points in `s`, or nullopt if `s` is not valid UTF-8.
-std::optional<size_t> Utf8Length(absl::string_view s) {
-  size_t count = 0;
-  for (size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t extra;
-    uint32_t code_point;
-    if (c < 0x80) {
-      extra = 0;
-      code_point = c;
-    } else if ((c & 0xe0) == 0xc0) {
-      extra = 1;
-      code_point = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      extra = 2;
-      code_point = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      extra = 3;
-      code_point = c & 0x07;
-    } else {
-      return std::nullopt;
-    }
-    if (i + extra >= s.size()) return std::nullopt;
-    for (size_t k = 1; k <= extra; ++k) {
-      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return std::nullopt;
-      code_point = (code_point << 6) | (cc & 0x3f);
-    }
-    // Reject overlong forms, surrogates and values beyond Unicode.
-    static constexpr uint32_t kMinForLength[] = {0, 0x80, 0x800, 0x10000};
-    if (code_point < kMinForLength[extra] || code_point > 0x10ffff ||
-        (code_point >= 0xd800 && code_point <= 0xdfff)) {
-      return std::nullopt;
-    }
-    i += extra + 1;
-    ++count;
-  }
-  return count;
-}
-
-bool HasControlCharacter(absl::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
-}
-
-// A short text field: required or optional, at most `max_chars` characters,
-// single line.
-absl::Status CheckLine(absl::string_view field, absl::string_view value,
-                       size_t max_chars, bool required) {
-  if (value.empty()) {
-    return required
-               ? absl::InvalidArgumentError(absl::StrCat(field, " is required"))
-               : absl::OkStatus();
-  }
-  const std::optional<size_t> length = Utf8Length(value);
-  if (!length.has_value()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " is not valid UTF-8"));
-  }
-  if (*length > max_chars) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, " is ", *length, " characters long; the limit is ", max_chars));
-  }
-  if (HasControlCharacter(value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " may not contain control characters"));
-  }
-  if (absl::StripAsciiWhitespace(value).empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is blank"));
-  }
-  return absl::OkStatus();
-}
 
 absl::Status CheckIdempotencyKey(absl::string_view key) {
   if (key.empty()) {
@@ -120,32 +46,6 @@ absl::Status CheckMessageId(absl::string_view field, absl::string_view id) {
         "' is not a message id (26 characters of Crockford base32)"));
   }
   return absl::OkStatus();
-}
-
-// An enum field: required, and one of the values listed in `known`.
-template <typename E>
-absl::StatusOr<E> Require(const Choice<E>& choice, absl::string_view field,
-                          absl::string_view known) {
-  if (choice.value.has_value()) return *choice.value;
-  if (choice.raw == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " is required (", known, ")"));
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      field, " ", choice.raw, " is not a known value (", known, ")"));
-}
-
-// `s` cut to at most `max_chars` characters, never inside a UTF-8 sequence.
-std::string TruncateUtf8(absl::string_view s, size_t max_chars) {
-  size_t end = 0;
-  for (size_t chars = 0; chars < max_chars && end < s.size(); ++chars) {
-    ++end;
-    while (end < s.size() &&
-           (static_cast<unsigned char>(s[end]) & 0xc0) == 0x80) {
-      ++end;
-    }
-  }
-  return std::string(s.substr(0, end));
 }
 
 // Validates the fields shared by new messages and replies and copies them
@@ -284,24 +184,6 @@ MessageFacts FactsOf(const Message& m) {
   return facts;
 }
 
-AuditOutcome OutcomeFor(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kOk:
-      return AuditOutcome::kAllowed;
-    case absl::StatusCode::kPermissionDenied:
-    case absl::StatusCode::kUnauthenticated:
-      return AuditOutcome::kDenied;
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kInternal:
-    case absl::StatusCode::kDataLoss:
-    case absl::StatusCode::kUnknown:
-    case absl::StatusCode::kDeadlineExceeded:
-      return AuditOutcome::kFailed;
-    default:
-      return AuditOutcome::kRejected;
-  }
-}
-
 absl::Status MessageNotFound(absl::string_view id) {
   return absl::NotFoundError(absl::StrCat("message ", id, " not found"));
 }
@@ -337,109 +219,21 @@ absl::StatusOr<std::optional<int64_t>> DecodePageToken(
 
 }  // namespace
 
-struct ExchangeService::Call {
-  Identity identity;
-  Party party;
-  Action action;
-  AuditEntry entry;
-};
-
 ExchangeService::ExchangeService(Store& store, AuditLog& audit,
                                  const Clock& clock)
-    : store_(store), audit_(audit), clock_(clock), ids_(clock) {}
-
-absl::Time ExchangeService::Now() const {
-  // Stored times have microsecond precision; keep values equal after a
-  // round trip.
-  return absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
-}
-
-absl::StatusOr<ExchangeService::Call> ExchangeService::Begin(
-    const Caller& caller, Action action) {
-  Call call;
-  call.action = action;
-  call.entry.time = Now();
-  call.entry.action = std::string(ActionName(action));
-  if (!caller.ok()) {
-    return Refuse(call, absl::UnauthenticatedError(caller.status().message()));
-  }
-  call.identity = *caller;
-  call.entry.principal = call.identity.spiffe_id;
-  call.entry.party = call.identity.party;
-  call.entry.role = std::string(RoleName(call.identity.role));
-  call.entry.user_id = call.identity.user_id;
-
-  absl::StatusOr<Party> party = store_.GetParty(call.identity.party);
-  if (!party.ok() && !absl::IsNotFound(party.status())) {
-    return Refuse(call, party.status());
-  }
-  if (party.ok()) call.party = *party;
-  PolicyInput input;
-  input.principal = call.identity;
-  input.party = party.ok() ? &call.party : nullptr;
-  input.action = action;
-  const Decision decision = Decide(input);
-  if (!decision.allowed()) {
-    return Refuse(call, absl::Status(decision.code, decision.reason));
-  }
-  return call;
-}
-
-absl::Status ExchangeService::AppendEntry(const Call& call,
-                                          absl::string_view consequence) {
-  const absl::Status recorded = store_.Write([&](WriteTransaction& txn) {
-    return audit_.Append(txn, call.entry).status();
-  });
-  if (!recorded.ok()) {
-    // Nothing happens without an audit entry: report the storage fault, so
-    // the client retries once the log can be written again.
-    return absl::UnavailableError(
-        absl::StrCat("the server cannot record this call (", recorded.message(),
-                     "); ", consequence, ", retry later"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ExchangeService::Refuse(Call& call, absl::Status status,
-                                     std::string audit_reason) {
-  call.entry.outcome =
-      audit_reason.empty() ? OutcomeFor(status.code()) : AuditOutcome::kDenied;
-  call.entry.code = status.code();
-  call.entry.reason =
-      audit_reason.empty() ? std::string(status.message()) : audit_reason;
-  LIAISON_RETURN_IF_ERROR(AppendEntry(
-      call, absl::StrCat("the call was refused: ", status.message())));
-  return status;
-}
-
-absl::Status ExchangeService::RecordRead(Call& call,
-                                         std::vector<std::string> resources) {
-  call.entry.outcome = AuditOutcome::kAllowed;
-  call.entry.code = absl::StatusCode::kOk;
-  call.entry.resources = std::move(resources);
-  return AppendEntry(call, "nothing was disclosed");
-}
-
-absl::Status ExchangeService::RejectUndecodable(const Caller& caller,
-                                                Action action,
-                                                absl::string_view detail) {
-  LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, action));
-  return Refuse(call, absl::InvalidArgumentError(absl::StrCat(
-                          "the request could not be decoded (", detail,
-                          "); text fields must be valid UTF-8")));
-}
+    : store_(store), audit_(audit), gate_(store, audit, clock), ids_(clock) {}
 
 absl::StatusOr<Message> ExchangeService::LoadReadable(Call& call,
                                                       const std::string& id,
                                                       absl::string_view field) {
   absl::Status malformed = CheckMessageId(field, id);
-  if (!malformed.ok()) return Refuse(call, malformed);
+  if (!malformed.ok()) return gate_.Refuse(call, malformed);
   call.entry.resources = {id};
   absl::StatusOr<Message> message = store_.GetMessage(id);
   if (absl::IsNotFound(message.status())) {
-    return Refuse(call, MessageNotFound(id));
+    return gate_.Refuse(call, MessageNotFound(id));
   }
-  if (!message.ok()) return Refuse(call, message.status());
+  if (!message.ok()) return gate_.Refuse(call, message.status());
 
   const MessageFacts facts = FactsOf(*message);
   PolicyInput input;
@@ -451,26 +245,27 @@ absl::StatusOr<Message> ExchangeService::LoadReadable(Call& call,
   if (decision.code == absl::StatusCode::kNotFound) {
     // Indistinguishable from a missing id for the caller; the log keeps the
     // real reason.
-    return Refuse(call, MessageNotFound(id), decision.reason);
+    return gate_.Refuse(call, MessageNotFound(id), decision.reason);
   }
   if (!decision.allowed()) {
-    return Refuse(call, absl::Status(decision.code, decision.reason));
+    return gate_.Refuse(call, absl::Status(decision.code, decision.reason));
   }
   return message;
 }
 
 absl::StatusOr<WhoAmIResult> ExchangeService::WhoAmI(const Caller& caller) {
-  LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, Action::kWhoAmI));
-  LIAISON_RETURN_IF_ERROR(RecordRead(call, {}));
+  LIAISON_ASSIGN_OR_RETURN(Call call, gate_.Begin(caller, Action::kWhoAmI));
+  LIAISON_RETURN_IF_ERROR(gate_.RecordAllowed(call, {}));
   return WhoAmIResult{call.identity, call.party};
 }
 
 absl::StatusOr<SendResult> ExchangeService::SendMessage(
     const Caller& caller, const SendCommand& command) {
-  LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, Action::kSendMessage));
+  LIAISON_ASSIGN_OR_RETURN(Call call,
+                           gate_.Begin(caller, Action::kSendMessage));
   Message m;
   absl::Status valid = TakeSendFields(command, call.identity.party, m);
-  if (!valid.ok()) return Refuse(call, valid);
+  if (!valid.ok()) return gate_.Refuse(call, valid);
   if (!m.in_reply_to.empty()) {
     // A follow-up stays within the exchange it follows: the sender's party
     // may read the earlier message and every recipient took part in it.
@@ -478,11 +273,11 @@ absl::StatusOr<SendResult> ExchangeService::SendMessage(
                              LoadReadable(call, m.in_reply_to, "in_reply_to"));
     for (const Recipient& r : m.recipients) {
       if (!Involves(earlier, r.party)) {
-        return Refuse(call, absl::FailedPreconditionError(absl::StrCat(
-                                "in_reply_to ", earlier.id,
-                                " is not a message recipient ", r.party,
-                                " sent or received; send a new message "
-                                "instead")));
+        return gate_.Refuse(call, absl::FailedPreconditionError(absl::StrCat(
+                                      "in_reply_to ", earlier.id,
+                                      " is not a message recipient ", r.party,
+                                      " sent or received; send a new message "
+                                      "instead")));
       }
     }
   }
@@ -491,17 +286,17 @@ absl::StatusOr<SendResult> ExchangeService::SendMessage(
 
 absl::StatusOr<SendResult> ExchangeService::Reply(const Caller& caller,
                                                   const ReplyCommand& command) {
-  LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, Action::kReply));
+  LIAISON_ASSIGN_OR_RETURN(Call call, gate_.Begin(caller, Action::kReply));
   LIAISON_ASSIGN_OR_RETURN(
       Message request, LoadReadable(call, command.request_id, "request_id"));
   if (request.kind != MessageKind::kRequest) {
-    return Refuse(call,
-                  absl::FailedPreconditionError(absl::StrCat(
-                      "message ", request.id, " is a ", Name(request.kind),
-                      ", not a REQUEST; only requests are answered")));
+    return gate_.Refuse(
+        call, absl::FailedPreconditionError(absl::StrCat(
+                  "message ", request.id, " is a ", Name(request.kind),
+                  ", not a REQUEST; only requests are answered")));
   }
   if (request.FindRecipient(call.identity.party) == nullptr) {
-    return Refuse(
+    return gate_.Refuse(
         call, absl::FailedPreconditionError(absl::StrCat(
                   "party ", call.identity.party, " sent request ", request.id,
                   "; only its recipients can answer it")));
@@ -516,7 +311,7 @@ absl::StatusOr<SendResult> ExchangeService::Reply(const Caller& caller,
                                    MessageLimits::kMaxSubject);
   }
   absl::Status valid = TakeContent(content, m);
-  if (!valid.ok()) return Refuse(call, valid);
+  if (!valid.ok()) return gate_.Refuse(call, valid);
   m.kind = MessageKind::kReply;
   m.priority = request.priority;
   m.urgency_justification = request.urgency_justification;
@@ -532,7 +327,7 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
   m.sender_user = call.identity.user_id;
   m.sender_role = call.identity.role;
   m.content_digest = ContentDigest(m);
-  m.created_at = Now();
+  m.created_at = gate_.Now();
   m.id = ids_.Next();
 
   const MessageFacts facts = FactsOf(m);
@@ -558,7 +353,7 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
       call.entry.resources.insert(call.entry.resources.begin(), earlier->id);
       if (earlier->content_digest == m.content_digest) {
         result = SendResult{earlier->id, earlier->created_at, true};
-        call.entry.outcome = AuditOutcome::kAllowed;
+        CallGate::Settle(call, absl::OkStatus());
         call.entry.reason = "retry of an earlier call; nothing new stored";
       } else {
         refusal = absl::AlreadyExistsError(absl::StrCat(
@@ -587,23 +382,19 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
       if (!refusal.has_value()) {
         LIAISON_RETURN_IF_ERROR(txn.InsertMessage(m));
         call.entry.resources.insert(call.entry.resources.begin(), m.id);
-        call.entry.outcome = AuditOutcome::kAllowed;
+        CallGate::Settle(call, absl::OkStatus());
         result = SendResult{m.id, m.created_at, false};
       }
     }
-    if (refusal.has_value()) {
-      call.entry.outcome = OutcomeFor(refusal->code());
-      call.entry.code = refusal->code();
-      call.entry.reason = std::string(refusal->message());
-    }
+    if (refusal.has_value()) CallGate::Settle(call, *refusal);
     return audit_.Append(txn, call.entry).status();
   });
   if (!written.ok()) {
-    return Refuse(call,
-                  absl::UnavailableError(absl::StrCat(
-                      "the message could not be stored (", written.message(),
-                      "); nothing was sent, retry with the same "
-                      "idempotency key")));
+    return gate_.Refuse(
+        call, absl::UnavailableError(absl::StrCat(
+                  "the message could not be stored (", written.message(),
+                  "); nothing was sent, retry with the same "
+                  "idempotency key")));
   }
   if (refusal.has_value()) return *refusal;
   return result;
@@ -641,10 +432,10 @@ std::optional<absl::Status> ExchangeService::Judge(
 
 absl::StatusOr<MessageView> ExchangeService::GetMessage(
     const Caller& caller, const std::string& message_id) {
-  LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, Action::kGetMessage));
+  LIAISON_ASSIGN_OR_RETURN(Call call, gate_.Begin(caller, Action::kGetMessage));
   LIAISON_ASSIGN_OR_RETURN(Message message,
                            LoadReadable(call, message_id, "message_id"));
-  LIAISON_RETURN_IF_ERROR(RecordRead(call, {message.id}));
+  LIAISON_RETURN_IF_ERROR(gate_.RecordAllowed(call, {message.id}));
   RedactFor(call.identity.party, message);
   return MessageView{std::move(message), ""};
 }
@@ -662,13 +453,13 @@ absl::StatusOr<MessagePage> ExchangeService::ListOutbox(
 absl::StatusOr<MessagePage> ExchangeService::List(const Caller& caller,
                                                   Action action,
                                                   const PageQuery& query) {
-  LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, action));
+  LIAISON_ASSIGN_OR_RETURN(Call call, gate_.Begin(caller, action));
   const absl::string_view listing =
       action == Action::kListInbox ? kInboxToken : kOutboxToken;
   if (query.page_size < 0) {
-    return Refuse(call, absl::InvalidArgumentError(absl::StrCat(
-                            "page_size is ", query.page_size,
-                            "; it must be 0 (default) or positive")));
+    return gate_.Refuse(call, absl::InvalidArgumentError(absl::StrCat(
+                                  "page_size is ", query.page_size,
+                                  "; it must be 0 (default) or positive")));
   }
   const int page_size =
       query.page_size == 0
@@ -676,14 +467,14 @@ absl::StatusOr<MessagePage> ExchangeService::List(const Caller& caller,
           : std::min(query.page_size, MessageLimits::kMaxPageSize);
   absl::StatusOr<std::optional<int64_t>> before =
       DecodePageToken(listing, query.page_token);
-  if (!before.ok()) return Refuse(call, before.status());
+  if (!before.ok()) return gate_.Refuse(call, before.status());
 
   const std::string& party = call.identity.party;
   absl::StatusOr<std::vector<Message>> found =
       action == Action::kListInbox
           ? store_.ListInbox(party, page_size + 1, *before)
           : store_.ListOutbox(party, page_size + 1, *before);
-  if (!found.ok()) return Refuse(call, found.status());
+  if (!found.ok()) return gate_.Refuse(call, found.status());
 
   MessagePage page;
   if (found->size() > static_cast<size_t>(page_size)) {
@@ -710,7 +501,7 @@ absl::StatusOr<MessagePage> ExchangeService::List(const Caller& caller,
     view.message = std::move(m);
     page.messages.push_back(std::move(view));
   }
-  LIAISON_RETURN_IF_ERROR(RecordRead(call, std::move(listed)));
+  LIAISON_RETURN_IF_ERROR(gate_.RecordAllowed(call, std::move(listed)));
   return page;
 }
 

@@ -16,16 +16,14 @@
 #include "common/clock.h"
 #include "common/identity.h"
 #include "domain/audit_log.h"
+#include "domain/call_gate.h"
 #include "domain/message_id.h"
 #include "domain/model.h"
 #include "domain/policy.h"
 #include "domain/store.h"
+#include "domain/validation.h"
 
 namespace liaison {
-
-// Who is calling: the identity verified from the client certificate, or why
-// the certificate carries no usable identity (UNAUTHENTICATED).
-using Caller = absl::StatusOr<Identity>;
 
 // Size limits of message fields; they are part of the public contract and
 // documented in proto/liaison/v1/exchange.proto.
@@ -38,19 +36,6 @@ struct MessageLimits {
   static constexpr size_t kMaxRestriction = 500;    // characters
   static constexpr int kDefaultPageSize = 50;
   static constexpr int kMaxPageSize = 500;
-};
-
-// An enum field as the client sent it: `value` is set when the client named
-// a known value; otherwise `raw` is the number it sent (0: none).
-template <typename E>
-struct Choice {
-  Choice() = default;
-  // A known value. Implicit, so that code can write `kind = kRequest`.
-  Choice(E e) : value(e) {}  // NOLINT(google-explicit-constructor)
-  Choice(std::optional<E> known, int number) : value(known), raw(number) {}
-
-  std::optional<E> value;
-  int raw = 0;
 };
 
 // Content fields common to a new message and a reply.
@@ -134,29 +119,7 @@ class ExchangeService {
   absl::StatusOr<SendResult> Reply(const Caller& caller,
                                    const ReplyCommand& command);
 
-  // Records a call whose request could not be decoded at the edge (for
-  // example a string field that is not UTF-8) and returns the refusal:
-  // INVALID_ARGUMENT, or the caller's own refusal if it may not call at all.
-  absl::Status RejectUndecodable(const Caller& caller, Action action,
-                                 absl::string_view detail);
-
  private:
-  struct Call;
-
-  // Authenticates and applies the principal-level policy; on refusal records
-  // it and returns the error.
-  absl::StatusOr<Call> Begin(const Caller& caller, Action action);
-  // Records a refused or failed call and returns `status` (or UNAVAILABLE if
-  // even the refusal cannot be recorded). `audit_reason` overrides the
-  // status message in the log, for refusals that hide the real reason.
-  absl::Status Refuse(Call& call, absl::Status status,
-                      std::string audit_reason = "");
-  // Records an allowed read; UNAVAILABLE if it cannot be recorded, in which
-  // case nothing may be returned to the caller.
-  absl::Status RecordRead(Call& call, std::vector<std::string> resources);
-  // Appends `call.entry` in a transaction of its own; UNAVAILABLE saying
-  // `consequence` if it cannot.
-  absl::Status AppendEntry(const Call& call, absl::string_view consequence);
   // Loads a message the caller's party may read for `action`; refusals are
   // recorded. NOT_FOUND both for missing and for hidden messages.
   absl::StatusOr<Message> LoadReadable(Call& call, const std::string& id,
@@ -172,11 +135,10 @@ class ExchangeService {
                                     const MessageFacts* request_facts);
   absl::StatusOr<MessagePage> List(const Caller& caller, Action action,
                                    const PageQuery& query);
-  absl::Time Now() const;
 
   Store& store_;
   AuditLog& audit_;
-  const Clock& clock_;
+  CallGate gate_;
   MessageIdGenerator ids_;
 };
 

@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/encoding.h"
 #include "common/sha256.h"
 
@@ -139,6 +140,27 @@ bool Party::operator==(const Party& o) const {
   return code == o.code && name == o.name && tier == o.tier &&
          state == o.state && ceiling == o.ceiling &&
          agreement_in_force == o.agreement_in_force;
+}
+
+std::string DescribeStatus(const Party& p) {
+  std::string out = absl::StrCat(Name(p.tier), ", ceiling ", Name(p.ceiling));
+  if (p.tier == PartyTier::kOperationalPartner) {
+    absl::StrAppend(&out, ", agreement ",
+                    p.agreement_in_force ? "in force" : "lapsed");
+  }
+  absl::StrAppend(&out, ", ", Name(p.state));
+  return out;
+}
+
+bool PartyChange::operator==(const PartyChange& o) const {
+  return code == o.code && time == o.time && changed_by == o.changed_by &&
+         change == o.change && from == o.from && to == o.to &&
+         reason == o.reason;
+}
+
+bool Revocation::operator==(const Revocation& o) const {
+  return serial == o.serial && user == o.user && reason == o.reason &&
+         revoked_at == o.revoked_at && revoked_by == o.revoked_by;
 }
 
 bool Recipient::operator==(const Recipient& o) const {

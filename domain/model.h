@@ -67,6 +67,35 @@ struct Party {
   bool operator==(const Party& other) const;
 };
 
+// One entry of a party's status history.
+struct PartyChange {
+  std::string code;
+  absl::Time time;
+  std::string changed_by;  // The admin's URI SAN, or "liaisond".
+  // REGISTERED, TIER, CEILING, AGREEMENT, SUSPENDED or REINSTATED.
+  std::string change;
+  std::string from;
+  std::string to;
+  std::string reason;
+
+  bool operator==(const PartyChange& other) const;
+};
+
+// A certificate (by serial) or an identity (by PARTY/role/user) refused by
+// HQ. Exactly one of `serial` and `user` is set.
+struct Revocation {
+  std::string serial;
+  std::string user;
+  std::string reason;
+  absl::Time revoked_at;
+  std::string revoked_by;
+
+  bool operator==(const Revocation& other) const;
+};
+
+// "OPERATIONAL_PARTNER, ceiling CONFIDENTIAL, agreement in force, ACTIVE".
+std::string DescribeStatus(const Party& party);
+
 struct Evaluation {
   SourceReliability source = SourceReliability::kX;
   InformationAssessment information = InformationAssessment::k4;

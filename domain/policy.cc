@@ -15,11 +15,21 @@ Decision Hidden(std::string reason) {
   return {absl::StatusCode::kNotFound, std::move(reason)};
 }
 
-bool ReadsMessageContents(Action action) { return action != Action::kWhoAmI; }
+bool ReadsMessageContents(Action action) {
+  return action != Action::kWhoAmI && !IsAdminAction(action);
+}
 
-// The caller's party and role, whatever the action.
+// The caller's certificate, party and role, whatever the action.
 Decision DecidePrincipal(const PolicyInput& in) {
   const Identity& who = in.principal;
+  if (in.revocation != nullptr) {
+    return {absl::StatusCode::kUnauthenticated,
+            absl::StrCat(in.revocation->serial.empty()
+                             ? absl::StrCat("identity ", in.revocation->user)
+                             : absl::StrCat("certificate serial ",
+                                            in.revocation->serial),
+                         " was revoked by HQ: ", in.revocation->reason)};
+  }
   if (in.party == nullptr) {
     return Deny(
         absl::StrCat("party ", who.party, " is not registered with Liaison"));
@@ -38,6 +48,12 @@ Decision DecidePrincipal(const PolicyInput& in) {
       ReadsMessageContents(in.action)) {
     return Deny(absl::StrCat("role ", RoleName(who.role),
                              " may not send or read message contents"));
+  }
+  if (IsAdminAction(in.action) && who.role != Role::kAdmin) {
+    return Deny(
+        absl::StrCat("only HQ admins administer parties and "
+                     "certificates; ",
+                     who.party, "/", RoleName(who.role), " may not"));
   }
   return Decision::Allow();
 }
@@ -92,8 +108,46 @@ absl::string_view ActionName(Action action) {
       return "Exchange.ListOutbox";
     case Action::kReply:
       return "Exchange.Reply";
+    case Action::kRegisterParty:
+      return "Admin.RegisterParty";
+    case Action::kSetPartyTier:
+      return "Admin.SetPartyTier";
+    case Action::kSetCeiling:
+      return "Admin.SetCeiling";
+    case Action::kSetAgreement:
+      return "Admin.SetAgreement";
+    case Action::kSuspendParty:
+      return "Admin.SuspendParty";
+    case Action::kReinstateParty:
+      return "Admin.ReinstateParty";
+    case Action::kListParties:
+      return "Admin.ListParties";
+    case Action::kGetParty:
+      return "Admin.GetParty";
+    case Action::kRevokeCertificate:
+      return "Admin.RevokeCertificate";
+    case Action::kListRevocations:
+      return "Admin.ListRevocations";
   }
   return "Unknown";
+}
+
+bool IsAdminAction(Action action) {
+  switch (action) {
+    case Action::kRegisterParty:
+    case Action::kSetPartyTier:
+    case Action::kSetCeiling:
+    case Action::kSetAgreement:
+    case Action::kSuspendParty:
+    case Action::kReinstateParty:
+    case Action::kListParties:
+    case Action::kGetParty:
+    case Action::kRevokeCertificate:
+    case Action::kListRevocations:
+      return true;
+    default:
+      return false;
+  }
 }
 
 Decision MayHold(const Party& party, Classification classification,
@@ -133,6 +187,18 @@ Decision Decide(const PolicyInput& in) {
     case Action::kListInbox:
     case Action::kListOutbox:
       // Listings show only the caller's own party's messages.
+      return Decision::Allow();
+    case Action::kRegisterParty:
+    case Action::kSetPartyTier:
+    case Action::kSetCeiling:
+    case Action::kSetAgreement:
+    case Action::kSuspendParty:
+    case Action::kReinstateParty:
+    case Action::kListParties:
+    case Action::kGetParty:
+    case Action::kRevokeCertificate:
+    case Action::kListRevocations:
+      // Role and party were judged above: an HQ admin.
       return Decision::Allow();
     case Action::kGetMessage:
       if (in.message == nullptr) return Decision::Allow();

@@ -16,16 +16,31 @@
 namespace liaison {
 
 enum class Action {
+  // Exchange: act for the caller's own party on messages.
   kWhoAmI,
   kSendMessage,
   kGetMessage,
   kListInbox,
   kListOutbox,
   kReply,
+  // Admin: HQ admins only; never message contents.
+  kRegisterParty,
+  kSetPartyTier,
+  kSetCeiling,
+  kSetAgreement,
+  kSuspendParty,
+  kReinstateParty,
+  kListParties,
+  kGetParty,
+  kRevokeCertificate,
+  kListRevocations,
 };
 
-// "Exchange.SendMessage", ... as recorded in the audit log.
+// "Exchange.SendMessage", "Admin.SuspendParty", ... as in the audit log.
 absl::string_view ActionName(Action action);
+
+// True for the Admin service's actions.
+bool IsAdminAction(Action action);
 
 // What the policy needs to know of a message.
 struct MessageFacts {
@@ -39,6 +54,8 @@ struct PolicyInput {
   Identity principal;
   // The caller's party as registered now; nullptr if not registered.
   const Party* party = nullptr;
+  // Set if HQ revoked the caller's certificate or identity.
+  const Revocation* revocation = nullptr;
   Action action = Action::kWhoAmI;
   // kSendMessage, kReply: the message being sent. kGetMessage: the message
   // being read. kReply also reads `request`. Left null, only the principal

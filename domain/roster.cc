@@ -85,6 +85,9 @@ absl::StatusOr<int> SeedRoster(Store& store, AuditLog& audit,
                                 " parties loaded into an empty store");
     for (const Party& party : parties) {
       LIAISON_RETURN_IF_ERROR(txn.InsertParty(party));
+      LIAISON_RETURN_IF_ERROR(txn.AppendPartyChange(
+          PartyChange{party.code, entry.time, entry.principal, "REGISTERED", "",
+                      DescribeStatus(party), "initial roster"}));
       entry.resources.push_back(party.code);
     }
     return audit.Append(txn, entry).status();

@@ -48,6 +48,16 @@ class WriteTransaction {
 
   // Registers a party. ALREADY_EXISTS if the code is taken.
   virtual absl::Status InsertParty(const Party& party) = 0;
+
+  // Replaces the record of an existing party. NOT_FOUND if there is none.
+  virtual absl::Status UpdateParty(const Party& party) = 0;
+
+  // Appends to a party's status history.
+  virtual absl::Status AppendPartyChange(const PartyChange& change) = 0;
+
+  // Records a revocation. ALREADY_EXISTS if that serial or user is already
+  // revoked.
+  virtual absl::Status InsertRevocation(const Revocation& revocation) = 0;
 };
 
 // Durable storage. Thread-safe. A Write that returns OK is on stable storage
@@ -81,6 +91,17 @@ class Store {
   virtual absl::StatusOr<std::vector<Message>> ListOutbox(
       absl::string_view party, int limit,
       std::optional<int64_t> before_seq) = 0;
+
+  // A party's status history, oldest first.
+  virtual absl::StatusOr<std::vector<PartyChange>> ListPartyChanges(
+      absl::string_view code) = 0;
+
+  // The revocation of certificate `serial` or of identity `user`
+  // (PARTY/role/user), if either is revoked. Empty arguments match nothing.
+  virtual absl::StatusOr<std::optional<Revocation>> FindRevocation(
+      absl::string_view serial, absl::string_view user) = 0;
+  // All revocations, oldest first.
+  virtual absl::StatusOr<std::vector<Revocation>> ListRevocations() = 0;
 
   // Audit entries with seq >= `from_seq`, in order, at most `limit`.
   virtual absl::StatusOr<std::vector<AuditEntry>> ReadAudit(int64_t from_seq,

@@ -20,6 +20,19 @@ std::optional<MessageKind> FromProto(v1::MessageKind kind) {
   }
 }
 
+std::optional<PartyTier> FromProto(v1::PartyTier tier) {
+  switch (tier) {
+    case v1::PARTY_TIER_MEMBER_STATE:
+      return PartyTier::kMemberState;
+    case v1::PARTY_TIER_OPERATIONAL_PARTNER:
+      return PartyTier::kOperationalPartner;
+    case v1::PARTY_TIER_OBSERVER:
+      return PartyTier::kObserver;
+    default:
+      return std::nullopt;
+  }
+}
+
 std::optional<Priority> FromProto(v1::Priority priority) {
   switch (priority) {
     case v1::PRIORITY_ROUTINE:
@@ -177,7 +190,7 @@ v1::PartyState ToProto(PartyState state) {
 }
 
 template <typename E, typename ProtoEnum>
-Choice<E> ToChoice(ProtoEnum value) {
+Choice<E> KnownOrRaw(ProtoEnum value) {
   return {FromProto(value), static_cast<int>(value)};
 }
 
@@ -190,14 +203,14 @@ ContentFields ToContent(const std::string& idempotency_key,
   c.idempotency_key = idempotency_key;
   c.subject = subject;
   c.body = body;
-  c.classification = ToChoice<Classification>(classification);
+  c.classification = KnownOrRaw<Classification>(classification);
   c.contains_personal_data = personal;
-  c.handling_code = ToChoice<HandlingCode>(handling.code());
+  c.handling_code = KnownOrRaw<HandlingCode>(handling.code());
   c.handling_restriction = handling.restriction();
   c.has_evaluation = has_evaluation;
   c.source_reliability =
-      ToChoice<SourceReliability>(evaluation.source_reliability());
-  c.information = ToChoice<InformationAssessment>(evaluation.information());
+      KnownOrRaw<SourceReliability>(evaluation.source_reliability());
+  c.information = KnownOrRaw<InformationAssessment>(evaluation.information());
   return c;
 }
 
@@ -228,8 +241,8 @@ SendCommand ToSendCommand(const v1::SendMessageRequest& request) {
       request.handling(), request.has_evaluation(), request.evaluation());
   command.recipients.assign(request.recipients().begin(),
                             request.recipients().end());
-  command.kind = ToChoice<MessageKind>(request.kind());
-  command.priority = ToChoice<Priority>(request.priority());
+  command.kind = KnownOrRaw<MessageKind>(request.kind());
+  command.priority = KnownOrRaw<Priority>(request.priority());
   command.urgency_justification = request.urgency_justification();
   command.in_reply_to = request.in_reply_to();
   return command;
@@ -321,6 +334,55 @@ void ToProto(const MessageView& view, v1::MessageSummary* out) {
   out->set_contains_personal_data(m.contains_personal_data);
   ToProto(m.created_at, out->mutable_created_at());
   out->set_withheld_reason(view.withheld_reason);
+}
+
+Choice<PartyTier> ToChoice(v1::PartyTier tier) {
+  return KnownOrRaw<PartyTier>(tier);
+}
+
+Choice<Classification> ToChoice(v1::Classification classification) {
+  return KnownOrRaw<Classification>(classification);
+}
+
+RegisterPartyCommand ToRegisterCommand(const v1::RegisterPartyRequest& r) {
+  RegisterPartyCommand command;
+  command.code = r.code();
+  command.name = r.name();
+  command.tier = ToChoice(r.tier());
+  command.ceiling = ToChoice(r.classification_ceiling());
+  command.agreement_in_force = r.agreement_in_force();
+  command.reason = r.reason();
+  return command;
+}
+
+void ToProto(const Party& party, v1::Party* out) {
+  out->set_code(party.code);
+  out->set_name(party.name);
+  out->set_tier(ToProto(party.tier));
+  out->set_state(ToProto(party.state));
+  out->set_classification_ceiling(ToProto(party.ceiling));
+  out->set_agreement_in_force(party.agreement_in_force);
+}
+
+void ToProto(const PartyDetails& details, v1::PartyDetails* out) {
+  ToProto(details.party, out->mutable_party());
+  for (const PartyChange& c : details.history) {
+    v1::StatusChange* change = out->add_history();
+    ToProto(c.time, change->mutable_time());
+    change->set_changed_by(c.changed_by);
+    change->set_change(c.change);
+    change->set_from(c.from);
+    change->set_to(c.to);
+    change->set_reason(c.reason);
+  }
+}
+
+void ToProto(const Revocation& r, v1::Revocation* out) {
+  out->set_serial(r.serial);
+  out->set_user(r.user);
+  out->set_reason(r.reason);
+  ToProto(r.revoked_at, out->mutable_revoked_at());
+  out->set_revoked_by(r.revoked_by);
 }
 
 void ToProto(const WhoAmIResult& result, v1::WhoAmIResponse* out) {

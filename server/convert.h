@@ -1,11 +1,13 @@
-// Proto ⇄ domain conversion for the Exchange service. Enum values that are
-// unspecified or unknown to this server become empty optionals; the domain
-// rejects them with a message naming the field.
+// Proto ⇄ domain conversion for the Exchange and Admin services. Enum values
+// that are unspecified or unknown to this server become empty optionals; the
+// domain rejects them with a message naming the field.
 #ifndef LIAISON_SERVER_CONVERT_H_
 #define LIAISON_SERVER_CONVERT_H_
 
+#include "domain/admin.h"
 #include "domain/exchange.h"
 #include "domain/model.h"
+#include "liaison/v1/admin.pb.h"
 #include "liaison/v1/exchange.pb.h"
 
 namespace liaison::server {
@@ -16,6 +18,14 @@ ReplyCommand ToReplyCommand(const v1::ReplyRequest& request);
 void ToProto(const Message& message, v1::Message* out);
 void ToProto(const MessageView& view, v1::MessageSummary* out);
 void ToProto(const WhoAmIResult& result, v1::WhoAmIResponse* out);
+
+// Admin.
+Choice<PartyTier> ToChoice(v1::PartyTier tier);
+Choice<Classification> ToChoice(v1::Classification classification);
+RegisterPartyCommand ToRegisterCommand(const v1::RegisterPartyRequest& r);
+void ToProto(const Party& party, v1::Party* out);
+void ToProto(const PartyDetails& details, v1::PartyDetails* out);
+void ToProto(const Revocation& revocation, v1::Revocation* out);
 void ToProto(absl::Time time, google::protobuf::Timestamp* out);
 
 v1::Role ToProto(Role role);

@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "common/grpc_status.h"
-#include "server/peer_identity.h"
 
 namespace liaison::server {
 namespace {
@@ -13,7 +12,7 @@ namespace {
 using grpc::experimental::InterceptionHookPoints;
 
 std::optional<Action> ActionForMethod(absl::string_view method) {
-  static constexpr std::array<std::pair<absl::string_view, Action>, 6>
+  static constexpr std::array<std::pair<absl::string_view, Action>, 16>
       kMethods = {{
           {"/liaison.v1.Exchange/SendMessage", Action::kSendMessage},
           {"/liaison.v1.Exchange/GetMessage", Action::kGetMessage},
@@ -21,6 +20,16 @@ std::optional<Action> ActionForMethod(absl::string_view method) {
           {"/liaison.v1.Exchange/ListOutbox", Action::kListOutbox},
           {"/liaison.v1.Exchange/Reply", Action::kReply},
           {"/liaison.v1.Exchange/WhoAmI", Action::kWhoAmI},
+          {"/liaison.v1.Admin/RegisterParty", Action::kRegisterParty},
+          {"/liaison.v1.Admin/SetPartyTier", Action::kSetPartyTier},
+          {"/liaison.v1.Admin/SetCeiling", Action::kSetCeiling},
+          {"/liaison.v1.Admin/SetAgreement", Action::kSetAgreement},
+          {"/liaison.v1.Admin/SuspendParty", Action::kSuspendParty},
+          {"/liaison.v1.Admin/ReinstateParty", Action::kReinstateParty},
+          {"/liaison.v1.Admin/ListParties", Action::kListParties},
+          {"/liaison.v1.Admin/GetParty", Action::kGetParty},
+          {"/liaison.v1.Admin/RevokeCertificate", Action::kRevokeCertificate},
+          {"/liaison.v1.Admin/ListRevocations", Action::kListRevocations},
       }};
   for (const auto& [name, action] : kMethods) {
     if (name == method) return action;
@@ -34,12 +43,8 @@ std::optional<Action> ActionForMethod(absl::string_view method) {
 class DecodeFailureInterceptor final : public grpc::experimental::Interceptor {
  public:
   DecodeFailureInterceptor(grpc::experimental::ServerRpcInfo* info,
-                           Action action, ExchangeService& exchange,
-                           const std::string& trust_domain)
-      : info_(info),
-        action_(action),
-        exchange_(exchange),
-        trust_domain_(trust_domain) {}
+                           Action action, CallGate& gate, PeerIdentifier& peers)
+      : info_(info), action_(action), gate_(gate), peers_(peers) {}
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -53,9 +58,9 @@ class DecodeFailureInterceptor final : public grpc::experimental::Interceptor {
         !decoded_) {
       const grpc::Status status = methods->GetSendStatus();
       if (!status.ok()) {
-        const absl::Status refusal = exchange_.RejectUndecodable(
-            IdentifyPeer(*info_->server_context(), trust_domain_), action_,
-            status.error_message());
+        const absl::Status refusal =
+            gate_.RejectUndecodable(peers_.Identify(*info_->server_context()),
+                                    action_, status.error_message());
         methods->ModifySendStatus(ToGrpcStatus(refusal));
       }
     }
@@ -65,8 +70,8 @@ class DecodeFailureInterceptor final : public grpc::experimental::Interceptor {
  private:
   grpc::experimental::ServerRpcInfo* const info_;
   const Action action_;
-  ExchangeService& exchange_;
-  const std::string& trust_domain_;
+  CallGate& gate_;
+  PeerIdentifier& peers_;
   bool decoded_ = false;
 };
 
@@ -77,7 +82,7 @@ DecodeFailureInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
   const std::optional<Action> action = ActionForMethod(info->method());
   if (!action.has_value()) return nullptr;  // health, reflection
-  return new DecodeFailureInterceptor(info, *action, exchange_, trust_domain_);
+  return new DecodeFailureInterceptor(info, *action, gate_, peers_);
 }
 
 }  // namespace liaison::server

@@ -7,27 +7,25 @@
 
 #include <grpcpp/support/server_interceptor.h>
 
-#include <string>
-
-#include "domain/exchange.h"
+#include "domain/call_gate.h"
+#include "server/peer_identity.h"
 
 namespace liaison::server {
 
 class DecodeFailureInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  // `exchange` must outlive the server.
-  DecodeFailureInterceptorFactory(ExchangeService& exchange,
-                                  std::string trust_domain)
-      : exchange_(exchange), trust_domain_(std::move(trust_domain)) {}
+  // Both must outlive the server.
+  DecodeFailureInterceptorFactory(CallGate& gate, PeerIdentifier& peers)
+      : gate_(gate), peers_(peers) {}
 
   // grpc::experimental::ServerInterceptorFactoryInterface
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
 
  private:
-  ExchangeService& exchange_;
-  const std::string trust_domain_;
+  CallGate& gate_;
+  PeerIdentifier& peers_;
 };
 
 }  // namespace liaison::server

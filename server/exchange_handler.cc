@@ -2,7 +2,6 @@
 
 #include "common/grpc_status.h"
 #include "server/convert.h"
-#include "server/peer_identity.h"
 
 namespace liaison::server {
 namespace {
@@ -27,8 +26,8 @@ void FillPage(const MessagePage& page, Response* response) {
 grpc::Status ExchangeHandler::SendMessage(grpc::ServerContext* context,
                                           const v1::SendMessageRequest* request,
                                           v1::SendMessageResponse* response) {
-  absl::StatusOr<SendResult> result = exchange_.SendMessage(
-      IdentifyPeer(*context, trust_domain_), ToSendCommand(*request));
+  absl::StatusOr<SendResult> result =
+      exchange_.SendMessage(peers_.Identify(*context), ToSendCommand(*request));
   if (!result.ok()) return ToGrpcStatus(result.status());
   FillSendResponse(*result, response);
   return grpc::Status::OK;
@@ -37,8 +36,8 @@ grpc::Status ExchangeHandler::SendMessage(grpc::ServerContext* context,
 grpc::Status ExchangeHandler::GetMessage(grpc::ServerContext* context,
                                          const v1::GetMessageRequest* request,
                                          v1::Message* response) {
-  absl::StatusOr<MessageView> view = exchange_.GetMessage(
-      IdentifyPeer(*context, trust_domain_), request->message_id());
+  absl::StatusOr<MessageView> view =
+      exchange_.GetMessage(peers_.Identify(*context), request->message_id());
   if (!view.ok()) return ToGrpcStatus(view.status());
   ToProto(view->message, response);
   return grpc::Status::OK;
@@ -47,9 +46,8 @@ grpc::Status ExchangeHandler::GetMessage(grpc::ServerContext* context,
 grpc::Status ExchangeHandler::ListInbox(grpc::ServerContext* context,
                                         const v1::ListInboxRequest* request,
                                         v1::ListInboxResponse* response) {
-  absl::StatusOr<MessagePage> page =
-      exchange_.ListInbox(IdentifyPeer(*context, trust_domain_),
-                          {request->page_size(), request->page_token()});
+  absl::StatusOr<MessagePage> page = exchange_.ListInbox(
+      peers_.Identify(*context), {request->page_size(), request->page_token()});
   if (!page.ok()) return ToGrpcStatus(page.status());
   FillPage(*page, response);
   return grpc::Status::OK;
@@ -58,9 +56,8 @@ grpc::Status ExchangeHandler::ListInbox(grpc::ServerContext* context,
 grpc::Status ExchangeHandler::ListOutbox(grpc::ServerContext* context,
                                          const v1::ListOutboxRequest* request,
                                          v1::ListOutboxResponse* response) {
-  absl::StatusOr<MessagePage> page =
-      exchange_.ListOutbox(IdentifyPeer(*context, trust_domain_),
-                           {request->page_size(), request->page_token()});
+  absl::StatusOr<MessagePage> page = exchange_.ListOutbox(
+      peers_.Identify(*context), {request->page_size(), request->page_token()});
   if (!page.ok()) return ToGrpcStatus(page.status());
   FillPage(*page, response);
   return grpc::Status::OK;
@@ -69,8 +66,8 @@ grpc::Status ExchangeHandler::ListOutbox(grpc::ServerContext* context,
 grpc::Status ExchangeHandler::Reply(grpc::ServerContext* context,
                                     const v1::ReplyRequest* request,
                                     v1::ReplyResponse* response) {
-  absl::StatusOr<SendResult> result = exchange_.Reply(
-      IdentifyPeer(*context, trust_domain_), ToReplyCommand(*request));
+  absl::StatusOr<SendResult> result =
+      exchange_.Reply(peers_.Identify(*context), ToReplyCommand(*request));
   if (!result.ok()) return ToGrpcStatus(result.status());
   FillSendResponse(*result, response);
   return grpc::Status::OK;
@@ -80,7 +77,7 @@ grpc::Status ExchangeHandler::WhoAmI(grpc::ServerContext* context,
                                      const v1::WhoAmIRequest* /*request*/,
                                      v1::WhoAmIResponse* response) {
   absl::StatusOr<WhoAmIResult> result =
-      exchange_.WhoAmI(IdentifyPeer(*context, trust_domain_));
+      exchange_.WhoAmI(peers_.Identify(*context));
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(*result, response);
   return grpc::Status::OK;

@@ -8,14 +8,15 @@
 
 #include "domain/exchange.h"
 #include "liaison/v1/exchange.grpc.pb.h"
+#include "server/peer_identity.h"
 
 namespace liaison::server {
 
 class ExchangeHandler final : public v1::Exchange::Service {
  public:
-  // `exchange` must outlive the handler.
-  ExchangeHandler(ExchangeService& exchange, std::string trust_domain)
-      : exchange_(exchange), trust_domain_(std::move(trust_domain)) {}
+  // Both must outlive the handler.
+  ExchangeHandler(ExchangeService& exchange, PeerIdentifier& peers)
+      : exchange_(exchange), peers_(peers) {}
 
   // liaison.v1.Exchange
   grpc::Status SendMessage(grpc::ServerContext* context,
@@ -39,7 +40,7 @@ class ExchangeHandler final : public v1::Exchange::Service {
 
  private:
   ExchangeService& exchange_;
-  const std::string trust_domain_;
+  PeerIdentifier& peers_;
 };
 
 }  // namespace liaison::server

@@ -61,16 +61,31 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
                 << options.parties_file << " not loaded\n";
     }
   }
+  if (options.crl_file.empty()) {
+    server->peers_ = std::make_unique<PeerIdentifier>(options.trust_domain);
+  } else {
+    LIAISON_ASSIGN_OR_RETURN(
+        server->peers_,
+        PeerIdentifier::WithCrl(options.trust_domain, options.crl_file,
+                                options.tls_ca));
+  }
+  server->gate_ =
+      std::make_unique<CallGate>(*server->store_, *server->audit_, clock);
   server->exchange_ = std::make_unique<ExchangeService>(*server->store_,
                                                         *server->audit_, clock);
-  server->exchange_handler_ = std::make_unique<ExchangeHandler>(
-      *server->exchange_, options.trust_domain);
+  server->admin_ =
+      std::make_unique<AdminService>(*server->store_, *server->audit_, clock);
+  server->exchange_handler_ =
+      std::make_unique<ExchangeHandler>(*server->exchange_, *server->peers_);
+  server->admin_handler_ =
+      std::make_unique<AdminHandler>(*server->admin_, *server->peers_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.RegisterService(server->exchange_handler_.get());
+  builder.RegisterService(server->admin_handler_.get());
   // The largest valid request (a 1 MiB body plus headers) fits well below
   // this; larger ones are refused by gRPC with RESOURCE_EXHAUSTED.
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
@@ -78,7 +93,7 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(std::make_unique<DecodeFailureInterceptorFactory>(
-      *server->exchange_, options.trust_domain));
+      *server->gate_, *server->peers_));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {

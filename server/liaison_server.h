@@ -12,10 +12,14 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "domain/admin.h"
 #include "domain/audit_log.h"
+#include "domain/call_gate.h"
 #include "domain/exchange.h"
 #include "domain/store.h"
+#include "server/admin_handler.h"
 #include "server/exchange_handler.h"
+#include "server/peer_identity.h"
 #include "server/server_options.h"
 
 namespace liaison::server {
@@ -45,10 +49,16 @@ class LiaisonServer {
  private:
   LiaisonServer() = default;
 
+  // Declared in dependency order: the gRPC server goes first on
+  // destruction, then what its handlers use.
   std::unique_ptr<Store> store_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<PeerIdentifier> peers_;
+  std::unique_ptr<CallGate> gate_;
   std::unique_ptr<ExchangeService> exchange_;
+  std::unique_ptr<AdminService> admin_;
   std::unique_ptr<ExchangeHandler> exchange_handler_;
+  std::unique_ptr<AdminHandler> admin_handler_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;

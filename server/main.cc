@@ -22,6 +22,9 @@ ABSL_FLAG(std::string, tls_ca, "",
           "CA certificate(s) that client certificates must chain to (PEM)");
 ABSL_FLAG(std::string, trust_domain, "selec.test",
           "trust domain of accepted client identities");
+ABSL_FLAG(std::string, crl, "",
+          "PEM CRL file of the CA; certificates it lists are refused (reread "
+          "when the file changes)");
 ABSL_FLAG(std::string, parties, "",
           "roster file loaded into an empty store (see "
           "deploy/parties.example)");
@@ -47,7 +50,8 @@ std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "liaisond --data-dir=DIR --tls-cert=F --tls-key=F --tls-ca=F "
-      "[--listen=HOST:PORT] [--trust-domain=D] [--parties=FILE]");
+      "[--listen=HOST:PORT] [--trust-domain=D] [--parties=FILE] "
+      "[--crl=FILE]");
   std::vector<std::string> args = NormalizeFlagNames(argc, argv);
   std::vector<char*> arg_pointers;
   for (std::string& arg : args) arg_pointers.push_back(arg.data());
@@ -62,6 +66,7 @@ int main(int argc, char** argv) {
   options.tls_ca = absl::GetFlag(FLAGS_tls_ca);
   options.trust_domain = absl::GetFlag(FLAGS_trust_domain);
   options.parties_file = absl::GetFlag(FLAGS_parties);
+  options.crl_file = absl::GetFlag(FLAGS_crl);
 
   // Signals are taken synchronously by this thread; block them before any
   // gRPC thread starts so that none of those receives them.

@@ -1,16 +1,75 @@
 #include "server/peer_identity.h"
 
 #include <grpc/grpc_security_constants.h>
+#include <sys/stat.h>
 
+#include <iostream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "common/status_macros.h"
 #include "common/x509.h"
 
 namespace liaison::server {
+namespace {
 
-Caller IdentifyPeer(const grpc::ServerContextBase& context,
-                    absl::string_view trust_domain) {
+absl::StatusOr<std::set<std::string>> LoadCrl(const std::string& crl_file,
+                                              const std::string& ca_file) {
+  LIAISON_ASSIGN_OR_RETURN(std::string crl, ReadFile(crl_file));
+  LIAISON_ASSIGN_OR_RETURN(std::string ca, ReadFile(ca_file));
+  absl::StatusOr<std::set<std::string>> serials = RevokedSerials(crl, ca);
+  if (!serials.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--crl=", crl_file, ": ", serials.status().message()));
+  }
+  return serials;
+}
+
+}  // namespace
+
+PeerIdentifier::PeerIdentifier(std::string trust_domain)
+    : trust_domain_(std::move(trust_domain)) {}
+
+absl::StatusOr<std::unique_ptr<PeerIdentifier>> PeerIdentifier::WithCrl(
+    std::string trust_domain, std::string crl_file, std::string ca_file) {
+  LIAISON_ASSIGN_OR_RETURN(std::set<std::string> serials,
+                           LoadCrl(crl_file, ca_file));
+  std::unique_ptr<PeerIdentifier> identifier(new PeerIdentifier(
+      std::move(trust_domain), std::move(crl_file), std::move(ca_file)));
+  absl::MutexLock lock(&identifier->mu_);
+  identifier->revoked_serials_ = std::move(serials);
+  struct stat st;
+  if (stat(identifier->crl_file_.c_str(), &st) == 0) {
+    identifier->crl_mtime_ = st.st_mtim;
+  }
+  return identifier;
+}
+
+PeerIdentifier::PeerIdentifier(std::string trust_domain, std::string crl_file,
+                               std::string ca_file)
+    : trust_domain_(std::move(trust_domain)),
+      crl_file_(std::move(crl_file)),
+      ca_file_(std::move(ca_file)) {}
+
+void PeerIdentifier::RefreshCrl() {
+  struct stat st;
+  if (stat(crl_file_.c_str(), &st) != 0) return;
+  if (st.st_mtim.tv_sec == crl_mtime_.tv_sec &&
+      st.st_mtim.tv_nsec == crl_mtime_.tv_nsec) {
+    return;
+  }
+  absl::StatusOr<std::set<std::string>> serials = LoadCrl(crl_file_, ca_file_);
+  if (!serials.ok()) {
+    std::cerr << "liaisond: keeping the previous CRL: " << serials.status()
+              << "\n";
+    return;
+  }
+  revoked_serials_ = *std::move(serials);
+  crl_mtime_ = st.st_mtim;
+}
+
+Caller PeerIdentifier::Identify(const grpc::ServerContextBase& context) {
   const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr || !auth->IsPeerAuthenticated()) {
     return absl::UnauthenticatedError("no verified client certificate");
@@ -23,7 +82,19 @@ Caller IdentifyPeer(const grpc::ServerContextBase& context,
   LIAISON_ASSIGN_OR_RETURN(CertificateFields fields,
                            ParseCertificatePem(absl::string_view(
                                pems.front().data(), pems.front().size())));
-  return IdentityFromUriSans(fields.uri_sans, trust_domain);
+  LIAISON_ASSIGN_OR_RETURN(Identity identity,
+                           IdentityFromUriSans(fields.uri_sans, trust_domain_));
+  identity.serial_hex = fields.serial_hex;
+  if (!crl_file_.empty()) {
+    absl::MutexLock lock(&mu_);
+    RefreshCrl();
+    if (revoked_serials_.count(fields.serial_hex) > 0) {
+      return absl::UnauthenticatedError(
+          absl::StrCat("certificate serial ", fields.serial_hex,
+                       " was revoked by the certificate authority (CRL)"));
+    }
+  }
+  return identity;
 }
 
 }  // namespace liaison::server

@@ -22,6 +22,9 @@ struct ServerOptions {
   std::string trust_domain = "selec.test";
   // Roster loaded into an empty store (see domain/roster.h); optional.
   std::string parties_file;
+  // PEM CRL(s) of the CA, for certificates revoked at the CA; optional.
+  // Reread when the file changes.
+  std::string crl_file;
 
   // INVALID_ARGUMENT naming the first missing or malformed option.
   absl::Status Validate() const;

@@ -17,7 +17,7 @@ namespace {
 
 // Each entry migrates the schema from version i to i + 1. Append only: a
 // released migration is never edited.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // Version 1: parties, messages with recipients, the audit log.
     R"sql(
 CREATE TABLE parties (
@@ -80,6 +80,36 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+)sql",
+    // Version 2: party status history and certificate revocations.
+    R"sql(
+CREATE TABLE party_changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  code TEXT NOT NULL REFERENCES parties(code),
+  time_us INTEGER NOT NULL,
+  changed_by TEXT NOT NULL,
+  change TEXT NOT NULL,
+  from_value TEXT NOT NULL,
+  to_value TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE INDEX party_changes_code ON party_changes (code, seq);
+INSERT INTO party_changes (code, time_us, changed_by, change, from_value,
+                           to_value, reason)
+  SELECT code, 0, 'liaisond', 'REGISTERED', '', tier,
+         'registered before status history was kept'
+  FROM parties ORDER BY code;
+CREATE TABLE revocations (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  serial TEXT UNIQUE,
+  user_path TEXT UNIQUE,
+  reason TEXT NOT NULL,
+  revoked_at_us INTEGER NOT NULL,
+  revoked_by TEXT NOT NULL,
+  CHECK ((serial IS NULL) != (user_path IS NULL))
+);
+CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations
+BEGIN SELECT RAISE(ABORT, 'revocations are permanent'); END;
 )sql",
 };
 
@@ -491,6 +521,61 @@ class SqliteStore::Transaction final : public WriteTransaction {
     return sqlite3_last_insert_rowid(db_);
   }
 
+  absl::Status UpdateParty(const Party& p) override {
+    Statement update(db_,
+                     "UPDATE parties SET name = ?, tier = ?, state = ?, "
+                     "ceiling = ?, agreement_in_force = ? WHERE code = ?");
+    update.Bind(p.name)
+        .Bind(Name(p.tier))
+        .Bind(Name(p.state))
+        .Bind(Name(p.ceiling))
+        .Bind(int64_t{p.agreement_in_force ? 1 : 0})
+        .Bind(p.code);
+    LIAISON_RETURN_IF_ERROR(update.Run());
+    if (sqlite3_changes(db_) == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("party ", p.code, " is not registered"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status AppendPartyChange(const PartyChange& c) override {
+    Statement insert(db_,
+                     "INSERT INTO party_changes (code, time_us, changed_by, "
+                     "change, from_value, to_value, reason) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    insert.Bind(c.code)
+        .Bind(absl::ToUnixMicros(c.time))
+        .Bind(c.changed_by)
+        .Bind(c.change)
+        .Bind(c.from)
+        .Bind(c.to)
+        .Bind(c.reason);
+    return insert.Run();
+  }
+
+  absl::Status InsertRevocation(const Revocation& r) override {
+    Statement insert(db_,
+                     "INSERT INTO revocations (serial, user_path, reason, "
+                     "revoked_at_us, revoked_by) VALUES (?, ?, ?, ?, ?)");
+    insert
+        .BindOptional(r.serial.empty()
+                          ? std::nullopt
+                          : std::optional<absl::string_view>(r.serial))
+        .BindOptional(r.user.empty() ? std::nullopt
+                                     : std::optional<absl::string_view>(r.user))
+        .Bind(r.reason)
+        .Bind(absl::ToUnixMicros(r.revoked_at))
+        .Bind(r.revoked_by);
+    absl::Status status = insert.Run();
+    if (absl::IsAlreadyExists(status)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          r.serial.empty() ? "user " : "certificate serial ",
+          r.serial.empty() ? r.user : r.serial, " is already revoked"));
+    }
+    return status;
+  }
+
   absl::Status InsertParty(const Party& p) override {
     Statement insert(db_, absl::StrCat("INSERT INTO parties (", kPartyColumns,
                                        ") VALUES (?, ?, ?, ?, ?, ?)"));
@@ -664,6 +749,67 @@ absl::StatusOr<std::vector<Message>> SqliteStore::ListSummaries(
                                 from_where_order, " LIMIT ?"));
   q.Bind(party).Bind(before_seq.value_or(INT64_MAX)).Bind(int64_t{limit});
   return QueryMessages(db_, q);
+}
+
+absl::StatusOr<std::vector<PartyChange>> SqliteStore::ListPartyChanges(
+    absl::string_view code) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_,
+              "SELECT code, time_us, changed_by, change, from_value, "
+              "to_value, reason FROM party_changes WHERE code = ? "
+              "ORDER BY seq");
+  q.Bind(code);
+  std::vector<PartyChange> changes;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+    if (!has_row) break;
+    changes.push_back(PartyChange{q.Text(0), absl::FromUnixMicros(q.Int(1)),
+                                  q.Text(2), q.Text(3), q.Text(4), q.Text(5),
+                                  q.Text(6)});
+  }
+  return changes;
+}
+
+namespace {
+
+constexpr char kRevocationColumns[] =
+    "COALESCE(serial, ''), COALESCE(user_path, ''), reason, revoked_at_us, "
+    "revoked_by";
+
+Revocation ReadRevocation(const Statement& row) {
+  return Revocation{row.Text(0), row.Text(1), row.Text(2),
+                    absl::FromUnixMicros(row.Int(3)), row.Text(4)};
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<Revocation>> SqliteStore::FindRevocation(
+    absl::string_view serial, absl::string_view user) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_, absl::StrCat("SELECT ", kRevocationColumns,
+                                " FROM revocations WHERE serial = ? OR "
+                                "user_path = ? ORDER BY seq LIMIT 1"));
+  // Empty arguments must match nothing; NULL never equals anything.
+  q.BindOptional(serial.empty() ? std::nullopt
+                                : std::optional<absl::string_view>(serial))
+      .BindOptional(user.empty() ? std::nullopt
+                                 : std::optional<absl::string_view>(user));
+  LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
+  if (!found) return std::nullopt;
+  return ReadRevocation(q);
+}
+
+absl::StatusOr<std::vector<Revocation>> SqliteStore::ListRevocations() {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_, absl::StrCat("SELECT ", kRevocationColumns,
+                                " FROM revocations ORDER BY seq"));
+  std::vector<Revocation> revocations;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+    if (!has_row) break;
+    revocations.push_back(ReadRevocation(q));
+  }
+  return revocations;
 }
 
 absl::StatusOr<std::vector<AuditEntry>> SqliteStore::ReadAudit(int64_t from_seq,

@@ -50,6 +50,11 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<Message>> ListOutbox(
       absl::string_view party, int limit,
       std::optional<int64_t> before_seq) override;
+  absl::StatusOr<std::vector<PartyChange>> ListPartyChanges(
+      absl::string_view code) override;
+  absl::StatusOr<std::optional<Revocation>> FindRevocation(
+      absl::string_view serial, absl::string_view user) override;
+  absl::StatusOr<std::vector<Revocation>> ListRevocations() override;
   absl::StatusOr<std::vector<AuditEntry>> ReadAudit(int64_t from_seq,
                                                     int limit) override;
   absl::StatusOr<int64_t> AuditSize() override;

@@ -57,6 +57,17 @@ class FaultyStore final : public Store {
     return base_->ReadAudit(from, limit);
   }
   absl::StatusOr<int64_t> AuditSize() override { return base_->AuditSize(); }
+  absl::StatusOr<std::vector<PartyChange>> ListPartyChanges(
+      absl::string_view code) override {
+    return base_->ListPartyChanges(code);
+  }
+  absl::StatusOr<std::optional<Revocation>> FindRevocation(
+      absl::string_view serial, absl::string_view user) override {
+    return base_->FindRevocation(serial, user);
+  }
+  absl::StatusOr<std::vector<Revocation>> ListRevocations() override {
+    return base_->ListRevocations();
+  }
 
  private:
   std::unique_ptr<Store> base_;

@@ -1,0 +1,114 @@
+#include "domain/call_gate.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace liaison {
+
+AuditOutcome OutcomeFor(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return AuditOutcome::kAllowed;
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+      return AuditOutcome::kDenied;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kDeadlineExceeded:
+      return AuditOutcome::kFailed;
+    default:
+      return AuditOutcome::kRejected;
+  }
+}
+
+absl::Time CallGate::Now() const {
+  return absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
+}
+
+absl::StatusOr<Call> CallGate::Begin(const Caller& caller, Action action) {
+  Call call;
+  call.action = action;
+  call.entry.time = Now();
+  call.entry.action = std::string(ActionName(action));
+  if (!caller.ok()) {
+    return Refuse(call, absl::UnauthenticatedError(caller.status().message()));
+  }
+  call.identity = *caller;
+  call.entry.principal = call.identity.spiffe_id;
+  call.entry.party = call.identity.party;
+  call.entry.role = std::string(RoleName(call.identity.role));
+  call.entry.user_id = call.identity.user_id;
+
+  absl::StatusOr<std::optional<Revocation>> revocation =
+      store_.FindRevocation(call.identity.serial_hex, call.identity.Path());
+  if (!revocation.ok()) return Refuse(call, revocation.status());
+  absl::StatusOr<Party> party = store_.GetParty(call.identity.party);
+  if (!party.ok() && !absl::IsNotFound(party.status())) {
+    return Refuse(call, party.status());
+  }
+  if (party.ok()) call.party = *party;
+  PolicyInput input;
+  input.principal = call.identity;
+  input.party = party.ok() ? &call.party : nullptr;
+  input.revocation = revocation->has_value() ? &**revocation : nullptr;
+  input.action = action;
+  const Decision decision = Decide(input);
+  if (!decision.allowed()) {
+    return Refuse(call, absl::Status(decision.code, decision.reason));
+  }
+  return call;
+}
+
+void CallGate::Settle(Call& call, const absl::Status& outcome_of) {
+  call.entry.outcome = OutcomeFor(outcome_of.code());
+  call.entry.code = outcome_of.code();
+  if (!outcome_of.ok()) call.entry.reason = std::string(outcome_of.message());
+}
+
+absl::Status CallGate::AppendEntry(const Call& call,
+                                   absl::string_view consequence) {
+  const absl::Status recorded = store_.Write([&](WriteTransaction& txn) {
+    return audit_.Append(txn, call.entry).status();
+  });
+  if (!recorded.ok()) {
+    // Nothing happens without an audit entry: report the storage fault, so
+    // the client retries once the log can be written again.
+    return absl::UnavailableError(
+        absl::StrCat("the server cannot record this call (", recorded.message(),
+                     "); ", consequence, ", retry later"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CallGate::Refuse(Call& call, absl::Status status,
+                              std::string audit_reason) {
+  Settle(call, status);
+  if (!audit_reason.empty()) {
+    call.entry.outcome = AuditOutcome::kDenied;
+    call.entry.reason = std::move(audit_reason);
+  }
+  LIAISON_RETURN_IF_ERROR(AppendEntry(
+      call, absl::StrCat("the call was refused: ", status.message())));
+  return status;
+}
+
+absl::Status CallGate::RecordAllowed(Call& call,
+                                     std::vector<std::string> resources) {
+  Settle(call, absl::OkStatus());
+  call.entry.resources = std::move(resources);
+  return AppendEntry(call, "nothing was disclosed");
+}
+
+absl::Status CallGate::RejectUndecodable(const Caller& caller, Action action,
+                                         absl::string_view detail) {
+  LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, action));
+  return Refuse(call, absl::InvalidArgumentError(absl::StrCat(
+                          "the request could not be decoded (", detail,
+                          "); text fields must be valid UTF-8")));
+}
+
+}  // namespace liaison

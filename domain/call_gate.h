@@ -1,0 +1,81 @@
+// The entrance every call passes: authentication outcome, revocation, the
+// caller's party as registered now, the principal-level policy, and the
+// audit entry that records what became of the call. Shared by the services
+// so that no call path can skip the policy or the audit log.
+//
+// Thread-safe (holds only references).
+#ifndef LIAISON_DOMAIN_CALL_GATE_H_
+#define LIAISON_DOMAIN_CALL_GATE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/identity.h"
+#include "domain/audit_log.h"
+#include "domain/model.h"
+#include "domain/policy.h"
+#include "domain/store.h"
+
+namespace liaison {
+
+// Who is calling: the identity verified from the client certificate, or why
+// the certificate carries no usable identity (UNAUTHENTICATED).
+using Caller = absl::StatusOr<Identity>;
+
+// One call in progress.
+struct Call {
+  Identity identity;
+  Party party;  // As registered when the call began.
+  Action action = Action::kWhoAmI;
+  AuditEntry entry;  // Filled in as the call proceeds; appended once.
+};
+
+class CallGate {
+ public:
+  // All references must outlive the gate.
+  CallGate(Store& store, AuditLog& audit, const Clock& clock)
+      : store_(store), audit_(audit), clock_(clock) {}
+
+  // Authenticates, checks revocation and the principal-level policy. On
+  // refusal records it and returns the error.
+  absl::StatusOr<Call> Begin(const Caller& caller, Action action);
+
+  // Records a refused or failed call and returns `status` (or UNAVAILABLE if
+  // even the refusal cannot be recorded). `audit_reason` overrides the
+  // status message in the log, for refusals that hide the real reason.
+  absl::Status Refuse(Call& call, absl::Status status,
+                      std::string audit_reason = "");
+
+  // Records an allowed call that changed nothing (a read); UNAVAILABLE if it
+  // cannot be recorded, in which case nothing may be returned to the caller.
+  absl::Status RecordAllowed(Call& call, std::vector<std::string> resources);
+
+  // Records a call whose request could not be decoded at the edge (for
+  // example a string field that is not UTF-8) and returns the refusal:
+  // INVALID_ARGUMENT, or the caller's own refusal if it may not call at all.
+  absl::Status RejectUndecodable(const Caller& caller, Action action,
+                                 absl::string_view detail);
+
+  // Marks `call.entry` with `outcome_of` (OK: allowed) for appending inside
+  // the caller's own transaction.
+  static void Settle(Call& call, const absl::Status& outcome_of);
+
+  // Now, at the microsecond precision that is stored.
+  absl::Time Now() const;
+
+ private:
+  absl::Status AppendEntry(const Call& call, absl::string_view consequence);
+
+  Store& store_;
+  AuditLog& audit_;
+  const Clock& clock_;
+};
+
+// ALLOWED, DENIED, REJECTED or FAILED for a status code.
+AuditOutcome OutcomeFor(absl::StatusCode code);
+
+}  // namespace liaison
+
+#endif  // LIAISON_DOMAIN_CALL_GATE_H_
