@@ -66,6 +66,18 @@ reply flags: --body/--body-file, --subject, --classification, --personal-data,
 
 inbox/outbox flags: --page-size=N (default 50, max 500), --page-token=TOKEN
 
+Administration (HQ admins only; every change needs --reason and is recorded):
+  admin parties                              every party and its status
+  admin party show CODE                      one party with its status history
+  admin party register CODE --name=N --tier=T --ceiling=C [--agreement=in-force|lapsed]
+  admin party set-tier CODE TIER             MEMBER_STATE, OPERATIONAL_PARTNER or OBSERVER
+  admin party set-ceiling CODE CLASSIFICATION
+  admin party agreement CODE in-force|lapsed
+  admin party suspend CODE                   blocks every user of the party at once
+  admin party reinstate CODE
+  admin revoke --serial=HEX | --user=PARTY/ROLE/USER
+  admin revocations
+
 Exit codes:
   0  success
   1  the server refused or failed the call (stderr: gRPC code and reason)
@@ -161,6 +173,8 @@ std::optional<UsageError> Parse(const std::vector<std::string>& args,
 // What a command needs to run.
 struct Context {
   const Invocation& inv;
+  // Positional arguments after the command's words.
+  std::vector<std::string> args;
   std::ostream& out;
   std::ostream& err;
   Client& client;
@@ -168,9 +182,12 @@ struct Context {
 };
 
 struct Command {
+  // One or more words: "inbox", "admin party set-tier".
   const char* name;
   int min_args;
   int max_args;
+  // The arguments, for the usage error: "one message id", "CODE TIER".
+  const char* args;
   // Flags besides the global ones.
   std::vector<std::string> flags;
   int (*run)(Context&);
@@ -420,7 +437,7 @@ int RunSend(Context& ctx) {
 int RunReply(Context& ctx) {
   const Invocation& inv = ctx.inv;
   v1::ReplyRequest request;
-  request.set_request_id(inv.positional[1]);
+  request.set_request_id(ctx.args[0]);
   if (std::optional<Problem> problem = FillContent(inv, request)) {
     ctx.err << "liaison: " << problem->message << "\n";
     return problem->exit_code;
@@ -533,7 +550,7 @@ int RunOutbox(Context& ctx) {
 }
 
 int RunShow(Context& ctx) {
-  absl::StatusOr<v1::Message> m = ctx.client.GetMessage(ctx.inv.positional[1]);
+  absl::StatusOr<v1::Message> m = ctx.client.GetMessage(ctx.args[0]);
   if (!m.ok()) return Fail(ctx, m.status());
   if (ctx.json) return PrintJson(ctx, *m);
   auto line = [&](absl::string_view label, absl::string_view value) {
@@ -575,25 +592,268 @@ int RunShow(Context& ctx) {
   return kExitOk;
 }
 
+std::string PartyLine(const v1::Party& p) {
+  std::string line = absl::StrCat(
+      ShortName(v1::PartyTier_descriptor(), "PARTY_TIER_", p.tier()),
+      ", ceiling ",
+      ShortName(v1::Classification_descriptor(), "CLASSIFICATION_",
+                p.classification_ceiling()));
+  if (p.tier() == v1::PARTY_TIER_OPERATIONAL_PARTNER) {
+    absl::StrAppend(&line, ", agreement ",
+                    p.agreement_in_force() ? "in force" : "lapsed");
+  }
+  absl::StrAppend(
+      &line, ", ",
+      ShortName(v1::PartyState_descriptor(), "PARTY_STATE_", p.state()));
+  return line;
+}
+
+int PartyOut(Context& ctx, const absl::StatusOr<v1::Party>& party) {
+  if (!party.ok()) return Fail(ctx, party.status());
+  if (ctx.json) return PrintJson(ctx, *party);
+  ctx.out << party->code() << " (" << Printable(party->name())
+          << "): " << PartyLine(*party) << "\n";
+  return kExitOk;
+}
+
+// --reason is required for every change; the server says so too, but an
+// officer should not need a round trip to learn it.
+std::optional<std::string> Reason(Context& ctx) {
+  if (!ctx.inv.Has("reason") || ctx.inv.Get("reason").empty()) {
+    ctx.err << "liaison: --reason is required: every change to a party is "
+               "recorded with why\n";
+    return std::nullopt;
+  }
+  return ctx.inv.Get("reason");
+}
+
+int RunAdminParties(Context& ctx) {
+  absl::StatusOr<v1::ListPartiesResponse> list = ctx.client.ListParties();
+  if (!list.ok()) return Fail(ctx, list.status());
+  if (ctx.json) return PrintJson(ctx, *list);
+  ctx.out << std::left << std::setw(6) << "CODE" << std::setw(46) << "NAME"
+          << "STATUS\n";
+  for (const v1::Party& p : list->parties()) {
+    ctx.out << std::left << std::setw(6) << p.code() << std::setw(46)
+            << Printable(p.name()) << PartyLine(p) << "\n";
+  }
+  return kExitOk;
+}
+
+int RunAdminPartyShow(Context& ctx) {
+  absl::StatusOr<v1::PartyDetails> details = ctx.client.GetParty(ctx.args[0]);
+  if (!details.ok()) return Fail(ctx, details.status());
+  if (ctx.json) return PrintJson(ctx, *details);
+  const v1::Party& p = details->party();
+  ctx.out << p.code() << " (" << Printable(p.name()) << ")\n"
+          << "status  " << PartyLine(p) << "\n\nhistory:\n";
+  for (const v1::StatusChange& c : details->history()) {
+    ctx.out << "  " << Time(c.time()) << "  " << c.change() << " "
+            << Printable(c.from()) << (c.from().empty() ? "" : " -> ")
+            << Printable(c.to()) << "\n    by " << Printable(c.changed_by())
+            << ": " << Printable(c.reason()) << "\n";
+  }
+  return kExitOk;
+}
+
+int RunAdminRegister(Context& ctx) {
+  const std::optional<std::string> reason = Reason(ctx);
+  if (!reason.has_value()) return kExitUsage;
+  v1::RegisterPartyRequest request;
+  request.set_code(ctx.args[0]);
+  request.set_name(ctx.inv.Get("name"));
+  const auto tier = ParseEnum<v1::PartyTier>(
+      v1::PartyTier_descriptor(), "PARTY_TIER_", ctx.inv.Get("tier"));
+  if (!tier.has_value()) {
+    ctx.err << "liaison: --tier must be MEMBER_STATE, OPERATIONAL_PARTNER or "
+               "OBSERVER\n";
+    return kExitUsage;
+  }
+  request.set_tier(*tier);
+  const auto ceiling = ParseEnum<v1::Classification>(
+      v1::Classification_descriptor(), "CLASSIFICATION_",
+      ctx.inv.Get("ceiling", "UNCLASSIFIED"));
+  if (!ceiling.has_value()) {
+    ctx.err << "liaison: --ceiling must be UNCLASSIFIED, RESTRICTED, "
+               "CONFIDENTIAL or SECRET\n";
+    return kExitUsage;
+  }
+  request.set_classification_ceiling(*ceiling);
+  const std::string agreement = ctx.inv.Get("agreement", "lapsed");
+  if (agreement != "in-force" && agreement != "lapsed") {
+    ctx.err << "liaison: --agreement must be in-force or lapsed\n";
+    return kExitUsage;
+  }
+  request.set_agreement_in_force(agreement == "in-force");
+  request.set_reason(*reason);
+  return PartyOut(ctx, ctx.client.RegisterParty(request));
+}
+
+int RunAdminSetTier(Context& ctx) {
+  const std::optional<std::string> reason = Reason(ctx);
+  if (!reason.has_value()) return kExitUsage;
+  const auto tier = ParseEnum<v1::PartyTier>(v1::PartyTier_descriptor(),
+                                             "PARTY_TIER_", ctx.args[1]);
+  if (!tier.has_value()) {
+    ctx.err << "liaison: TIER must be MEMBER_STATE, OPERATIONAL_PARTNER or "
+               "OBSERVER\n";
+    return kExitUsage;
+  }
+  v1::SetPartyTierRequest request;
+  request.set_code(ctx.args[0]);
+  request.set_tier(*tier);
+  request.set_reason(*reason);
+  return PartyOut(ctx, ctx.client.SetPartyTier(request));
+}
+
+int RunAdminSetCeiling(Context& ctx) {
+  const std::optional<std::string> reason = Reason(ctx);
+  if (!reason.has_value()) return kExitUsage;
+  const auto ceiling = ParseEnum<v1::Classification>(
+      v1::Classification_descriptor(), "CLASSIFICATION_", ctx.args[1]);
+  if (!ceiling.has_value()) {
+    ctx.err << "liaison: CLASSIFICATION must be UNCLASSIFIED, RESTRICTED, "
+               "CONFIDENTIAL or SECRET\n";
+    return kExitUsage;
+  }
+  v1::SetCeilingRequest request;
+  request.set_code(ctx.args[0]);
+  request.set_classification_ceiling(*ceiling);
+  request.set_reason(*reason);
+  return PartyOut(ctx, ctx.client.SetCeiling(request));
+}
+
+int RunAdminAgreement(Context& ctx) {
+  const std::optional<std::string> reason = Reason(ctx);
+  if (!reason.has_value()) return kExitUsage;
+  if (ctx.args[1] != "in-force" && ctx.args[1] != "lapsed") {
+    ctx.err << "liaison: the agreement is in-force or lapsed\n";
+    return kExitUsage;
+  }
+  v1::SetAgreementRequest request;
+  request.set_code(ctx.args[0]);
+  request.set_in_force(ctx.args[1] == "in-force");
+  request.set_reason(*reason);
+  return PartyOut(ctx, ctx.client.SetAgreement(request));
+}
+
+int RunAdminSuspend(Context& ctx) {
+  const std::optional<std::string> reason = Reason(ctx);
+  if (!reason.has_value()) return kExitUsage;
+  v1::SuspendPartyRequest request;
+  request.set_code(ctx.args[0]);
+  request.set_reason(*reason);
+  return PartyOut(ctx, ctx.client.SuspendParty(request));
+}
+
+int RunAdminReinstate(Context& ctx) {
+  const std::optional<std::string> reason = Reason(ctx);
+  if (!reason.has_value()) return kExitUsage;
+  v1::ReinstatePartyRequest request;
+  request.set_code(ctx.args[0]);
+  request.set_reason(*reason);
+  return PartyOut(ctx, ctx.client.ReinstateParty(request));
+}
+
+int RunAdminRevoke(Context& ctx) {
+  const std::optional<std::string> reason = Reason(ctx);
+  if (!reason.has_value()) return kExitUsage;
+  if (ctx.inv.Has("serial") == ctx.inv.Has("user")) {
+    ctx.err << "liaison: give --serial=HEX or --user=PARTY/ROLE/USER\n";
+    return kExitUsage;
+  }
+  v1::RevokeCertificateRequest request;
+  if (ctx.inv.Has("serial")) {
+    request.set_serial(ctx.inv.Get("serial"));
+  } else {
+    request.set_user(ctx.inv.Get("user"));
+  }
+  request.set_reason(*reason);
+  absl::StatusOr<v1::Revocation> revoked =
+      ctx.client.RevokeCertificate(request);
+  if (!revoked.ok()) return Fail(ctx, revoked.status());
+  if (ctx.json) return PrintJson(ctx, *revoked);
+  ctx.out << "revoked "
+          << (revoked->serial().empty()
+                  ? absl::StrCat("every certificate of ", revoked->user())
+                  : absl::StrCat("certificate serial ", revoked->serial()))
+          << " at " << Time(revoked->revoked_at()) << "\n";
+  return kExitOk;
+}
+
+int RunAdminRevocations(Context& ctx) {
+  absl::StatusOr<v1::ListRevocationsResponse> list =
+      ctx.client.ListRevocations();
+  if (!list.ok()) return Fail(ctx, list.status());
+  if (ctx.json) return PrintJson(ctx, *list);
+  if (list->revocations().empty()) {
+    ctx.out << "no revocations\n";
+    return kExitOk;
+  }
+  ctx.out << std::left << std::setw(21) << "REVOKED" << std::setw(42)
+          << "CERTIFICATE" << "REASON\n";
+  for (const v1::Revocation& r : list->revocations()) {
+    ctx.out << std::left << std::setw(21) << Time(r.revoked_at())
+            << std::setw(42)
+            << (r.serial().empty() ? absl::StrCat("user ", r.user())
+                                   : absl::StrCat("serial ", r.serial()))
+            << Printable(r.reason()) << "\n";
+  }
+  return kExitOk;
+}
+
 const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
-      {"whoami", 0, 0, {}, RunWhoAmI},
+      {"whoami", 0, 0, "no arguments", {}, RunWhoAmI},
       {"send",
        0,
        0,
+       "no arguments",
        {"to", "kind", "subject", "body", "body-file", "priority",
         "justification", "classification", "personal-data", "handling",
         "restriction", "evaluation", "in-reply-to", "idempotency-key"},
        RunSend},
-      {"inbox", 0, 0, {"page-size", "page-token"}, RunInbox},
-      {"outbox", 0, 0, {"page-size", "page-token"}, RunOutbox},
-      {"show", 1, 1, {}, RunShow},
+      {"inbox", 0, 0, "no arguments", {"page-size", "page-token"}, RunInbox},
+      {"outbox", 0, 0, "no arguments", {"page-size", "page-token"},
+       RunOutbox},
+      {"show", 1, 1, "one message id", {}, RunShow},
       {"reply",
        1,
        1,
+       "one message id",
        {"subject", "body", "body-file", "classification", "personal-data",
         "handling", "restriction", "evaluation", "idempotency-key"},
        RunReply},
+      {"admin parties", 0, 0, "no arguments", {}, RunAdminParties},
+      {"admin party show", 1, 1, "CODE", {}, RunAdminPartyShow},
+      {"admin party register",
+       1,
+       1,
+       "CODE",
+       {"name", "tier", "ceiling", "agreement", "reason"},
+       RunAdminRegister},
+      {"admin party set-tier", 2, 2, "CODE TIER", {"reason"}, RunAdminSetTier},
+      {"admin party set-ceiling",
+       2,
+       2,
+       "CODE CLASSIFICATION",
+       {"reason"},
+       RunAdminSetCeiling},
+      {"admin party agreement",
+       2,
+       2,
+       "CODE in-force|lapsed",
+       {"reason"},
+       RunAdminAgreement},
+      {"admin party suspend", 1, 1, "CODE", {"reason"}, RunAdminSuspend},
+      {"admin party reinstate", 1, 1, "CODE", {"reason"}, RunAdminReinstate},
+      {"admin revoke",
+       0,
+       0,
+       "no arguments",
+       {"serial", "user", "reason"},
+       RunAdminRevoke},
+      {"admin revocations", 0, 0, "no arguments", {}, RunAdminRevocations},
   };
   return *commands;
 }
@@ -623,20 +883,35 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
     (inv.Has("help") ? out : err) << kUsage;
     return inv.Has("help") ? kExitOk : kExitUsage;
   }
-  const std::string& name = inv.positional.front();
+  // The command whose words begin the positional arguments; the longest
+  // such, so that "admin party show" wins over a shorter name.
   const Command* command = nullptr;
+  size_t command_words = 0;
   for (const Command& c : Commands()) {
-    if (name == c.name) command = &c;
+    const std::vector<std::string> words = absl::StrSplit(c.name, ' ');
+    if (words.size() > inv.positional.size() ||
+        words.size() <= command_words ||
+        !std::equal(words.begin(), words.end(), inv.positional.begin())) {
+      continue;
+    }
+    command = &c;
+    command_words = words.size();
   }
   if (command == nullptr) {
-    err << "liaison: unknown command '" << name
+    err << "liaison: unknown command '"
+        << absl::StrJoin(inv.positional.begin(),
+                         inv.positional.begin() +
+                             std::min<size_t>(inv.positional.size(), 3),
+                         " ")
         << "'\n(liaison --help for usage)\n";
     return kExitUsage;
   }
-  const int arg_count = static_cast<int>(inv.positional.size()) - 1;
+  const std::string name = command->name;
+  const std::vector<std::string> command_args(
+      inv.positional.begin() + command_words, inv.positional.end());
+  const int arg_count = static_cast<int>(command_args.size());
   if (arg_count < command->min_args || arg_count > command->max_args) {
-    err << "liaison: " << name << " takes "
-        << (command->min_args == 0 ? "no arguments" : "one message id")
+    err << "liaison: " << name << " takes " << command->args
         << "\n(liaison --help for usage)\n";
     return kExitUsage;
   }
@@ -683,7 +958,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
     err << "liaison: " << client.status().message() << "\n";
     return kExitLocal;
   }
-  Context ctx{inv, out, err, **client, inv.Has("json")};
+  Context ctx{inv, command_args, out, err, **client, inv.Has("json")};
   return command->run(ctx);
 }
 

@@ -1,5 +1,6 @@
 #include "client/client.h"
 
+#include <grpcpp/channel.h>
 #include <grpcpp/create_channel.h>
 
 #include "common/grpc_status.h"
@@ -13,56 +14,114 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
   LIAISON_ASSIGN_OR_RETURN(
       std::shared_ptr<grpc::ChannelCredentials> credentials,
       MakeChannelCredentials({options.cert, options.key, options.ca}));
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(options.server, credentials);
-  return std::unique_ptr<Client>(
-      new Client(v1::Exchange::NewStub(channel), options.timeout));
+  return std::unique_ptr<Client>(new Client(
+      grpc::CreateChannel(options.server, credentials), options.timeout));
 }
 
-template <typename Request, typename Response, typename Method>
-absl::StatusOr<Response> Client::Call(Method method, const Request& request) {
+Client::Client(const std::shared_ptr<grpc::Channel>& channel,
+               absl::Duration timeout)
+    : exchange_(v1::Exchange::NewStub(channel)),
+      admin_(v1::Admin::NewStub(channel)),
+      timeout_(timeout) {}
+
+template <typename Response, typename Stub, typename Method, typename Request>
+absl::StatusOr<Response> Client::Call(Stub& stub, Method method,
+                                      const Request& request) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
   Response response;
-  const grpc::Status status = ((*stub_).*method)(&context, request, &response);
+  const grpc::Status status = (stub.*method)(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
   return response;
 }
 
 absl::StatusOr<v1::WhoAmIResponse> Client::WhoAmI() {
-  return Call<v1::WhoAmIRequest, v1::WhoAmIResponse>(
-      &v1::Exchange::Stub::WhoAmI, v1::WhoAmIRequest());
+  return Call<v1::WhoAmIResponse>(*exchange_, &v1::Exchange::Stub::WhoAmI,
+                                  v1::WhoAmIRequest());
 }
 
 absl::StatusOr<v1::SendMessageResponse> Client::SendMessage(
     const v1::SendMessageRequest& request) {
-  return Call<v1::SendMessageRequest, v1::SendMessageResponse>(
-      &v1::Exchange::Stub::SendMessage, request);
+  return Call<v1::SendMessageResponse>(
+      *exchange_, &v1::Exchange::Stub::SendMessage, request);
 }
 
 absl::StatusOr<v1::Message> Client::GetMessage(const std::string& message_id) {
   v1::GetMessageRequest request;
   request.set_message_id(message_id);
-  return Call<v1::GetMessageRequest, v1::Message>(
-      &v1::Exchange::Stub::GetMessage, request);
+  return Call<v1::Message>(*exchange_, &v1::Exchange::Stub::GetMessage,
+                           request);
 }
 
 absl::StatusOr<v1::ListInboxResponse> Client::ListInbox(
     const v1::ListInboxRequest& request) {
-  return Call<v1::ListInboxRequest, v1::ListInboxResponse>(
-      &v1::Exchange::Stub::ListInbox, request);
+  return Call<v1::ListInboxResponse>(*exchange_,
+                                     &v1::Exchange::Stub::ListInbox, request);
 }
 
 absl::StatusOr<v1::ListOutboxResponse> Client::ListOutbox(
     const v1::ListOutboxRequest& request) {
-  return Call<v1::ListOutboxRequest, v1::ListOutboxResponse>(
-      &v1::Exchange::Stub::ListOutbox, request);
+  return Call<v1::ListOutboxResponse>(
+      *exchange_, &v1::Exchange::Stub::ListOutbox, request);
 }
 
 absl::StatusOr<v1::ReplyResponse> Client::Reply(
     const v1::ReplyRequest& request) {
-  return Call<v1::ReplyRequest, v1::ReplyResponse>(&v1::Exchange::Stub::Reply,
-                                                   request);
+  return Call<v1::ReplyResponse>(*exchange_, &v1::Exchange::Stub::Reply,
+                                 request);
+}
+
+absl::StatusOr<v1::Party> Client::RegisterParty(
+    const v1::RegisterPartyRequest& request) {
+  return Call<v1::Party>(*admin_, &v1::Admin::Stub::RegisterParty, request);
+}
+
+absl::StatusOr<v1::Party> Client::SetPartyTier(
+    const v1::SetPartyTierRequest& request) {
+  return Call<v1::Party>(*admin_, &v1::Admin::Stub::SetPartyTier, request);
+}
+
+absl::StatusOr<v1::Party> Client::SetCeiling(
+    const v1::SetCeilingRequest& request) {
+  return Call<v1::Party>(*admin_, &v1::Admin::Stub::SetCeiling, request);
+}
+
+absl::StatusOr<v1::Party> Client::SetAgreement(
+    const v1::SetAgreementRequest& request) {
+  return Call<v1::Party>(*admin_, &v1::Admin::Stub::SetAgreement, request);
+}
+
+absl::StatusOr<v1::Party> Client::SuspendParty(
+    const v1::SuspendPartyRequest& request) {
+  return Call<v1::Party>(*admin_, &v1::Admin::Stub::SuspendParty, request);
+}
+
+absl::StatusOr<v1::Party> Client::ReinstateParty(
+    const v1::ReinstatePartyRequest& request) {
+  return Call<v1::Party>(*admin_, &v1::Admin::Stub::ReinstateParty, request);
+}
+
+absl::StatusOr<v1::ListPartiesResponse> Client::ListParties() {
+  return Call<v1::ListPartiesResponse>(
+      *admin_, &v1::Admin::Stub::ListParties, v1::ListPartiesRequest());
+}
+
+absl::StatusOr<v1::PartyDetails> Client::GetParty(const std::string& code) {
+  v1::GetPartyRequest request;
+  request.set_code(code);
+  return Call<v1::PartyDetails>(*admin_, &v1::Admin::Stub::GetParty, request);
+}
+
+absl::StatusOr<v1::Revocation> Client::RevokeCertificate(
+    const v1::RevokeCertificateRequest& request) {
+  return Call<v1::Revocation>(*admin_, &v1::Admin::Stub::RevokeCertificate,
+                              request);
+}
+
+absl::StatusOr<v1::ListRevocationsResponse> Client::ListRevocations() {
+  return Call<v1::ListRevocationsResponse>(
+      *admin_, &v1::Admin::Stub::ListRevocations,
+      v1::ListRevocationsRequest());
 }
 
 }  // namespace liaison::client

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "liaison/v1/admin.grpc.pb.h"
 #include "liaison/v1/exchange.grpc.pb.h"
 
 namespace liaison::client {
@@ -42,14 +43,36 @@ class Client {
       const v1::ListOutboxRequest& request);
   absl::StatusOr<v1::ReplyResponse> Reply(const v1::ReplyRequest& request);
 
+  // liaison.v1.Admin (HQ admins only).
+  absl::StatusOr<v1::Party> RegisterParty(
+      const v1::RegisterPartyRequest& request);
+  absl::StatusOr<v1::Party> SetPartyTier(
+      const v1::SetPartyTierRequest& request);
+  absl::StatusOr<v1::Party> SetCeiling(const v1::SetCeilingRequest& request);
+  absl::StatusOr<v1::Party> SetAgreement(
+      const v1::SetAgreementRequest& request);
+  absl::StatusOr<v1::Party> SuspendParty(
+      const v1::SuspendPartyRequest& request);
+  absl::StatusOr<v1::Party> ReinstateParty(
+      const v1::ReinstatePartyRequest& request);
+  absl::StatusOr<v1::ListPartiesResponse> ListParties();
+  absl::StatusOr<v1::PartyDetails> GetParty(const std::string& code);
+  absl::StatusOr<v1::Revocation> RevokeCertificate(
+      const v1::RevokeCertificateRequest& request);
+  absl::StatusOr<v1::ListRevocationsResponse> ListRevocations();
+
  private:
-  Client(std::unique_ptr<v1::Exchange::Stub> stub, absl::Duration timeout)
-      : stub_(std::move(stub)), timeout_(timeout) {}
+  Client(const std::shared_ptr<grpc::Channel>& channel,
+         absl::Duration timeout);
 
-  template <typename Request, typename Response, typename Method>
-  absl::StatusOr<Response> Call(Method method, const Request& request);
+  // One unary call on `stub` with the deadline.
+  template <typename Response, typename Stub, typename Method,
+            typename Request>
+  absl::StatusOr<Response> Call(Stub& stub, Method method,
+                                const Request& request);
 
-  std::unique_ptr<v1::Exchange::Stub> stub_;
+  std::unique_ptr<v1::Exchange::Stub> exchange_;
+  std::unique_ptr<v1::Admin::Stub> admin_;
   absl::Duration timeout_;
 };
 

@@ -57,6 +57,7 @@ struct Row {
   bool personal;
   absl::StatusCode code;
   const char* reason;  // Substring of the reason; "" when allowed.
+  bool revoked = false;  // HQ revoked the caller's certificate.
 };
 
 constexpr auto U = Classification::kUnclassified;
@@ -66,6 +67,9 @@ constexpr auto S = Classification::kSecret;
 constexpr auto kOk = absl::StatusCode::kOk;
 constexpr auto kDenied = absl::StatusCode::kPermissionDenied;
 constexpr auto kHidden = absl::StatusCode::kNotFound;
+constexpr auto kUnauthenticated = absl::StatusCode::kUnauthenticated;
+constexpr auto AD = Role::kAdmin;
+constexpr auto AU = Role::kAuditor;
 constexpr auto LO = Role::kLiaisonOfficer;
 constexpr auto FP = Role::kFocalPoint;
 
@@ -165,12 +169,48 @@ const std::vector<Row>& Table() {
        kHidden, "neither"},
       {"observer replies personal", "OB", LO, Action::kReply, "RO", "OB", U,
        true, kDenied, "observer"},
+      {"partner reads at its ceiling", "OP", LO, Action::kGetMessage, "RO",
+       "OP", C, false, kOk, ""},
+      {"partner reads above its ceiling", "OP", FP, Action::kGetMessage, "RO",
+       "OP", S, false, kDenied, "OP may not read SECRET"},
+      {"lapsed partner sends non-personal", "LP", LO, Action::kSendMessage,
+       "LP", "RO", R, false, kOk, ""},
+      {"suspended party reads its own message", "SU", LO,
+       Action::kGetMessage, "SU", "RO", U, false, kDenied, "suspended"},
+      // Administration: HQ admins only, never message contents.
+      {"HQ admin registers", "HQ", AD, Action::kRegisterParty, "", "", U,
+       false, kOk, ""},
+      {"HQ admin suspends", "HQ", AD, Action::kSuspendParty, "", "", U, false,
+       kOk, ""},
+      {"HQ admin revokes", "HQ", AD, Action::kRevokeCertificate, "", "", U,
+       false, kOk, ""},
+      {"HQ admin lists revocations", "HQ", AD, Action::kListRevocations, "",
+       "", U, false, kOk, ""},
+      {"officer registers", "RO", LO, Action::kRegisterParty, "", "", U, false,
+       kDenied, "only HQ admins administer parties"},
+      {"focal point sets tier", "RO", FP, Action::kSetPartyTier, "", "", U,
+       false, kDenied, "RO/focal-point may not"},
+      {"HQ officer lists parties", "HQ", LO, Action::kListParties, "", "", U,
+       false, kDenied, "only HQ admins"},
+      {"HQ auditor suspends", "HQ", AU, Action::kSuspendParty, "", "", U,
+       false, kDenied, "HQ/auditor may not"},
+      {"observer reads a party", "OB", LO, Action::kGetParty, "", "", U, false,
+       kDenied, "only HQ admins"},
+      {"admin outside HQ administers", "RO", AD, Action::kListParties, "", "",
+       U, false, kDenied, "exists only in party HQ"},
+      // Revoked certificates, before anything else.
+      {"revoked officer", "RO", LO, Action::kWhoAmI, "", "", U, false,
+       kUnauthenticated, "was revoked by HQ: key compromised", true},
+      {"revoked admin", "HQ", AD, Action::kSuspendParty, "", "", U, false,
+       kUnauthenticated, "revoked", true},
+      {"revoked on suspended party", "SU", LO, Action::kListInbox, "", "", U,
+       false, kUnauthenticated, "revoked", true},
   };
   return *rows;
 }
 
 TEST(PolicyTest, DecisionTable) {
-  ASSERT_GE(Table().size(), 40u);
+  ASSERT_GE(Table().size(), 55u);
   for (const Row& row : Table()) {
     SCOPED_TRACE(row.name);
     PolicyInput in;
@@ -180,6 +220,10 @@ TEST(PolicyTest, DecisionTable) {
     auto it = Parties().find(row.party);
     in.party = it == Parties().end() ? nullptr : &it->second;
     in.action = row.action;
+    Revocation revocation;
+    revocation.serial = "5EC1A1";
+    revocation.reason = "key compromised";
+    if (row.revoked) in.revocation = &revocation;
     MessageFacts facts;
     facts.sender_party = row.sender;
     if (*row.recipient != '\0') facts.recipient_parties = {row.recipient};
