@@ -88,17 +88,33 @@ Exit codes:
 
 // Flags that take a value; all others are boolean.
 const std::set<std::string>& ValueFlags() {
-  static const auto* flags =
-      new std::set<std::string>{"server",         "ca",
-                                "cert",           "key",
-                                "timeout",        "to",
-                                "kind",           "subject",
-                                "body",           "body-file",
-                                "priority",       "justification",
-                                "classification", "handling",
-                                "restriction",    "evaluation",
-                                "in-reply-to",    "idempotency-key",
-                                "page-size",      "page-token"};
+  static const auto* flags = new std::set<std::string>{"name",
+                                                       "tier",
+                                                       "ceiling",
+                                                       "agreement",
+                                                       "reason",
+                                                       "serial",
+                                                       "user",
+                                                       "server",
+                                                       "ca",
+                                                       "cert",
+                                                       "key",
+                                                       "timeout",
+                                                       "to",
+                                                       "kind",
+                                                       "subject",
+                                                       "body",
+                                                       "body-file",
+                                                       "priority",
+                                                       "justification",
+                                                       "classification",
+                                                       "handling",
+                                                       "restriction",
+                                                       "evaluation",
+                                                       "in-reply-to",
+                                                       "idempotency-key",
+                                                       "page-size",
+                                                       "page-token"};
   return *flags;
 }
 
@@ -791,7 +807,8 @@ int RunAdminRevocations(Context& ctx) {
     return kExitOk;
   }
   ctx.out << std::left << std::setw(21) << "REVOKED" << std::setw(42)
-          << "CERTIFICATE" << "REASON\n";
+          << "CERTIFICATE"
+          << "REASON\n";
   for (const v1::Revocation& r : list->revocations()) {
     ctx.out << std::left << std::setw(21) << Time(r.revoked_at())
             << std::setw(42)
@@ -814,8 +831,7 @@ const std::vector<Command>& Commands() {
         "restriction", "evaluation", "in-reply-to", "idempotency-key"},
        RunSend},
       {"inbox", 0, 0, "no arguments", {"page-size", "page-token"}, RunInbox},
-      {"outbox", 0, 0, "no arguments", {"page-size", "page-token"},
-       RunOutbox},
+      {"outbox", 0, 0, "no arguments", {"page-size", "page-token"}, RunOutbox},
       {"show", 1, 1, "one message id", {}, RunShow},
       {"reply",
        1,
@@ -889,8 +905,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
   size_t command_words = 0;
   for (const Command& c : Commands()) {
     const std::vector<std::string> words = absl::StrSplit(c.name, ' ');
-    if (words.size() > inv.positional.size() ||
-        words.size() <= command_words ||
+    if (words.size() > inv.positional.size() || words.size() <= command_words ||
         !std::equal(words.begin(), words.end(), inv.positional.begin())) {
       continue;
     }

@@ -55,14 +55,14 @@ absl::StatusOr<v1::Message> Client::GetMessage(const std::string& message_id) {
 
 absl::StatusOr<v1::ListInboxResponse> Client::ListInbox(
     const v1::ListInboxRequest& request) {
-  return Call<v1::ListInboxResponse>(*exchange_,
-                                     &v1::Exchange::Stub::ListInbox, request);
+  return Call<v1::ListInboxResponse>(*exchange_, &v1::Exchange::Stub::ListInbox,
+                                     request);
 }
 
 absl::StatusOr<v1::ListOutboxResponse> Client::ListOutbox(
     const v1::ListOutboxRequest& request) {
-  return Call<v1::ListOutboxResponse>(
-      *exchange_, &v1::Exchange::Stub::ListOutbox, request);
+  return Call<v1::ListOutboxResponse>(*exchange_,
+                                      &v1::Exchange::Stub::ListOutbox, request);
 }
 
 absl::StatusOr<v1::ReplyResponse> Client::Reply(
@@ -102,8 +102,8 @@ absl::StatusOr<v1::Party> Client::ReinstateParty(
 }
 
 absl::StatusOr<v1::ListPartiesResponse> Client::ListParties() {
-  return Call<v1::ListPartiesResponse>(
-      *admin_, &v1::Admin::Stub::ListParties, v1::ListPartiesRequest());
+  return Call<v1::ListPartiesResponse>(*admin_, &v1::Admin::Stub::ListParties,
+                                       v1::ListPartiesRequest());
 }
 
 absl::StatusOr<v1::PartyDetails> Client::GetParty(const std::string& code) {
@@ -120,8 +120,7 @@ absl::StatusOr<v1::Revocation> Client::RevokeCertificate(
 
 absl::StatusOr<v1::ListRevocationsResponse> Client::ListRevocations() {
   return Call<v1::ListRevocationsResponse>(
-      *admin_, &v1::Admin::Stub::ListRevocations,
-      v1::ListRevocationsRequest());
+      *admin_, &v1::Admin::Stub::ListRevocations, v1::ListRevocationsRequest());
 }
 
 }  // namespace liaison::client

@@ -62,12 +62,10 @@ class Client {
   absl::StatusOr<v1::ListRevocationsResponse> ListRevocations();
 
  private:
-  Client(const std::shared_ptr<grpc::Channel>& channel,
-         absl::Duration timeout);
+  Client(const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout);
 
   // One unary call on `stub` with the deadline.
-  template <typename Response, typename Stub, typename Method,
-            typename Request>
+  template <typename Response, typename Stub, typename Method, typename Request>
   absl::StatusOr<Response> Call(Stub& stub, Method method,
                                 const Request& request);
 

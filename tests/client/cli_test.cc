@@ -221,6 +221,86 @@ TEST_F(CliTest, Paging) {
   EXPECT_THAT(next.out, Not(HasSubstr("--page-token")));
 }
 
+TEST_F(CliTest, AdminWorkflow) {
+  auto admin = [this](std::vector<std::string> args) {
+    args.insert(args.begin(), "admin");
+    return Run("HQ", args, "admin", "sec");
+  };
+  Result parties = admin({"parties"});
+  ASSERT_EQ(parties.code, kExitOk) << parties.err;
+  EXPECT_THAT(parties.out, HasSubstr("RO    Romania"));
+  EXPECT_THAT(parties.out, HasSubstr("OPERATIONAL_PARTNER, ceiling "
+                                     "CONFIDENTIAL, agreement in force, "
+                                     "ACTIVE"));
+
+  Result no_reason = admin({"party", "suspend", "XOB"});
+  EXPECT_EQ(no_reason.code, kExitUsage);
+  EXPECT_THAT(no_reason.err, HasSubstr("--reason is required"));
+
+  Result suspended =
+      admin({"party", "suspend", "XOB", "--reason", "unpaid contributions"});
+  ASSERT_EQ(suspended.code, kExitOk) << suspended.err;
+  EXPECT_THAT(suspended.out, HasSubstr("XOB (Example Observer (fictitious)): "
+                                       "OBSERVER, ceiling UNCLASSIFIED, "
+                                       "SUSPENDED"));
+  Result blocked = Run("XOB", {"whoami"});
+  EXPECT_EQ(blocked.code, kExitRefused);
+  EXPECT_THAT(blocked.err, HasSubstr("PERMISSION_DENIED: party XOB is "
+                                     "suspended"));
+  ASSERT_EQ(admin({"party", "reinstate", "XOB", "--reason=paid"}).code,
+            kExitOk);
+  EXPECT_EQ(Run("XOB", {"whoami"}).code, kExitOk);
+
+  Result show = admin({"party", "show", "XOB"});
+  ASSERT_EQ(show.code, kExitOk) << show.err;
+  EXPECT_THAT(show.out, HasSubstr("SUSPENDED ACTIVE -> SUSPENDED"));
+  EXPECT_THAT(show.out, HasSubstr("by spiffe://selec.test/party/HQ/admin/sec: "
+                                  "unpaid contributions"));
+  EXPECT_THAT(show.out, HasSubstr("REINSTATED SUSPENDED -> ACTIVE"));
+
+  Result registered =
+      admin({"party", "register", "XNP", "--name", "New Partner (fictitious)",
+             "--tier", "operational_partner", "--ceiling", "RESTRICTED",
+             "--agreement", "in-force", "--reason", "Council decision"});
+  ASSERT_EQ(registered.code, kExitOk) << registered.err;
+  Result lapsed =
+      admin({"party", "agreement", "XNP", "lapsed", "--reason", "expired"});
+  ASSERT_EQ(lapsed.code, kExitOk) << lapsed.err;
+  EXPECT_THAT(lapsed.out, HasSubstr("agreement lapsed"));
+  Result observer =
+      admin({"party", "set-tier", "XNP", "OBSERVER", "--reason", "downgrade"});
+  ASSERT_EQ(observer.code, kExitOk) << observer.err;
+  EXPECT_THAT(observer.out, HasSubstr("OBSERVER, ceiling UNCLASSIFIED"));
+  Result ceiling =
+      admin({"party", "set-ceiling", "XNP", "SECRET", "--reason", "mistake"});
+  EXPECT_EQ(ceiling.code, kExitRefused);
+  EXPECT_THAT(ceiling.err, HasSubstr("FAILED_PRECONDITION"));
+
+  ASSERT_EQ(Run("RO", {"whoami"}).code, kExitOk);
+  Result revoked = admin({"revoke", "--user=RO/liaison-officer/officer",
+                          "--reason=left the service"});
+  ASSERT_EQ(revoked.code, kExitOk) << revoked.err;
+  EXPECT_THAT(revoked.out, HasSubstr("revoked every certificate of "
+                                     "RO/liaison-officer/officer"));
+  Result refused = Run("RO", {"whoami"});
+  EXPECT_EQ(refused.code, kExitRefused);
+  EXPECT_THAT(refused.err, HasSubstr("UNAUTHENTICATED"));
+  Result list = admin({"revocations"});
+  EXPECT_THAT(list.out, HasSubstr("user RO/liaison-officer/officer"));
+  EXPECT_THAT(list.out, HasSubstr("left the service"));
+
+  Result json = admin({"parties", "--json"});
+  ASSERT_EQ(json.code, kExitOk);
+  EXPECT_THAT(json.out, HasSubstr("\"code\":\"XNP\""));
+
+  Result not_admin = Run("HU", {"admin", "parties"});
+  EXPECT_EQ(not_admin.code, kExitRefused);
+  EXPECT_THAT(not_admin.err, HasSubstr("PERMISSION_DENIED: only HQ admins"));
+  Result bad = admin({"party", "set-tier", "RO"});
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_THAT(bad.err, HasSubstr("admin party set-tier takes CODE TIER"));
+}
+
 TEST_F(CliTest, UsageErrors) {
   struct Case {
     std::vector<std::string> args;

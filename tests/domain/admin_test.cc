@@ -15,8 +15,8 @@ namespace liaison {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::FakeClock;
+using ::testing::HasSubstr;
 using testing::TempDir;
 
 Identity Who(const std::string& party, Role role, const std::string& user) {
@@ -41,8 +41,7 @@ class AdminServiceTest : public ::testing::Test {
         SqliteStore::Open(dir_.File("liaison.db"));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(store).value();
-    ASSERT_TRUE(SeedRoster(*store_, audit_, clock_,
-                           *ParseRoster(R"(
+    ASSERT_TRUE(SeedRoster(*store_, audit_, clock_, *ParseRoster(R"(
 HQ  MEMBER_STATE         SECRET        -         Headquarters
 RO  MEMBER_STATE         SECRET        -         Romania
 XOP OPERATIONAL_PARTNER  CONFIDENTIAL  in-force  Partner
@@ -152,7 +151,7 @@ TEST_F(AdminServiceTest, AgreementAndCeilingRules) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(admin_
                 ->SetCeiling(kAdmin, "XOB",
-                            Choice<Classification>(std::nullopt, 42), "x")
+                             Choice<Classification>(std::nullopt, 42), "x")
                 .status()
                 .message(),
             "classification_ceiling 42 is not a known value (UNCLASSIFIED, "

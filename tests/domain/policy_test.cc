@@ -56,7 +56,7 @@ struct Row {
   Classification classification;
   bool personal;
   absl::StatusCode code;
-  const char* reason;  // Substring of the reason; "" when allowed.
+  const char* reason;    // Substring of the reason; "" when allowed.
   bool revoked = false;  // HQ revoked the caller's certificate.
 };
 
@@ -175,25 +175,25 @@ const std::vector<Row>& Table() {
        "OP", S, false, kDenied, "OP may not read SECRET"},
       {"lapsed partner sends non-personal", "LP", LO, Action::kSendMessage,
        "LP", "RO", R, false, kOk, ""},
-      {"suspended party reads its own message", "SU", LO,
-       Action::kGetMessage, "SU", "RO", U, false, kDenied, "suspended"},
+      {"suspended party reads its own message", "SU", LO, Action::kGetMessage,
+       "SU", "RO", U, false, kDenied, "suspended"},
       // Administration: HQ admins only, never message contents.
-      {"HQ admin registers", "HQ", AD, Action::kRegisterParty, "", "", U,
-       false, kOk, ""},
+      {"HQ admin registers", "HQ", AD, Action::kRegisterParty, "", "", U, false,
+       kOk, ""},
       {"HQ admin suspends", "HQ", AD, Action::kSuspendParty, "", "", U, false,
        kOk, ""},
       {"HQ admin revokes", "HQ", AD, Action::kRevokeCertificate, "", "", U,
        false, kOk, ""},
-      {"HQ admin lists revocations", "HQ", AD, Action::kListRevocations, "",
-       "", U, false, kOk, ""},
+      {"HQ admin lists revocations", "HQ", AD, Action::kListRevocations, "", "",
+       U, false, kOk, ""},
       {"officer registers", "RO", LO, Action::kRegisterParty, "", "", U, false,
        kDenied, "only HQ admins administer parties"},
       {"focal point sets tier", "RO", FP, Action::kSetPartyTier, "", "", U,
        false, kDenied, "RO/focal-point may not"},
       {"HQ officer lists parties", "HQ", LO, Action::kListParties, "", "", U,
        false, kDenied, "only HQ admins"},
-      {"HQ auditor suspends", "HQ", AU, Action::kSuspendParty, "", "", U,
-       false, kDenied, "HQ/auditor may not"},
+      {"HQ auditor suspends", "HQ", AU, Action::kSuspendParty, "", "", U, false,
+       kDenied, "HQ/auditor may not"},
       {"observer reads a party", "OB", LO, Action::kGetParty, "", "", U, false,
        kDenied, "only HQ admins"},
       {"admin outside HQ administers", "RO", AD, Action::kListParties, "", "",

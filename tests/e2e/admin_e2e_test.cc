@@ -7,8 +7,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/tls.h"
 #include "common/file_util.h"
+#include "common/tls.h"
 #include "common/x509.h"
 #include "liaison/v1/admin.grpc.pb.h"
 #include "liaison/v1/exchange.grpc.pb.h"
@@ -17,15 +17,14 @@
 namespace liaison {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::CertPaths;
+using ::testing::HasSubstr;
 using testing::TestPki;
 using testing::TestServer;
 
-v1::SendMessageRequest Request(std::vector<std::string> to,
-                               const std::string& key, bool personal,
-                               v1::Classification classification =
-                                   v1::CLASSIFICATION_UNCLASSIFIED) {
+v1::SendMessageRequest Request(
+    std::vector<std::string> to, const std::string& key, bool personal,
+    v1::Classification classification = v1::CLASSIFICATION_UNCLASSIFIED) {
   v1::SendMessageRequest r;
   for (const std::string& party : to) r.add_recipients(party);
   r.set_idempotency_key(key);
@@ -144,14 +143,15 @@ class AdminE2eTest : public ::testing::Test {
   std::unique_ptr<v1::Admin::Stub> admin_;
 };
 
-TEST_F(AdminE2eTest, SuspensionTakesEffectOnTheNextCallAndReinstatementLiftsIt) {
+TEST_F(AdminE2eTest,
+       SuspensionTakesEffectOnTheNextCallAndReinstatementLiftsIt) {
   auto ro = server_.Stub("RO", "liaison-officer", "ion");
   auto hu = server_.Stub("HU", "liaison-officer", "anna");
   ASSERT_TRUE(WhoAmI(*ro).ok());  // mid-session: the channel stays open
 
   v1::Party suspended;
-  ASSERT_TRUE(Suspend("RO", "audit of data protection breach", &suspended)
-                  .ok());
+  ASSERT_TRUE(
+      Suspend("RO", "audit of data protection breach", &suspended).ok());
   EXPECT_EQ(suspended.state(), v1::PARTY_STATE_SUSPENDED);
 
   const grpc::Status refused = WhoAmI(*ro);
@@ -196,11 +196,10 @@ TEST_F(AdminE2eTest, DowngradeToObserverWithholdsWhatWasReceivedBefore) {
   auto ro = server_.Stub("RO", "liaison-officer", "ion");
   auto partner = server_.Stub("XOP", "liaison-officer", "op");
   std::string id;
-  ASSERT_TRUE(Send(*ro,
-                   Request({"XOP"}, "pd", true,
-                           v1::CLASSIFICATION_CONFIDENTIAL),
-                   &id)
-                  .ok());
+  ASSERT_TRUE(
+      Send(*ro, Request({"XOP"}, "pd", true, v1::CLASSIFICATION_CONFIDENTIAL),
+           &id)
+          .ok());
   ASSERT_TRUE(Get(*partner, id).ok());
 
   v1::Party party;
@@ -265,8 +264,8 @@ TEST_F(AdminE2eTest, RevokedCertificateIsRefusedWhileOthersOfThePartyWork) {
   const std::string serial =
       ParseCertificatePem(*ReadFile(stolen.cert))->serial_hex;
   // Serials are accepted in any case and with leading zeros.
-  ASSERT_TRUE(Revoke(absl::StrCat("00", absl::AsciiStrToLower(serial)), "")
-                  .ok());
+  ASSERT_TRUE(
+      Revoke(absl::StrCat("00", absl::AsciiStrToLower(serial)), "").ok());
   const grpc::Status refused = WhoAmI(*thief);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(refused.error_message(),
@@ -285,10 +284,9 @@ TEST_F(AdminE2eTest, RevokedCertificateIsRefusedWhileOthersOfThePartyWork) {
   EXPECT_EQ(Revoke(serial, "").error_code(), grpc::StatusCode::ALREADY_EXISTS);
   grpc::ClientContext context;
   v1::ListRevocationsResponse list;
-  ASSERT_TRUE(admin_
-                  ->ListRevocations(&context, v1::ListRevocationsRequest(),
-                                    &list)
-                  .ok());
+  ASSERT_TRUE(
+      admin_->ListRevocations(&context, v1::ListRevocationsRequest(), &list)
+          .ok());
   ASSERT_EQ(list.revocations_size(), 2);
   EXPECT_EQ(list.revocations(0).serial(), serial);
   EXPECT_EQ(list.revocations(1).user(), "RO/focal-point/nfp-gateway");
@@ -324,9 +322,9 @@ TEST_F(AdminE2eTest, OnlyHqAdminsAdminister) {
     request.set_code("HU");
     request.set_reason("coup");
     v1::Party party;
-    EXPECT_EQ(stub->SuspendParty(&suspend_context, request, &party)
-                  .error_code(),
-              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(
+        stub->SuspendParty(&suspend_context, request, &party).error_code(),
+        grpc::StatusCode::PERMISSION_DENIED);
   }
   EXPECT_EQ(Details("HU").party().state(), v1::PARTY_STATE_ACTIVE);
   // The admin lists every party of the roster.
@@ -417,16 +415,14 @@ TEST_F(AdminE2eTest, MalformedAndRefusedChangesGetPreciseCodes) {
        kInvalid, "tier 9 is not a known value"},
       {"unspecified tier", set_tier("RS", v1::PARTY_TIER_UNSPECIFIED, "x"),
        kInvalid, "tier is required"},
-      {"empty reason", set_tier("RS", obs, ""), kInvalid,
-       "reason is required"},
+      {"empty reason", set_tier("RS", obs, ""), kInvalid, "reason is required"},
       {"blank reason", [this] { return Suspend("RS", "   "); }, kInvalid,
        "reason is blank"},
       {"bad party code", set_tier("rs", obs, "x"), kInvalid,
        "code 'rs' is not a party code"},
       {"unknown party", set_tier("ZZ", obs, "x"), grpc::StatusCode::NOT_FOUND,
        "party ZZ is not registered"},
-      {"duplicate register",
-       register_party("RO", ms, secret, false, "again"),
+      {"duplicate register", register_party("RO", ms, secret, false, "again"),
        grpc::StatusCode::ALREADY_EXISTS, "party RO is already registered"},
       {"register observer above UNCLASSIFIED",
        register_party("XQ", obs, secret, false, "x"), kInvalid,
@@ -463,8 +459,8 @@ TEST_F(AdminE2eTest, MalformedAndRefusedChangesGetPreciseCodes) {
        "exactly one of serial"},
       {"revoke bad serial", [this] { return Revoke("xyz", ""); }, kInvalid,
        "not a certificate serial"},
-      {"revoke bad user", [this] { return Revoke("", "RO/chief/x"); },
-       kInvalid, "is not PARTY/ROLE/USER"},
+      {"revoke bad user", [this] { return Revoke("", "RO/chief/x"); }, kInvalid,
+       "is not PARTY/ROLE/USER"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -479,17 +475,16 @@ TEST_F(AdminE2eTest, MalformedAndRefusedChangesGetPreciseCodes) {
   EXPECT_EQ(Details("RS").party().tier(), v1::PARTY_TIER_MEMBER_STATE);
   grpc::ClientContext context;
   v1::ListRevocationsResponse list;
-  ASSERT_TRUE(admin_
-                  ->ListRevocations(&context, v1::ListRevocationsRequest(),
-                                    &list)
-                  .ok());
+  ASSERT_TRUE(
+      admin_->ListRevocations(&context, v1::ListRevocationsRequest(), &list)
+          .ok());
   EXPECT_EQ(list.revocations_size(), 0);
 }
 
 TEST_F(AdminE2eTest, CeilingChangeAppliesToTheNextSend) {
   auto ro = server_.Stub("RO", "liaison-officer", "ion");
-  ASSERT_TRUE(Send(*ro, Request({"BG"}, "s1", false, v1::CLASSIFICATION_SECRET))
-                  .ok());
+  ASSERT_TRUE(
+      Send(*ro, Request({"BG"}, "s1", false, v1::CLASSIFICATION_SECRET)).ok());
   grpc::ClientContext context;
   v1::SetCeilingRequest request;
   request.set_code("BG");
@@ -503,6 +498,59 @@ TEST_F(AdminE2eTest, CeilingChangeAppliesToTheNextSend) {
   EXPECT_THAT(status.error_message(),
               HasSubstr("recipient BG may not receive SECRET information "
                         "(its ceiling is RESTRICTED)"));
+}
+
+TEST(CrlTest, CertificatesRevokedAtTheCaAreRefusedFromTheNextCall) {
+  TestPki& pki = TestPki::Shared();
+  const CertPaths lost = pki.Issue("HU", "liaison-officer", "lost");
+  const CertPaths kept = pki.Issue("HU", "liaison-officer", "kept");
+  const std::string crl = absl::StrCat(pki.dir(), "/crl.pem");
+  testing::RunOrDie(absl::StrCat("bash ", testing::SourcePath("certs/crl.sh"),
+                                 " ", pki.dir()));
+  TestServer server(crl);
+  auto lost_stub = server.StubWith(lost, pki.ca());
+  auto kept_stub = server.StubWith(kept, pki.ca());
+  grpc::ClientContext first;
+  v1::WhoAmIResponse who;
+  ASSERT_TRUE(lost_stub->WhoAmI(&first, v1::WhoAmIRequest(), &who).ok());
+
+  // The CA revokes it; the server rereads the changed CRL on the next call.
+  testing::RunOrDie(absl::StrCat("bash ", testing::SourcePath("certs/crl.sh"),
+                                 " ", pki.dir(), " ", lost.cert));
+  grpc::ClientContext second;
+  const grpc::Status refused =
+      lost_stub->WhoAmI(&second, v1::WhoAmIRequest(), &who);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(refused.error_message(),
+              HasSubstr("revoked by the certificate authority"));
+  grpc::ClientContext third;
+  EXPECT_TRUE(kept_stub->WhoAmI(&third, v1::WhoAmIRequest(), &who).ok());
+  // The refusal is audited like any other.
+  const std::vector<AuditEntry> audit = *server.OpenStore()->ReadAudit(1, 1000);
+  EXPECT_EQ(audit.back().action, "Exchange.WhoAmI");
+  EXPECT_EQ(audit.back().outcome, AuditOutcome::kAllowed);
+  EXPECT_THAT(audit[audit.size() - 2].reason, HasSubstr("(CRL)"));
+}
+
+TEST(CrlTest, ACrlFromAnotherCaStopsTheServerFromStarting) {
+  std::unique_ptr<TestPki> other = TestPki::Create("selec.test");
+  testing::RunOrDie(absl::StrCat("bash ", testing::SourcePath("certs/crl.sh"),
+                                 " ", other->dir()));
+  testing::TempDir data;
+  TestPki& pki = TestPki::Shared();
+  server::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = data.path();
+  options.tls_cert = pki.server_cert();
+  options.tls_key = pki.server_key();
+  options.tls_ca = pki.ca();
+  options.crl_file = absl::StrCat(other->dir(), "/crl.pem");
+  SystemClock clock;
+  absl::StatusOr<std::unique_ptr<server::LiaisonServer>> server =
+      server::LiaisonServer::Start(options, clock);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(server.status().message(),
+              HasSubstr("not signed by the configured CA"));
 }
 
 }  // namespace

@@ -11,7 +11,9 @@
 
 namespace liaison::testing {
 
-TestServer::TestServer() { Start(); }
+TestServer::TestServer(std::string crl_file) : crl_file_(std::move(crl_file)) {
+  Start();
+}
 
 TestServer::~TestServer() {
   if (server_ != nullptr) server_->Shutdown(absl::Seconds(5));
@@ -26,6 +28,7 @@ void TestServer::Start() {
   options.tls_key = pki.server_key();
   options.tls_ca = pki.ca();
   options.parties_file = SourcePath("deploy/parties.example");
+  options.crl_file = crl_file_;
   absl::StatusOr<std::unique_ptr<server::LiaisonServer>> started =
       server::LiaisonServer::Start(options, clock_);
   if (!started.ok()) {

@@ -17,7 +17,8 @@ namespace liaison::testing {
 
 class TestServer {
  public:
-  TestServer();
+  // `crl_file`: passed as --crl when not empty.
+  explicit TestServer(std::string crl_file = "");
   ~TestServer();
 
   // "localhost:PORT", matching the server certificate's SAN.
@@ -42,6 +43,7 @@ class TestServer {
  private:
   void Start();
 
+  const std::string crl_file_;
   SystemClock clock_;
   TempDir data_dir_;
   std::unique_ptr<server::LiaisonServer> server_;
