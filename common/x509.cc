@@ -41,7 +41,10 @@ std::string SerialHex(const ASN1_INTEGER* serial) {
   if (hex == nullptr) return "";
   std::string out = hex;
   OPENSSL_free(hex);
-  return out;
+  // BN_bn2hex prints whole bytes ("0D..."); serials are compared without
+  // leading zeros, as admins may type them either way.
+  const size_t first = out.find_first_not_of('0');
+  return first == std::string::npos ? "0" : out.substr(first);
 }
 
 absl::StatusOr<CertificateFields> ParseCertificatePem(absl::string_view pem) {

@@ -16,8 +16,8 @@ namespace liaison {
 struct CertificateFields {
   // Every URI entry of the subjectAltName extension, in order.
   std::vector<std::string> uri_sans;
-  // Serial number as upper-case hex without leading zeros (as `openssl x509
-  // -serial` prints it, but without its leading zero padding).
+  // Serial number as upper-case hex without leading zeros (`openssl x509
+  // -serial` prints the same digits, padded to whole bytes).
   std::string serial_hex;
 };
 
