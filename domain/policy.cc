@@ -181,24 +181,15 @@ Decision MayHold(const Party& party, Classification classification,
 Decision Decide(const PolicyInput& in) {
   Decision d = DecidePrincipal(in);
   if (!d.allowed()) return d;
+  // For administration, role and party were all there was to judge: an
+  // active HQ admin.
+  if (IsAdminAction(in.action)) return Decision::Allow();
   const Party& party = *in.party;
   switch (in.action) {
     case Action::kWhoAmI:
     case Action::kListInbox:
     case Action::kListOutbox:
       // Listings show only the caller's own party's messages.
-      return Decision::Allow();
-    case Action::kRegisterParty:
-    case Action::kSetPartyTier:
-    case Action::kSetCeiling:
-    case Action::kSetAgreement:
-    case Action::kSuspendParty:
-    case Action::kReinstateParty:
-    case Action::kListParties:
-    case Action::kGetParty:
-    case Action::kRevokeCertificate:
-    case Action::kListRevocations:
-      // Role and party were judged above: an HQ admin.
       return Decision::Allow();
     case Action::kGetMessage:
       if (in.message == nullptr) return Decision::Allow();
@@ -212,6 +203,8 @@ Decision Decide(const PolicyInput& in) {
     case Action::kSendMessage:
       if (in.message == nullptr) return Decision::Allow();
       return DecideSend(party, *in.message, in.recipient);
+    default:
+      break;
   }
   return Deny("unknown action");
 }

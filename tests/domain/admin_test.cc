@@ -3,13 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/sha256.h"
 #include "domain/roster.h"
 #include "store/sqlite/sqlite_store.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_identity.h"
 
 namespace liaison {
 namespace {
@@ -19,20 +18,9 @@ using testing::FakeClock;
 using ::testing::HasSubstr;
 using testing::TempDir;
 
-Identity Who(const std::string& party, Role role, const std::string& user) {
-  Identity id;
-  id.party = party;
-  id.role = role;
-  id.user_id = user;
-  id.trust_domain = "selec.test";
-  id.spiffe_id = absl::StrCat("spiffe://selec.test/party/", party, "/",
-                              RoleName(role), "/", user);
-  // A distinct serial per user, in the upper-case hex of real serials.
-  id.serial_hex = absl::AsciiStrToUpper(HexEncode(user));
-  return id;
-}
+using testing::TestIdentity;
 
-const Identity kAdmin = Who("HQ", Role::kAdmin, "sec");
+const Identity kAdmin = TestIdentity("HQ", Role::kAdmin, "sec");
 
 class AdminServiceTest : public ::testing::Test {
  protected:
@@ -92,7 +80,7 @@ TEST_F(AdminServiceTest, ChangesRecordWhoWhenWhyInOneTransaction) {
 }
 
 TEST_F(AdminServiceTest, RefusalsChangeNothingAndAreAudited) {
-  const Identity officer = Who("RO", Role::kLiaisonOfficer, "ion");
+  const Identity officer = TestIdentity("RO", Role::kLiaisonOfficer, "ion");
   absl::StatusOr<Party> denied =
       admin_->SuspendParty(officer, "XOB", "I do not like them");
   EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied);
@@ -113,7 +101,7 @@ TEST_F(AdminServiceTest, RefusalsChangeNothingAndAreAudited) {
 }
 
 TEST_F(AdminServiceTest, RevocationAppliesToTheNextCall) {
-  const Identity officer = Who("RO", Role::kLiaisonOfficer, "ion");
+  const Identity officer = TestIdentity("RO", Role::kLiaisonOfficer, "ion");
   CallGate gate(*store_, audit_, clock_);
   ASSERT_TRUE(gate.Begin(officer, Action::kWhoAmI).ok());
   RevokeCommand by_serial;
@@ -127,9 +115,9 @@ TEST_F(AdminServiceTest, RevocationAppliesToTheNextCall) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(refused.status().message(), HasSubstr("revoked by HQ: lost"));
   // Another user of the same party, with another certificate, goes on.
-  EXPECT_TRUE(
-      gate.Begin(Who("RO", Role::kLiaisonOfficer, "maria"), Action::kWhoAmI)
-          .ok());
+  EXPECT_TRUE(gate.Begin(TestIdentity("RO", Role::kLiaisonOfficer, "maria"),
+                         Action::kWhoAmI)
+                  .ok());
   absl::StatusOr<std::vector<Revocation>> all = admin_->ListRevocations(kAdmin);
   ASSERT_TRUE(all.ok());
   EXPECT_THAT(*all, ElementsAre(*revoked));

@@ -11,6 +11,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_identity.h"
 
 namespace liaison {
 namespace {
@@ -81,17 +82,7 @@ HQ  MEMBER_STATE         SECRET        -         Headquarters
 XOB OBSERVER             UNCLASSIFIED  -         Observer
 )";
 
-Identity Who(const std::string& party, Role role = Role::kLiaisonOfficer,
-             const std::string& user = "u1") {
-  Identity id;
-  id.party = party;
-  id.role = role;
-  id.user_id = user;
-  id.trust_domain = "selec.test";
-  id.spiffe_id = absl::StrCat("spiffe://selec.test/party/", party, "/",
-                              RoleName(role), "/", user);
-  return id;
-}
+using testing::TestIdentity;
 
 SendCommand Request(std::vector<std::string> to, const std::string& key) {
   SendCommand c;
@@ -153,7 +144,7 @@ TEST_F(ExchangeServiceTest, RosterSeedingIsAudited) {
 
 TEST_F(ExchangeServiceTest, SendReadReplyIsAuditedStepByStep) {
   absl::StatusOr<SendResult> sent =
-      exchange_->SendMessage(Who("RO"), Request({"HU"}, "k1"));
+      exchange_->SendMessage(TestIdentity("RO"), Request({"HU"}, "k1"));
   ASSERT_TRUE(sent.ok()) << sent.status();
   EXPECT_FALSE(sent->replayed);
   EXPECT_TRUE(IsValidMessageId(sent->message_id));
@@ -170,7 +161,7 @@ TEST_F(ExchangeServiceTest, SendReadReplyIsAuditedStepByStep) {
   EXPECT_EQ(EncodeAuditLeaf(audit[0]).find("Vehicle"), std::string::npos);
 
   absl::StatusOr<MessageView> read =
-      exchange_->GetMessage(Who("HU"), sent->message_id);
+      exchange_->GetMessage(TestIdentity("HU"), sent->message_id);
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->message.body, "Please check plate B-123-XYZ.");
   EXPECT_EQ(read->message.idempotency_key, "");  // Only the sender sees it.
@@ -187,12 +178,13 @@ TEST_F(ExchangeServiceTest, SendReadReplyIsAuditedStepByStep) {
   reply.content = Request({}, "r1").content;
   reply.content.subject.clear();
   reply.content.body = "Registered to a rental company.";
-  absl::StatusOr<SendResult> replied = exchange_->Reply(Who("HU"), reply);
+  absl::StatusOr<SendResult> replied =
+      exchange_->Reply(TestIdentity("HU"), reply);
   ASSERT_TRUE(replied.ok()) << replied.status();
   EXPECT_GT(replied->message_id, sent->message_id);  // Time-ordered ids.
 
   absl::StatusOr<MessageView> request =
-      exchange_->GetMessage(Who("RO"), sent->message_id);
+      exchange_->GetMessage(TestIdentity("RO"), sent->message_id);
   ASSERT_TRUE(request.ok());
   const Recipient* hu = request->message.FindRecipient("HU");
   EXPECT_EQ(hu->request_state, RequestState::kAnswered);
@@ -201,7 +193,7 @@ TEST_F(ExchangeServiceTest, SendReadReplyIsAuditedStepByStep) {
   EXPECT_EQ(request->message.idempotency_key, "k1");
 
   absl::StatusOr<MessageView> answer =
-      exchange_->GetMessage(Who("RO"), replied->message_id);
+      exchange_->GetMessage(TestIdentity("RO"), replied->message_id);
   ASSERT_TRUE(answer.ok());
   EXPECT_EQ(answer->message.kind, MessageKind::kReply);
   EXPECT_EQ(answer->message.subject, "Re: Vehicle check");
@@ -223,13 +215,13 @@ TEST_F(ExchangeServiceTest, UnauthenticatedCallsAreRefusedAndAudited) {
 
 TEST_F(ExchangeServiceTest, HiddenMessagesLookMissingButAreAuditedTruly) {
   absl::StatusOr<SendResult> sent =
-      exchange_->SendMessage(Who("RO"), Request({"HU"}, "k1"));
+      exchange_->SendMessage(TestIdentity("RO"), Request({"HU"}, "k1"));
   ASSERT_TRUE(sent.ok());
   NewAudit();
   absl::StatusOr<MessageView> hidden =
-      exchange_->GetMessage(Who("BG"), sent->message_id);
+      exchange_->GetMessage(TestIdentity("BG"), sent->message_id);
   absl::StatusOr<MessageView> missing =
-      exchange_->GetMessage(Who("BG"), "01M89Q1WQSCHQJ90CTMDR6HJ7B");
+      exchange_->GetMessage(TestIdentity("BG"), "01M89Q1WQSCHQJ90CTMDR6HJ7B");
   EXPECT_EQ(hidden.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(hidden.status().message(),
@@ -245,12 +237,12 @@ TEST_F(ExchangeServiceTest, HiddenMessagesLookMissingButAreAuditedTruly) {
 
 TEST_F(ExchangeServiceTest, IdempotentRetryAndConflictingReuse) {
   absl::StatusOr<SendResult> first =
-      exchange_->SendMessage(Who("RO"), Request({"HU"}, "same"));
+      exchange_->SendMessage(TestIdentity("RO"), Request({"HU"}, "same"));
   ASSERT_TRUE(first.ok());
   clock_.Advance(absl::Seconds(3));
   // Another officer of the same party retrying the same content.
   absl::StatusOr<SendResult> retry = exchange_->SendMessage(
-      Who("RO", Role::kFocalPoint, "nfp"), Request({"HU"}, "same"));
+      TestIdentity("RO", Role::kFocalPoint, "nfp"), Request({"HU"}, "same"));
   ASSERT_TRUE(retry.ok()) << retry.status();
   EXPECT_TRUE(retry->replayed);
   EXPECT_EQ(retry->message_id, first->message_id);
@@ -259,12 +251,13 @@ TEST_F(ExchangeServiceTest, IdempotentRetryAndConflictingReuse) {
   SendCommand changed = Request({"HU"}, "same");
   changed.content.body = "Different body";
   absl::StatusOr<SendResult> conflict =
-      exchange_->SendMessage(Who("RO"), changed);
+      exchange_->SendMessage(TestIdentity("RO"), changed);
   EXPECT_EQ(conflict.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(conflict.status().message(), HasSubstr(first->message_id));
 
   // Another party may use the same key.
-  EXPECT_TRUE(exchange_->SendMessage(Who("HU"), Request({"RO"}, "same")).ok());
+  EXPECT_TRUE(
+      exchange_->SendMessage(TestIdentity("HU"), Request({"RO"}, "same")).ok());
   EXPECT_EQ(store_->ListOutbox("RO", 10, std::nullopt)->size(), 1u);
   std::vector<AuditEntry> audit = NewAudit();
   ASSERT_EQ(audit.size(), 4u);
@@ -280,7 +273,7 @@ TEST_F(ExchangeServiceTest, ConcurrentRetriesStoreOneMessage) {
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       absl::StatusOr<SendResult> sent =
-          exchange_->SendMessage(Who("RO"), Request({"HU"}, "racing"));
+          exchange_->SendMessage(TestIdentity("RO"), Request({"HU"}, "racing"));
       EXPECT_TRUE(sent.ok()) << sent.status();
       if (sent.ok()) ids[i] = sent->message_id;
     });
@@ -294,7 +287,8 @@ TEST_F(ExchangeServiceTest, ConcurrentRetriesStoreOneMessage) {
 TEST_F(ExchangeServiceTest, AllOrNothingSendNamesTheRecipientAndRule) {
   SendCommand c = Request({"HU", "XOB"}, "k");
   c.content.contains_personal_data = true;
-  absl::StatusOr<SendResult> sent = exchange_->SendMessage(Who("RO"), c);
+  absl::StatusOr<SendResult> sent =
+      exchange_->SendMessage(TestIdentity("RO"), c);
   EXPECT_EQ(sent.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(sent.status().message(),
               HasSubstr("XOB is an observer and may not receive personal"));
@@ -306,38 +300,39 @@ TEST_F(ExchangeServiceTest, AllOrNothingSendNamesTheRecipientAndRule) {
   EXPECT_THAT(audit[0].reason, HasSubstr("XOB"));
   // The same key is free afterwards: nothing was stored under it.
   c.recipients = {"HU"};
-  EXPECT_TRUE(exchange_->SendMessage(Who("RO"), c).ok());
+  EXPECT_TRUE(exchange_->SendMessage(TestIdentity("RO"), c).ok());
 }
 
 TEST_F(ExchangeServiceTest, StorageFailureAcknowledgesNothing) {
   store_->fail_writes = true;
   absl::StatusOr<SendResult> sent =
-      exchange_->SendMessage(Who("RO"), Request({"HU"}, "k"));
+      exchange_->SendMessage(TestIdentity("RO"), Request({"HU"}, "k"));
   EXPECT_EQ(sent.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(sent.status().message(), HasSubstr("retry"));
   store_->fail_writes = false;
   EXPECT_TRUE(store_->ListOutbox("RO", 10, std::nullopt)->empty());
   EXPECT_TRUE(NewAudit().empty());
   // The retry with the same key goes through once storage is back.
-  sent = exchange_->SendMessage(Who("RO"), Request({"HU"}, "k"));
+  sent = exchange_->SendMessage(TestIdentity("RO"), Request({"HU"}, "k"));
   ASSERT_TRUE(sent.ok());
   EXPECT_FALSE(sent->replayed);
 }
 
 TEST_F(ExchangeServiceTest, NoReadWithoutAnAuditEntry) {
   absl::StatusOr<SendResult> sent =
-      exchange_->SendMessage(Who("RO"), Request({"HU"}, "k"));
+      exchange_->SendMessage(TestIdentity("RO"), Request({"HU"}, "k"));
   ASSERT_TRUE(sent.ok());
   store_->fail_writes = true;
   absl::StatusOr<MessageView> read =
-      exchange_->GetMessage(Who("HU"), sent->message_id);
+      exchange_->GetMessage(TestIdentity("HU"), sent->message_id);
   EXPECT_EQ(read.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(read.status().message(), HasSubstr("nothing was disclosed"));
-  absl::StatusOr<MessagePage> inbox = exchange_->ListInbox(Who("HU"), {});
+  absl::StatusOr<MessagePage> inbox =
+      exchange_->ListInbox(TestIdentity("HU"), {});
   EXPECT_EQ(inbox.status().code(), absl::StatusCode::kUnavailable);
   // A refusal that cannot be recorded is reported as a fault too.
   absl::StatusOr<MessageView> hidden =
-      exchange_->GetMessage(Who("BG"), sent->message_id);
+      exchange_->GetMessage(TestIdentity("BG"), sent->message_id);
   EXPECT_EQ(hidden.status().code(), absl::StatusCode::kUnavailable);
 }
 
@@ -359,14 +354,16 @@ TEST_F(ExchangeServiceTest, ListingWithholdsWhatThePartyMayNoLongerRead) {
   ASSERT_TRUE(
       store_->Write([&](WriteTransaction& txn) { return txn.InsertMessage(m); })
           .ok());
-  absl::StatusOr<MessagePage> inbox = exchange_->ListInbox(Who("XOB"), {});
+  absl::StatusOr<MessagePage> inbox =
+      exchange_->ListInbox(TestIdentity("XOB"), {});
   ASSERT_TRUE(inbox.ok()) << inbox.status();
   ASSERT_EQ(inbox->messages.size(), 1u);
   EXPECT_EQ(inbox->messages[0].message.subject, "");
   EXPECT_EQ(inbox->messages[0].message.body, "");
   EXPECT_THAT(inbox->messages[0].withheld_reason,
               HasSubstr("XOB is an observer and may not read personal data"));
-  absl::StatusOr<MessageView> read = exchange_->GetMessage(Who("XOB"), m.id);
+  absl::StatusOr<MessageView> read =
+      exchange_->GetMessage(TestIdentity("XOB"), m.id);
   EXPECT_EQ(read.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(read.status().message(), HasSubstr("observer"));
 }
@@ -374,37 +371,40 @@ TEST_F(ExchangeServiceTest, ListingWithholdsWhatThePartyMayNoLongerRead) {
 TEST_F(ExchangeServiceTest, ReplyRules) {
   SendCommand warning = Request({"HU"}, "w");
   warning.kind = MessageKind::kWarning;
-  absl::StatusOr<SendResult> w = exchange_->SendMessage(Who("RO"), warning);
+  absl::StatusOr<SendResult> w =
+      exchange_->SendMessage(TestIdentity("RO"), warning);
   ASSERT_TRUE(w.ok());
   absl::StatusOr<SendResult> r =
-      exchange_->SendMessage(Who("RO"), Request({"HU", "BG"}, "r"));
+      exchange_->SendMessage(TestIdentity("RO"), Request({"HU", "BG"}, "r"));
   ASSERT_TRUE(r.ok());
 
   ReplyCommand reply;
   reply.content = Request({}, "x").content;
   reply.request_id = w->message_id;
-  EXPECT_EQ(exchange_->Reply(Who("HU"), reply).status().code(),
+  EXPECT_EQ(exchange_->Reply(TestIdentity("HU"), reply).status().code(),
             absl::StatusCode::kFailedPrecondition);
   reply.request_id = r->message_id;
-  absl::StatusOr<SendResult> own = exchange_->Reply(Who("RO"), reply);
+  absl::StatusOr<SendResult> own = exchange_->Reply(TestIdentity("RO"), reply);
   EXPECT_EQ(own.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(own.status().message(), HasSubstr("only its recipients"));
-  ASSERT_TRUE(exchange_->Reply(Who("HU"), reply).ok());
+  ASSERT_TRUE(exchange_->Reply(TestIdentity("HU"), reply).ok());
   reply.content.idempotency_key = "y";
-  absl::StatusOr<SendResult> twice = exchange_->Reply(Who("HU"), reply);
+  absl::StatusOr<SendResult> twice =
+      exchange_->Reply(TestIdentity("HU"), reply);
   EXPECT_EQ(twice.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(twice.status().message(), HasSubstr("already answered"));
   // BG's copy is still open and answerable, tracked on its own.
   reply.content.idempotency_key = "z";
-  ASSERT_TRUE(exchange_->Reply(Who("BG"), reply).ok());
+  ASSERT_TRUE(exchange_->Reply(TestIdentity("BG"), reply).ok());
   // A BG reply above the RESTRICTED ceiling of BG is refused.
   absl::StatusOr<SendResult> third =
-      exchange_->SendMessage(Who("RO"), Request({"BG"}, "r3"));
+      exchange_->SendMessage(TestIdentity("RO"), Request({"BG"}, "r3"));
   ASSERT_TRUE(third.ok());
   reply.request_id = third->message_id;
   reply.content.idempotency_key = "q";
   reply.content.classification = Classification::kSecret;
-  absl::StatusOr<SendResult> above = exchange_->Reply(Who("BG"), reply);
+  absl::StatusOr<SendResult> above =
+      exchange_->Reply(TestIdentity("BG"), reply);
   EXPECT_EQ(above.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(above.status().message(), HasSubstr("BG may not send SECRET"));
 }
