@@ -41,6 +41,8 @@ struct Identity {
   // Serial number of the certificate that carried this identity, upper-case
   // hex as `openssl x509 -serial` prints it; empty if unknown.
   std::string serial_hex;
+  // Set by the edge when the CA's revocation list names this certificate.
+  bool revoked_by_ca = false;
 
   // "PARTY/role/user", the form revocations by user use.
   std::string Path() const;

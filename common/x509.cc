@@ -73,6 +73,12 @@ absl::StatusOr<CertificateFields> ParseCertificatePem(absl::string_view pem) {
   }
 
   fields.serial_hex = SerialHex(X509_get0_serialNumber(cert.get()));
+  if (fields.serial_hex.empty() || fields.serial_hex[0] == '-') {
+    // Revocation by serial could not apply to it: refuse rather than fail
+    // open.
+    return absl::UnauthenticatedError(
+        "peer certificate has no usable serial number");
+  }
   return fields;
 }
 

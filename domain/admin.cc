@@ -6,7 +6,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 
 namespace liaison {
@@ -38,7 +40,10 @@ absl::Status CheckReason(absl::string_view reason) {
 
 // Upper-case hex without leading zeros, as certificates' serials are kept.
 absl::StatusOr<std::string> NormalizeSerial(absl::string_view serial) {
-  std::string hex = absl::AsciiStrToUpper(serial);
+  // Accept what `openssl x509 -serial` prints and the colon-separated form.
+  absl::ConsumePrefix(&serial, "serial=");
+  std::string hex =
+      absl::StrReplaceAll(absl::AsciiStrToUpper(serial), {{":", ""}});
   if (hex.empty() || hex.size() > 64 ||
       hex.find_first_not_of("0123456789ABCDEF") != std::string::npos) {
     return absl::InvalidArgumentError(
@@ -73,31 +78,31 @@ PartyChange Changed(absl::string_view change, absl::string_view from,
 
 absl::Status AdminService::WriteAudited(
     Call& call, absl::FunctionRef<absl::Status(WriteTransaction& txn)> write) {
-  std::optional<absl::Status> refusal;
   const absl::Status written =
       store_.Write([&](WriteTransaction& txn) -> absl::Status {
-        // `write` decides before it writes, so a refusal leaves nothing.
-        absl::Status outcome = write(txn);
-        if (IsStorageFault(outcome)) return outcome;
-        if (!outcome.ok()) refusal = outcome;
-        CallGate::Settle(call, outcome);
+        // Any error rolls back whatever `write` did; a refusal is then
+        // recorded on its own below.
+        LIAISON_RETURN_IF_ERROR(write(txn));
+        CallGate::Settle(call, absl::OkStatus());
         return audit_.Append(txn, call.entry).status();
       });
-  if (!written.ok()) {
+  if (written.ok()) return absl::OkStatus();
+  if (IsStorageFault(written)) {
     return gate_.Refuse(
-        call, absl::UnavailableError(absl::StrCat(
-                  "the change could not be stored (", written.message(),
-                  "); nothing changed, retry later")));
+        call, absl::UnavailableError("the change could not be stored; nothing "
+                                     "changed, retry later"));
   }
-  return refusal.value_or(absl::OkStatus());
+  return gate_.Refuse(call, written);
 }
 
 absl::StatusOr<Party> AdminService::Change(const Caller& caller, Action action,
                                            const std::string& code,
+                                           const absl::Status& field_check,
                                            const std::string& reason,
                                            Mutation mutate) {
   LIAISON_ASSIGN_OR_RETURN(Call call, gate_.Begin(caller, action));
   absl::Status valid = CheckCode(code);
+  if (valid.ok()) valid = field_check;
   if (valid.ok()) valid = CheckReason(reason);
   if (!valid.ok()) return gate_.Refuse(call, valid);
   call.entry.resources = {code};
@@ -142,16 +147,7 @@ absl::StatusOr<Party> AdminService::RegisterParty(
     LIAISON_ASSIGN_OR_RETURN(
         party.ceiling,
         Require(command.ceiling, "classification_ceiling", kClassifications));
-    if (party.tier == PartyTier::kObserver &&
-        party.ceiling != Classification::kUnclassified) {
-      return absl::InvalidArgumentError(
-          "classification_ceiling of an observer must be UNCLASSIFIED");
-    }
-    if (party.agreement_in_force &&
-        party.tier != PartyTier::kOperationalPartner) {
-      return absl::InvalidArgumentError(
-          "agreement_in_force applies to operational partners only");
-    }
+    LIAISON_RETURN_IF_ERROR(CheckTierRules(party));
     return CheckReason(command.reason);
   }();
   if (!valid.ok()) return gate_.Refuse(call, valid);
@@ -177,7 +173,8 @@ absl::StatusOr<Party> AdminService::SetPartyTier(const Caller& caller,
                                                  Choice<PartyTier> tier,
                                                  const std::string& reason) {
   return Change(
-      caller, Action::kSetPartyTier, code, reason,
+      caller, Action::kSetPartyTier, code,
+      Require(tier, "tier", kTiers).status(), reason,
       [&](Party& p) -> absl::StatusOr<std::vector<PartyChange>> {
         LIAISON_ASSIGN_OR_RETURN(PartyTier to, Require(tier, "tier", kTiers));
         if (p.tier == to) {
@@ -210,8 +207,9 @@ absl::StatusOr<Party> AdminService::SetCeiling(const Caller& caller,
                                                Choice<Classification> ceiling,
                                                const std::string& reason) {
   return Change(
-      caller, Action::kSetCeiling, code, reason,
-      [&](Party& p) -> absl::StatusOr<std::vector<PartyChange>> {
+      caller, Action::kSetCeiling, code,
+      Require(ceiling, "classification_ceiling", kClassifications).status(),
+      reason, [&](Party& p) -> absl::StatusOr<std::vector<PartyChange>> {
         LIAISON_ASSIGN_OR_RETURN(
             Classification to,
             Require(ceiling, "classification_ceiling", kClassifications));
@@ -238,7 +236,7 @@ absl::StatusOr<Party> AdminService::SetAgreement(const Caller& caller,
                                                  bool in_force,
                                                  const std::string& reason) {
   return Change(
-      caller, Action::kSetAgreement, code, reason,
+      caller, Action::kSetAgreement, code, absl::OkStatus(), reason,
       [&](Party& p) -> absl::StatusOr<std::vector<PartyChange>> {
         if (p.tier != PartyTier::kOperationalPartner) {
           return absl::FailedPreconditionError(absl::StrCat(
@@ -262,7 +260,7 @@ absl::StatusOr<Party> AdminService::SuspendParty(const Caller& caller,
                                                  const std::string& code,
                                                  const std::string& reason) {
   return Change(
-      caller, Action::kSuspendParty, code, reason,
+      caller, Action::kSuspendParty, code, absl::OkStatus(), reason,
       [&](Party& p) -> absl::StatusOr<std::vector<PartyChange>> {
         if (p.code == kHqParty) {
           return absl::FailedPreconditionError(
@@ -281,7 +279,7 @@ absl::StatusOr<Party> AdminService::SuspendParty(const Caller& caller,
 absl::StatusOr<Party> AdminService::ReinstateParty(const Caller& caller,
                                                    const std::string& code,
                                                    const std::string& reason) {
-  return Change(caller, Action::kReinstateParty, code, reason,
+  return Change(caller, Action::kReinstateParty, code, absl::OkStatus(), reason,
                 [&](Party& p) -> absl::StatusOr<std::vector<PartyChange>> {
                   if (p.state != PartyState::kSuspended) {
                     return absl::FailedPreconditionError(
@@ -339,7 +337,16 @@ absl::StatusOr<Revocation> AdminService::RevokeCertificate(
       LIAISON_RETURN_IF_ERROR(CheckUserPath(command.user));
       revocation.user = command.user;
     }
-    return CheckReason(command.reason);
+    LIAISON_RETURN_IF_ERROR(CheckReason(command.reason));
+    // Revocations are permanent: an admin who revoked their own certificate
+    // would be locked out for good. Another HQ admin revokes an admin.
+    if (revocation.serial == call.identity.serial_hex ||
+        revocation.user == call.identity.Path()) {
+      return absl::FailedPreconditionError(
+          "an admin cannot revoke their own certificate; another HQ admin "
+          "must do it");
+    }
+    return absl::OkStatus();
   }();
   if (!valid.ok()) return gate_.Refuse(call, valid);
   revocation.reason = command.reason;

@@ -86,8 +86,11 @@ class AdminService {
   // INVALID_ARGUMENT to refuse.
   using Mutation =
       absl::FunctionRef<absl::StatusOr<std::vector<PartyChange>>(Party& party)>;
+  // `field_check` is the outcome of checking the change's own field (tier,
+  // ceiling), so that a malformed request is refused before any lookup.
   absl::StatusOr<Party> Change(const Caller& caller, Action action,
                                const std::string& code,
+                               const absl::Status& field_check,
                                const std::string& reason, Mutation mutate);
   // Runs `write` in a transaction that also appends the call's audit entry;
   // `write` returns a refusal (recorded, nothing else written) or OK.

@@ -407,9 +407,13 @@ std::optional<absl::Status> ExchangeService::Judge(
   // status committed just before applies to this very send.
   absl::StatusOr<Party> sender = txn.GetParty(m.sender_party);
   if (!sender.ok()) return sender.status();
+  absl::StatusOr<std::optional<Revocation>> revocation =
+      txn.FindRevocation(call.identity.serial_hex, call.identity.Path());
+  if (!revocation.ok()) return revocation.status();
   PolicyInput input;
   input.principal = call.identity;
   input.party = &*sender;
+  input.revocation = revocation->has_value() ? &**revocation : nullptr;
   input.action = call.action;
   input.message = &facts;
   input.request = request_facts;

@@ -152,6 +152,21 @@ std::string DescribeStatus(const Party& p) {
   return out;
 }
 
+absl::Status CheckTierRules(const Party& p) {
+  if (p.tier == PartyTier::kObserver &&
+      p.ceiling != Classification::kUnclassified) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        p.code,
+        ": the classification ceiling of an observer must be UNCLASSIFIED"));
+  }
+  if (p.agreement_in_force && p.tier != PartyTier::kOperationalPartner) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        p.code,
+        ": a cooperation agreement applies to operational partners only"));
+  }
+  return absl::OkStatus();
+}
+
 bool PartyChange::operator==(const PartyChange& o) const {
   return code == o.code && time == o.time && changed_by == o.changed_by &&
          change == o.change && from == o.from && to == o.to &&

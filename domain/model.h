@@ -96,6 +96,11 @@ struct Revocation {
 // "OPERATIONAL_PARTNER, ceiling CONFIDENTIAL, agreement in force, ACTIVE".
 std::string DescribeStatus(const Party& party);
 
+// The rules every party record keeps, whoever writes it: an observer's
+// ceiling is UNCLASSIFIED and only operational partners have an agreement.
+// INVALID_ARGUMENT naming the rule.
+absl::Status CheckTierRules(const Party& party);
+
 struct Evaluation {
   SourceReliability source = SourceReliability::kX;
   InformationAssessment information = InformationAssessment::k4;

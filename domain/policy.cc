@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace liaison {
@@ -22,6 +23,11 @@ bool ReadsMessageContents(Action action) {
 // The caller's certificate, party and role, whatever the action.
 Decision DecidePrincipal(const PolicyInput& in) {
   const Identity& who = in.principal;
+  if (who.revoked_by_ca) {
+    return {absl::StatusCode::kUnauthenticated,
+            absl::StrCat("certificate serial ", who.serial_hex,
+                         " was revoked by the certificate authority (CRL)")};
+  }
   if (in.revocation != nullptr) {
     return {absl::StatusCode::kUnauthenticated,
             absl::StrCat(in.revocation->serial.empty()
@@ -133,21 +139,7 @@ absl::string_view ActionName(Action action) {
 }
 
 bool IsAdminAction(Action action) {
-  switch (action) {
-    case Action::kRegisterParty:
-    case Action::kSetPartyTier:
-    case Action::kSetCeiling:
-    case Action::kSetAgreement:
-    case Action::kSuspendParty:
-    case Action::kReinstateParty:
-    case Action::kListParties:
-    case Action::kGetParty:
-    case Action::kRevokeCertificate:
-    case Action::kListRevocations:
-      return true;
-    default:
-      return false;
-  }
+  return absl::StartsWith(ActionName(action), "Admin.");
 }
 
 Decision MayHold(const Party& party, Classification classification,

@@ -36,7 +36,17 @@ enum class Action {
   kListRevocations,
 };
 
-// "Exchange.SendMessage", "Admin.SuspendParty", ... as in the audit log.
+inline constexpr Action kAllActions[] = {
+    Action::kWhoAmI,          Action::kSendMessage,  Action::kGetMessage,
+    Action::kListInbox,       Action::kListOutbox,   Action::kReply,
+    Action::kRegisterParty,   Action::kSetPartyTier, Action::kSetCeiling,
+    Action::kSetAgreement,    Action::kSuspendParty, Action::kReinstateParty,
+    Action::kListParties,     Action::kGetParty,     Action::kRevokeCertificate,
+    Action::kListRevocations,
+};
+
+// "SERVICE.RPC" as in the audit log and the proto: "Exchange.SendMessage",
+// "Admin.SuspendParty".
 absl::string_view ActionName(Action action);
 
 // True for the Admin service's actions.

@@ -63,6 +63,8 @@ absl::StatusOr<std::vector<Party>> ParseRoster(absl::string_view text) {
     party.agreement_in_force = fields[3] == "in-force";
     party.state = PartyState::kActive;
     party.name = std::string(absl::StripAsciiWhitespace(fields[4]));
+    const absl::Status rules = CheckTierRules(party);
+    if (!rules.ok()) return bad(rules.message());
     parties.push_back(std::move(party));
   }
   if (parties.empty()) {

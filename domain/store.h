@@ -26,6 +26,10 @@ class WriteTransaction {
   // no party has `code`.
   virtual absl::StatusOr<Party> GetParty(absl::string_view code) = 0;
 
+  // As Store::FindRevocation, at this point of the transaction.
+  virtual absl::StatusOr<std::optional<Revocation>> FindRevocation(
+      absl::string_view serial, absl::string_view user) = 0;
+
   // The message `sender_party` sent with `idempotency_key`, if any.
   virtual absl::StatusOr<std::optional<Message>> FindByIdempotencyKey(
       absl::string_view sender_party, absl::string_view idempotency_key) = 0;

@@ -1,9 +1,11 @@
 #include "server/decode_failure_interceptor.h"
 
-#include <array>
 #include <optional>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/grpc_status.h"
 
 namespace liaison::server {
@@ -11,30 +13,23 @@ namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
+// The action of a gRPC method name, "/liaison.v1.Exchange/SendMessage" for
+// Exchange.SendMessage; none for services outside Liaison's (health,
+// reflection).
 std::optional<Action> ActionForMethod(absl::string_view method) {
-  static constexpr std::array<std::pair<absl::string_view, Action>, 16>
-      kMethods = {{
-          {"/liaison.v1.Exchange/SendMessage", Action::kSendMessage},
-          {"/liaison.v1.Exchange/GetMessage", Action::kGetMessage},
-          {"/liaison.v1.Exchange/ListInbox", Action::kListInbox},
-          {"/liaison.v1.Exchange/ListOutbox", Action::kListOutbox},
-          {"/liaison.v1.Exchange/Reply", Action::kReply},
-          {"/liaison.v1.Exchange/WhoAmI", Action::kWhoAmI},
-          {"/liaison.v1.Admin/RegisterParty", Action::kRegisterParty},
-          {"/liaison.v1.Admin/SetPartyTier", Action::kSetPartyTier},
-          {"/liaison.v1.Admin/SetCeiling", Action::kSetCeiling},
-          {"/liaison.v1.Admin/SetAgreement", Action::kSetAgreement},
-          {"/liaison.v1.Admin/SuspendParty", Action::kSuspendParty},
-          {"/liaison.v1.Admin/ReinstateParty", Action::kReinstateParty},
-          {"/liaison.v1.Admin/ListParties", Action::kListParties},
-          {"/liaison.v1.Admin/GetParty", Action::kGetParty},
-          {"/liaison.v1.Admin/RevokeCertificate", Action::kRevokeCertificate},
-          {"/liaison.v1.Admin/ListRevocations", Action::kListRevocations},
-      }};
-  for (const auto& [name, action] : kMethods) {
-    if (name == method) return action;
-  }
-  return std::nullopt;
+  static const auto* const kMethods = [] {
+    auto* methods = new absl::flat_hash_map<std::string, Action>();
+    for (Action action : kAllActions) {
+      methods->emplace(
+          absl::StrCat("/liaison.v1.",
+                       absl::StrReplaceAll(ActionName(action), {{".", "/"}})),
+          action);
+    }
+    return methods;
+  }();
+  const auto it = kMethods->find(method);
+  if (it == kMethods->end()) return std::nullopt;
+  return it->second;
 }
 
 // One per call. A unary call whose request was decoded passes

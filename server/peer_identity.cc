@@ -33,16 +33,17 @@ PeerIdentifier::PeerIdentifier(std::string trust_domain)
 
 absl::StatusOr<std::unique_ptr<PeerIdentifier>> PeerIdentifier::WithCrl(
     std::string trust_domain, std::string crl_file, std::string ca_file) {
+  // The time is taken before reading, so a file replaced meanwhile is
+  // reread on the first call.
+  struct stat st;
+  const bool stat_ok = stat(crl_file.c_str(), &st) == 0;
   LIAISON_ASSIGN_OR_RETURN(std::set<std::string> serials,
                            LoadCrl(crl_file, ca_file));
   std::unique_ptr<PeerIdentifier> identifier(new PeerIdentifier(
       std::move(trust_domain), std::move(crl_file), std::move(ca_file)));
   absl::MutexLock lock(&identifier->mu_);
   identifier->revoked_serials_ = std::move(serials);
-  struct stat st;
-  if (stat(identifier->crl_file_.c_str(), &st) == 0) {
-    identifier->crl_mtime_ = st.st_mtim;
-  }
+  if (stat_ok) identifier->crl_mtime_ = st.st_mtim;
   return identifier;
 }
 
@@ -59,6 +60,9 @@ void PeerIdentifier::RefreshCrl() {
       st.st_mtim.tv_nsec == crl_mtime_.tv_nsec) {
     return;
   }
+  // Remembered even if the new file is unusable: it is not reread (and the
+  // error not repeated) until it changes again.
+  crl_mtime_ = st.st_mtim;
   absl::StatusOr<std::set<std::string>> serials = LoadCrl(crl_file_, ca_file_);
   if (!serials.ok()) {
     std::cerr << "liaisond: keeping the previous CRL: " << serials.status()
@@ -66,7 +70,6 @@ void PeerIdentifier::RefreshCrl() {
     return;
   }
   revoked_serials_ = *std::move(serials);
-  crl_mtime_ = st.st_mtim;
 }
 
 Caller PeerIdentifier::Identify(const grpc::ServerContextBase& context) {
@@ -88,11 +91,8 @@ Caller PeerIdentifier::Identify(const grpc::ServerContextBase& context) {
   if (!crl_file_.empty()) {
     absl::MutexLock lock(&mu_);
     RefreshCrl();
-    if (revoked_serials_.count(fields.serial_hex) > 0) {
-      return absl::UnauthenticatedError(
-          absl::StrCat("certificate serial ", fields.serial_hex,
-                       " was revoked by the certificate authority (CRL)"));
-    }
+    // Judged by the policy, so the refusal is recorded with who it was.
+    identity.revoked_by_ca = revoked_serials_.count(fields.serial_hex) > 0;
   }
   return identity;
 }

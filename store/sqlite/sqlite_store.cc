@@ -96,7 +96,8 @@ CREATE TABLE party_changes (
 CREATE INDEX party_changes_code ON party_changes (code, seq);
 INSERT INTO party_changes (code, time_us, changed_by, change, from_value,
                            to_value, reason)
-  SELECT code, 0, 'liaisond', 'REGISTERED', '', tier,
+  SELECT code, CAST(strftime('%s', 'now') AS INTEGER) * 1000000,
+         'liaisond', 'REGISTERED', '', tier,
          'registered before status history was kept'
   FROM parties ORDER BY code;
 CREATE TABLE revocations (
@@ -383,6 +384,30 @@ std::optional<absl::string_view> OptionalName(
   return Name(*state);
 }
 
+constexpr char kRevocationColumns[] =
+    "COALESCE(serial, ''), COALESCE(user_path, ''), reason, revoked_at_us, "
+    "revoked_by";
+
+Revocation ReadRevocation(const Statement& row) {
+  return Revocation{row.Text(0), row.Text(1), row.Text(2),
+                    absl::FromUnixMicros(row.Int(3)), row.Text(4)};
+}
+
+absl::StatusOr<std::optional<Revocation>> FindRevocationIn(
+    sqlite3* db, absl::string_view serial, absl::string_view user) {
+  Statement q(db, absl::StrCat("SELECT ", kRevocationColumns,
+                               " FROM revocations WHERE serial = ? OR "
+                               "user_path = ? ORDER BY seq LIMIT 1"));
+  // Empty arguments must match nothing; NULL never equals anything.
+  q.BindOptional(serial.empty() ? std::nullopt
+                                : std::optional<absl::string_view>(serial))
+      .BindOptional(user.empty() ? std::nullopt
+                                 : std::optional<absl::string_view>(user));
+  LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
+  if (!found) return std::nullopt;
+  return ReadRevocation(q);
+}
+
 }  // namespace
 
 class SqliteStore::Transaction final : public WriteTransaction {
@@ -392,6 +417,11 @@ class SqliteStore::Transaction final : public WriteTransaction {
   // liaison::WriteTransaction
   absl::StatusOr<Party> GetParty(absl::string_view code) override {
     return ReadPartyByCode(db_, code);
+  }
+
+  absl::StatusOr<std::optional<Revocation>> FindRevocation(
+      absl::string_view serial, absl::string_view user) override {
+    return FindRevocationIn(db_, serial, user);
   }
 
   absl::StatusOr<std::optional<Message>> FindByIdempotencyKey(
@@ -770,33 +800,10 @@ absl::StatusOr<std::vector<PartyChange>> SqliteStore::ListPartyChanges(
   return changes;
 }
 
-namespace {
-
-constexpr char kRevocationColumns[] =
-    "COALESCE(serial, ''), COALESCE(user_path, ''), reason, revoked_at_us, "
-    "revoked_by";
-
-Revocation ReadRevocation(const Statement& row) {
-  return Revocation{row.Text(0), row.Text(1), row.Text(2),
-                    absl::FromUnixMicros(row.Int(3)), row.Text(4)};
-}
-
-}  // namespace
-
 absl::StatusOr<std::optional<Revocation>> SqliteStore::FindRevocation(
     absl::string_view serial, absl::string_view user) {
   absl::MutexLock lock(&mu_);
-  Statement q(db_, absl::StrCat("SELECT ", kRevocationColumns,
-                                " FROM revocations WHERE serial = ? OR "
-                                "user_path = ? ORDER BY seq LIMIT 1"));
-  // Empty arguments must match nothing; NULL never equals anything.
-  q.BindOptional(serial.empty() ? std::nullopt
-                                : std::optional<absl::string_view>(serial))
-      .BindOptional(user.empty() ? std::nullopt
-                                 : std::optional<absl::string_view>(user));
-  LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
-  if (!found) return std::nullopt;
-  return ReadRevocation(q);
+  return FindRevocationIn(db_, serial, user);
 }
 
 absl::StatusOr<std::vector<Revocation>> SqliteStore::ListRevocations() {

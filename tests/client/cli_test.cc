@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "absl/strings/str_split.h"
+#include "common/file_util.h"
+#include "common/x509.h"
 #include "tests/testing/test_server.h"
 
 namespace liaison::client {
@@ -285,7 +287,17 @@ TEST_F(CliTest, AdminWorkflow) {
   Result refused = Run("RO", {"whoami"});
   EXPECT_EQ(refused.code, kExitRefused);
   EXPECT_THAT(refused.err, HasSubstr("UNAUTHENTICATED"));
+  const testing::CertPaths spare =
+      TestPki::Shared().Issue("HU", "liaison-officer", "spare");
+  const std::string serial =
+      ParseCertificatePem(*ReadFile(spare.cert))->serial_hex;
+  Result by_serial = admin(
+      {"revoke", "--serial", "serial=" + serial, "--reason", "token lost"});
+  ASSERT_EQ(by_serial.code, kExitOk) << by_serial.err;
+  EXPECT_THAT(by_serial.out, HasSubstr("revoked certificate serial " + serial));
   Result list = admin({"revocations"});
+  EXPECT_EQ(list.code, kExitOk);
+  EXPECT_THAT(list.out, HasSubstr("serial " + serial));
   EXPECT_THAT(list.out, HasSubstr("user RO/liaison-officer/officer"));
   EXPECT_THAT(list.out, HasSubstr("left the service"));
 

@@ -23,17 +23,23 @@ std::string OpensslSerial(const std::string& cert) {
   std::string out;
   FILE* pipe = popen(
       absl::StrCat("openssl x509 -noout -serial -in ", cert).c_str(), "r");
+  if (pipe == nullptr) return "popen failed";
   char buffer[256];
   while (fgets(buffer, sizeof(buffer), pipe) != nullptr) out += buffer;
   pclose(pipe);
-  out = out.substr(out.find('=') + 1);
+  const size_t eq = out.find('=');
+  if (eq == std::string::npos) return "no serial in: " + out;
+  out = out.substr(eq + 1);
   out = out.substr(0, out.find('\n'));
-  return out.substr(out.find_first_not_of('0'));
+  const size_t first = out.find_first_not_of('0');
+  return first == std::string::npos ? "0" : out.substr(first);
 }
 
 TEST(X509Test, ReadsUriSansAndSerial) {
   TestPki& pki = TestPki::Shared();
-  for (int i = 0; i < 8; ++i) {  // serials are random: some start with 0
+  // Leading zeros are covered below with constructed serials; here the
+  // digits must match openssl's for real certificates.
+  for (int i = 0; i < 3; ++i) {
     const testing::CertPaths cert =
         pki.Issue("RO", "liaison-officer", absl::StrCat("u", i));
     absl::StatusOr<CertificateFields> fields =

@@ -7,6 +7,7 @@
 #include "domain/roster.h"
 #include "store/sqlite/sqlite_store.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/faulty_store.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_identity.h"
 
@@ -15,6 +16,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using testing::FakeClock;
+using testing::FaultyStore;
 using ::testing::HasSubstr;
 using testing::TempDir;
 
@@ -28,7 +30,7 @@ class AdminServiceTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<SqliteStore>> store =
         SqliteStore::Open(dir_.File("liaison.db"));
     ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(store).value();
+    store_ = std::make_unique<FaultyStore>(std::move(store).value());
     ASSERT_TRUE(SeedRoster(*store_, audit_, clock_, *ParseRoster(R"(
 HQ  MEMBER_STATE         SECRET        -         Headquarters
 RO  MEMBER_STATE         SECRET        -         Romania
@@ -42,7 +44,7 @@ XOB OBSERVER             UNCLASSIFIED  -         Observer
   TempDir dir_;
   FakeClock clock_;
   StoreAuditLog audit_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<FaultyStore> store_;
   std::unique_ptr<AdminService> admin_;
 };
 
@@ -121,6 +123,39 @@ TEST_F(AdminServiceTest, RevocationAppliesToTheNextCall) {
   absl::StatusOr<std::vector<Revocation>> all = admin_->ListRevocations(kAdmin);
   ASSERT_TRUE(all.ok());
   EXPECT_THAT(*all, ElementsAre(*revoked));
+}
+
+TEST_F(AdminServiceTest, AStorageFailureChangesNothing) {
+  const int64_t audit = *store_->AuditSize();
+  store_->fail_writes = true;
+  absl::StatusOr<Party> suspended = admin_->SuspendParty(kAdmin, "RO", "audit");
+  EXPECT_EQ(suspended.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(suspended.status().message(), HasSubstr("nothing changed"));
+  store_->fail_writes = false;
+  EXPECT_EQ(store_->GetParty("RO")->state, PartyState::kActive);
+  EXPECT_EQ(store_->ListPartyChanges("RO")->size(), 1u);
+  EXPECT_EQ(*store_->AuditSize(), audit);
+}
+
+TEST_F(AdminServiceTest, AdminsCannotRevokeThemselves) {
+  for (RevokeCommand command : {RevokeCommand{kAdmin.serial_hex, "", "oops"},
+                                RevokeCommand{"", "HQ/admin/sec", "oops"}}) {
+    absl::StatusOr<Revocation> revoked =
+        admin_->RevokeCertificate(kAdmin, command);
+    EXPECT_EQ(revoked.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(revoked.status().message(), HasSubstr("another HQ admin"));
+  }
+  // Another admin may.
+  RevokeCommand by_user{"", "HQ/admin/sec", "left the secretariat"};
+  ASSERT_TRUE(admin_
+                  ->RevokeCertificate(TestIdentity("HQ", Role::kAdmin, "chief"),
+                                      by_user)
+                  .ok());
+  absl::StatusOr<std::vector<Party>> locked_out = admin_->ListParties(kAdmin);
+  EXPECT_EQ(locked_out.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(locked_out.status().message(),
+              HasSubstr("identity HQ/admin/sec was revoked by HQ: left the "
+                        "secretariat"));
 }
 
 TEST_F(AdminServiceTest, AgreementAndCeilingRules) {

@@ -205,6 +205,26 @@ const std::vector<Row>& Table() {
        kUnauthenticated, "revoked", true},
       {"revoked on suspended party", "SU", LO, Action::kListInbox, "", "", U,
        false, kUnauthenticated, "revoked", true},
+      {"HQ admin sets ceiling", "HQ", AD, Action::kSetCeiling, "", "", U, false,
+       kOk, ""},
+      {"HQ admin sets agreement", "HQ", AD, Action::kSetAgreement, "", "", U,
+       false, kOk, ""},
+      {"HQ admin reinstates", "HQ", AD, Action::kReinstateParty, "", "", U,
+       false, kOk, ""},
+      {"HQ admin lists parties", "HQ", AD, Action::kListParties, "", "", U,
+       false, kOk, ""},
+      {"HQ admin shows a party", "HQ", AD, Action::kGetParty, "", "", U, false,
+       kOk, ""},
+      {"HQ admin whoami is not message contents", "HQ", AD, Action::kWhoAmI, "",
+       "", U, false, kOk, ""},
+      // Replies go back to the requester as it is now.
+      {"reply to a suspended requester", "HU", LO, Action::kReply, "SU", "HU",
+       U, false, kDenied, "recipient SU is suspended"},
+      {"reply with personal data to a lapsed requester", "HU", LO,
+       Action::kReply, "LP", "HU", U, true, kDenied,
+       "recipient LP's cooperation agreement is not in force"},
+      {"reply above an observer requester", "HU", LO, Action::kReply, "OB",
+       "HU", R, false, kDenied, "recipient OB is an observer"},
   };
   return *rows;
 }
@@ -224,6 +244,7 @@ TEST(PolicyTest, DecisionTable) {
     revocation.serial = "5EC1A1";
     revocation.reason = "key compromised";
     if (row.revoked) in.revocation = &revocation;
+    in.principal.serial_hex = "5EC1A1";
     MessageFacts facts;
     facts.sender_party = row.sender;
     if (*row.recipient != '\0') facts.recipient_parties = {row.recipient};
@@ -253,6 +274,27 @@ TEST(PolicyTest, DecisionTable) {
     EXPECT_THAT(d.reason, HasSubstr(row.reason));
     EXPECT_EQ(d.allowed(), row.code == kOk);
   }
+}
+
+TEST(PolicyTest, RevocationsNameWhatWasRevoked) {
+  PolicyInput in;
+  in.principal.party = "RO";
+  in.principal.serial_hex = "ABC";
+  in.party = &Parties().at("RO");
+  Revocation by_user;
+  by_user.user = "RO/liaison-officer/u";
+  by_user.reason = "left the service";
+  in.revocation = &by_user;
+  EXPECT_EQ(Decide(in).reason,
+            "identity RO/liaison-officer/u was revoked by HQ: left the "
+            "service");
+  in.revocation = nullptr;
+  in.principal.revoked_by_ca = true;
+  const Decision at_ca = Decide(in);
+  EXPECT_EQ(at_ca.code, absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(at_ca.reason,
+            "certificate serial ABC was revoked by the certificate authority "
+            "(CRL)");
 }
 
 TEST(PolicyTest, PrincipalOnlyJudgementAllowsActiveOfficers) {

@@ -64,6 +64,9 @@ TEST(RosterTest, RejectsMalformedLinesNamingTheLine) {
            {"RO MEMBER_STATE SECRET - A\nRO MEMBER_STATE SECRET - B",
             "listed twice"},
            {"# nothing\n", "no parties"},
+           {"XO OBSERVER SECRET - Observer", "observer must be UNCLASSIFIED"},
+           {"RO MEMBER_STATE SECRET in-force Romania",
+            "operational partners only"},
        }) {
     SCOPED_TRACE(c.text);
     absl::StatusOr<std::vector<Party>> parties = ParseRoster(c.text);

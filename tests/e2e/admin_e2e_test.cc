@@ -252,6 +252,18 @@ TEST_F(AdminE2eTest, LapsedAgreementStopsPersonalDataBothWays) {
 
   ASSERT_TRUE(SetAgreement("XOP", true).ok());
   EXPECT_TRUE(Send(*ro, Request({"XOP"}, "to", true)).ok());
+
+  std::vector<std::string> changes;
+  const v1::PartyDetails details = Details("XOP");
+  for (const auto& c : details.history()) {
+    changes.push_back(absl::StrCat(c.change(), " ", c.from(), " -> ", c.to(),
+                                   ": ", c.reason()));
+  }
+  EXPECT_THAT(changes, ::testing::ElementsAre(
+                           ::testing::StartsWith("REGISTERED"),
+                           "AGREEMENT in force -> lapsed: agreement review",
+                           "AGREEMENT lapsed -> in force: agreement review"));
+  EXPECT_EQ(AuditOf("Admin.SetAgreement").size(), 2u);
 }
 
 TEST_F(AdminE2eTest, RevokedCertificateIsRefusedWhileOthersOfThePartyWork) {
@@ -362,6 +374,11 @@ TEST_F(AdminE2eTest, RegisterThenUseAtOnce) {
             "OPERATIONAL_PARTNER, ceiling RESTRICTED, agreement in force, "
             "ACTIVE");
   EXPECT_EQ(details.history(0).reason(), "Council decision 12/2026");
+  const std::vector<AuditEntry> audit = AuditOf("Admin.RegisterParty");
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].principal, "spiffe://selec.test/party/HQ/admin/sec");
+  EXPECT_THAT(audit[0].resources, ::testing::ElementsAre("XNP"));
+  EXPECT_THAT(audit[0].reason, HasSubstr("Council decision 12/2026"));
 }
 
 TEST_F(AdminE2eTest, MalformedAndRefusedChangesGetPreciseCodes) {
@@ -498,6 +515,17 @@ TEST_F(AdminE2eTest, CeilingChangeAppliesToTheNextSend) {
   EXPECT_THAT(status.error_message(),
               HasSubstr("recipient BG may not receive SECRET information "
                         "(its ceiling is RESTRICTED)"));
+  const v1::PartyDetails details = Details("BG");
+  ASSERT_EQ(details.history_size(), 2);
+  EXPECT_EQ(details.history(1).change(), "CEILING");
+  EXPECT_EQ(details.history(1).from(), "SECRET");
+  EXPECT_EQ(details.history(1).to(), "RESTRICTED");
+  EXPECT_EQ(details.history(1).reason(), "accreditation expired");
+  const std::vector<AuditEntry> audit = AuditOf("Admin.SetCeiling");
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].outcome, AuditOutcome::kAllowed);
+  EXPECT_THAT(audit[0].reason, HasSubstr("CEILING SECRET -> RESTRICTED: "
+                                         "accreditation expired"));
 }
 
 TEST(CrlTest, CertificatesRevokedAtTheCaAreRefusedFromTheNextCall) {
@@ -525,11 +553,15 @@ TEST(CrlTest, CertificatesRevokedAtTheCaAreRefusedFromTheNextCall) {
               HasSubstr("revoked by the certificate authority"));
   grpc::ClientContext third;
   EXPECT_TRUE(kept_stub->WhoAmI(&third, v1::WhoAmIRequest(), &who).ok());
-  // The refusal is audited like any other.
+  // The refusal is audited like any other, naming whose certificate it was.
   const std::vector<AuditEntry> audit = *server.OpenStore()->ReadAudit(1, 1000);
   EXPECT_EQ(audit.back().action, "Exchange.WhoAmI");
   EXPECT_EQ(audit.back().outcome, AuditOutcome::kAllowed);
-  EXPECT_THAT(audit[audit.size() - 2].reason, HasSubstr("(CRL)"));
+  const AuditEntry& denial = audit[audit.size() - 2];
+  EXPECT_EQ(denial.outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(denial.principal,
+            "spiffe://selec.test/party/HU/liaison-officer/lost");
+  EXPECT_THAT(denial.reason, HasSubstr("(CRL)"));
 }
 
 TEST(CrlTest, ACrlFromAnotherCaStopsTheServerFromStarting) {

@@ -1,0 +1,67 @@
+// A Store that forwards to a real one and fails writes on demand.
+#ifndef LIAISON_TESTS_TESTING_FAULTY_STORE_H_
+#define LIAISON_TESTS_TESTING_FAULTY_STORE_H_
+
+#include <atomic>
+#include <memory>
+
+#include "domain/store.h"
+
+namespace liaison::testing {
+
+// Forwards to a real store; fails writes while `fail_writes` is set (the
+// leveldb ErrorEnv idea).
+class FaultyStore final : public Store {
+ public:
+  explicit FaultyStore(std::unique_ptr<Store> base) : base_(std::move(base)) {}
+  std::atomic<bool> fail_writes{false};
+
+  // liaison::Store
+  absl::Status Write(
+      absl::FunctionRef<absl::Status(WriteTransaction&)> fn) override {
+    if (fail_writes) return absl::UnavailableError("disk I/O error");
+    return base_->Write(fn);
+  }
+  absl::StatusOr<Party> GetParty(absl::string_view code) override {
+    return base_->GetParty(code);
+  }
+  absl::StatusOr<std::vector<Party>> ListParties() override {
+    return base_->ListParties();
+  }
+  absl::StatusOr<Message> GetMessage(absl::string_view id) override {
+    return base_->GetMessage(id);
+  }
+  absl::StatusOr<std::vector<Message>> ListInbox(
+      absl::string_view party, int limit,
+      std::optional<int64_t> before) override {
+    return base_->ListInbox(party, limit, before);
+  }
+  absl::StatusOr<std::vector<Message>> ListOutbox(
+      absl::string_view party, int limit,
+      std::optional<int64_t> before) override {
+    return base_->ListOutbox(party, limit, before);
+  }
+  absl::StatusOr<std::vector<AuditEntry>> ReadAudit(int64_t from,
+                                                    int limit) override {
+    return base_->ReadAudit(from, limit);
+  }
+  absl::StatusOr<int64_t> AuditSize() override { return base_->AuditSize(); }
+  absl::StatusOr<std::vector<PartyChange>> ListPartyChanges(
+      absl::string_view code) override {
+    return base_->ListPartyChanges(code);
+  }
+  absl::StatusOr<std::optional<Revocation>> FindRevocation(
+      absl::string_view serial, absl::string_view user) override {
+    return base_->FindRevocation(serial, user);
+  }
+  absl::StatusOr<std::vector<Revocation>> ListRevocations() override {
+    return base_->ListRevocations();
+  }
+
+ private:
+  std::unique_ptr<Store> base_;
+};
+
+}  // namespace liaison::testing
+
+#endif  // LIAISON_TESTS_TESTING_FAULTY_STORE_H_
