@@ -96,11 +96,21 @@ absl::Status CallGate::Refuse(Call& call, absl::Status status,
   return status;
 }
 
-absl::Status CallGate::RecordAllowed(Call& call,
-                                     std::vector<std::string> resources) {
+absl::Status CallGate::RecordAllowed(
+    Call& call, std::vector<std::string> resources,
+    absl::FunctionRef<absl::Status(WriteTransaction&)> also) {
   Settle(call, absl::OkStatus());
   call.entry.resources = std::move(resources);
-  return AppendEntry(call, "nothing was disclosed");
+  const absl::Status recorded = store_.Write([&](WriteTransaction& txn) {
+    LIAISON_RETURN_IF_ERROR(also(txn));
+    return audit_.Append(txn, call.entry).status();
+  });
+  if (!recorded.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("the server cannot record this call (", recorded.message(),
+                     "); nothing was disclosed, retry later"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CallGate::RejectUndecodable(const Caller& caller, Action action,

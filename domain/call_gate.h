@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/identity.h"
@@ -50,7 +51,12 @@ class CallGate {
 
   // Records an allowed call that changed nothing (a read); UNAVAILABLE if it
   // cannot be recorded, in which case nothing may be returned to the caller.
-  absl::Status RecordAllowed(Call& call, std::vector<std::string> resources);
+  // `also` runs in the same transaction as the entry (for example a read
+  // receipt): both are stored or neither.
+  absl::Status RecordAllowed(
+      Call& call, std::vector<std::string> resources,
+      absl::FunctionRef<absl::Status(WriteTransaction&)> also =
+          [](WriteTransaction&) { return absl::OkStatus(); });
 
   // Records a call whose request could not be decoded at the edge (for
   // example a string field that is not UTF-8) and returns the refusal:

@@ -167,9 +167,9 @@ void RedactFor(absl::string_view party, Message& m) {
   m.idempotency_key.clear();
   for (Recipient& r : m.recipients) {
     if (r.party == party) continue;
-    r.request_state.reset();
-    r.answered_at.reset();
-    r.reply_id.clear();
+    Recipient party_only;
+    party_only.party = r.party;
+    r = std::move(party_only);
   }
 }
 
@@ -189,6 +189,16 @@ absl::Status MessageNotFound(absl::string_view id) {
 }
 
 constexpr absl::string_view kInboxToken = "inbox";
+constexpr absl::string_view kReceivedRequestsToken = "requests";
+constexpr absl::string_view kSentRequestsToken = "sent-requests";
+constexpr size_t kMaxRefusalText = 1000;
+
+Recipient* FindMutableRecipient(Message& m, absl::string_view party) {
+  for (Recipient& r : m.recipients) {
+    if (r.party == party) return &r;
+  }
+  return nullptr;
+}
 constexpr absl::string_view kOutboxToken = "outbox";
 
 std::string EncodePageToken(absl::string_view listing, int64_t before_seq) {
@@ -199,9 +209,9 @@ std::string EncodePageToken(absl::string_view listing, int64_t before_seq) {
 absl::StatusOr<std::optional<int64_t>> DecodePageToken(
     absl::string_view listing, absl::string_view token) {
   if (token.empty()) return std::nullopt;
-  const absl::Status bad = absl::InvalidArgumentError(
-      absl::StrCat("page_token is not a token from a previous List",
-                   listing == kInboxToken ? "Inbox" : "Outbox", " page"));
+  const absl::Status bad = absl::InvalidArgumentError(absl::StrCat(
+      "page_token is not a token from a previous page of this listing (",
+      listing, ")"));
   std::string raw;
   if (token.size() > 64 || !absl::WebSafeBase64Unescape(token, &raw)) {
     return bad;
@@ -217,11 +227,37 @@ absl::StatusOr<std::optional<int64_t>> DecodePageToken(
   return seq;
 }
 
+// A listing's page size and starting point.
+struct Page {
+  int size = MessageLimits::kDefaultPageSize;
+  std::optional<int64_t> before;
+};
+
+absl::StatusOr<Page> ParsePage(const PageQuery& query,
+                               absl::string_view listing) {
+  if (query.page_size < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size is ", query.page_size,
+                     "; it must be 0 (default) or positive"));
+  }
+  Page page;
+  if (query.page_size > 0) {
+    page.size = std::min(query.page_size, MessageLimits::kMaxPageSize);
+  }
+  LIAISON_ASSIGN_OR_RETURN(page.before,
+                           DecodePageToken(listing, query.page_token));
+  return page;
+}
+
 }  // namespace
 
 ExchangeService::ExchangeService(Store& store, AuditLog& audit,
-                                 const Clock& clock)
-    : store_(store), audit_(audit), gate_(store, audit, clock), ids_(clock) {}
+                                 const Clock& clock, DeadlineOptions deadlines)
+    : store_(store),
+      audit_(audit),
+      gate_(store, audit, clock),
+      ids_(clock),
+      deadlines_(deadlines) {}
 
 absl::StatusOr<Message> ExchangeService::LoadReadable(Call& call,
                                                       const std::string& id,
@@ -316,8 +352,9 @@ absl::StatusOr<SendResult> ExchangeService::Reply(const Caller& caller,
   m.priority = request.priority;
   m.urgency_justification = request.urgency_justification;
   m.in_reply_to = request.id;
-  m.recipients.push_back(
-      Recipient{request.sender_party, std::nullopt, std::nullopt, ""});
+  Recipient requester;
+  requester.party = request.sender_party;
+  m.recipients.push_back(std::move(requester));
   return Deliver(call, std::move(m), &request);
 }
 
@@ -329,6 +366,13 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
   m.content_digest = ContentDigest(m);
   m.created_at = gate_.Now();
   m.id = ids_.Next();
+  if (m.kind == MessageKind::kRequest) {
+    // Received the moment it is stored; due from then.
+    const absl::Duration allowed = m.priority == Priority::kUrgent
+                                       ? deadlines_.urgent
+                                       : deadlines_.routine;
+    for (Recipient& r : m.recipients) r.due_at = m.created_at + allowed;
+  }
 
   const MessageFacts facts = FactsOf(m);
   const MessageFacts request_facts =
@@ -439,9 +483,22 @@ absl::StatusOr<MessageView> ExchangeService::GetMessage(
   LIAISON_ASSIGN_OR_RETURN(Call call, gate_.Begin(caller, Action::kGetMessage));
   LIAISON_ASSIGN_OR_RETURN(Message message,
                            LoadReadable(call, message_id, "message_id"));
-  LIAISON_RETURN_IF_ERROR(gate_.RecordAllowed(call, {message.id}));
-  RedactFor(call.identity.party, message);
-  return MessageView{std::move(message), ""};
+  const absl::Time now = gate_.Now();
+  const std::string& party = call.identity.party;
+  Recipient* mine = FindMutableRecipient(message, party);
+  LIAISON_RETURN_IF_ERROR(gate_.RecordAllowed(
+      call, {message.id}, [&](WriteTransaction& txn) -> absl::Status {
+        if (mine == nullptr) return absl::OkStatus();
+        // Opening it is the read receipt (and a delivery, if it was not
+        // listed first).
+        return txn.RecordReceipts(party, {message.id}, now, /*read=*/true);
+      }));
+  if (mine != nullptr) {
+    if (!mine->delivered_at) mine->delivered_at = now;
+    if (!mine->read_at) mine->read_at = now;
+  }
+  RedactFor(party, message);
+  return MessageView{now, std::move(message), ""};
 }
 
 absl::StatusOr<MessagePage> ExchangeService::ListInbox(const Caller& caller,
@@ -460,33 +517,33 @@ absl::StatusOr<MessagePage> ExchangeService::List(const Caller& caller,
   LIAISON_ASSIGN_OR_RETURN(Call call, gate_.Begin(caller, action));
   const absl::string_view listing =
       action == Action::kListInbox ? kInboxToken : kOutboxToken;
-  if (query.page_size < 0) {
-    return gate_.Refuse(call, absl::InvalidArgumentError(absl::StrCat(
-                                  "page_size is ", query.page_size,
-                                  "; it must be 0 (default) or positive")));
-  }
-  const int page_size =
-      query.page_size == 0
-          ? MessageLimits::kDefaultPageSize
-          : std::min(query.page_size, MessageLimits::kMaxPageSize);
-  absl::StatusOr<std::optional<int64_t>> before =
-      DecodePageToken(listing, query.page_token);
-  if (!before.ok()) return gate_.Refuse(call, before.status());
-
+  absl::StatusOr<Page> page = ParsePage(query, listing);
+  if (!page.ok()) return gate_.Refuse(call, page.status());
   const std::string& party = call.identity.party;
   absl::StatusOr<std::vector<Message>> found =
       action == Action::kListInbox
-          ? store_.ListInbox(party, page_size + 1, *before)
-          : store_.ListOutbox(party, page_size + 1, *before);
+          ? store_.ListInbox(party, page->size + 1, page->before)
+          : store_.ListOutbox(party, page->size + 1, page->before);
   if (!found.ok()) return gate_.Refuse(call, found.status());
+  return Present(call, *std::move(found), page->size, listing,
+                 action == Action::kListInbox);
+}
 
+absl::StatusOr<MessagePage> ExchangeService::Present(Call& call,
+                                                     std::vector<Message> found,
+                                                     int page_size,
+                                                     absl::string_view listing,
+                                                     bool record_delivery) {
   MessagePage page;
-  if (found->size() > static_cast<size_t>(page_size)) {
-    found->resize(page_size);
-    page.next_page_token = EncodePageToken(listing, found->back().seq);
+  if (found.size() > static_cast<size_t>(page_size)) {
+    found.resize(page_size);
+    page.next_page_token = EncodePageToken(listing, found.back().seq);
   }
+  const absl::Time now = gate_.Now();
+  const std::string& party = call.identity.party;
   std::vector<std::string> listed;
-  for (Message& m : *found) {
+  std::vector<std::string> delivered;
+  for (Message& m : found) {
     const MessageFacts facts = FactsOf(m);
     PolicyInput input;
     input.principal = call.identity;
@@ -495,18 +552,219 @@ absl::StatusOr<MessagePage> ExchangeService::List(const Caller& caller,
     input.message = &facts;
     const Decision decision = Decide(input);
     MessageView view;
+    view.as_of = now;
     if (!decision.allowed()) {
       view.withheld_reason = decision.reason;
       m.subject.clear();
     } else {
       listed.push_back(m.id);
+      if (Recipient* mine = FindMutableRecipient(m, party);
+          record_delivery && mine != nullptr && !mine->delivered_at) {
+        // What this listing shows is the delivery of the message.
+        mine->delivered_at = now;
+        delivered.push_back(m.id);
+      }
     }
     RedactFor(party, m);
     view.message = std::move(m);
     page.messages.push_back(std::move(view));
   }
-  LIAISON_RETURN_IF_ERROR(gate_.RecordAllowed(call, std::move(listed)));
+  LIAISON_RETURN_IF_ERROR(
+      gate_.RecordAllowed(call, std::move(listed), [&](WriteTransaction& txn) {
+        return txn.RecordReceipts(party, delivered, now, /*read=*/false);
+      }));
   return page;
+}
+
+absl::StatusOr<MessageView> ExchangeService::Transition(
+    const Caller& caller, Action action, const std::string& id,
+    const absl::Status& field_check,
+    absl::FunctionRef<absl::Status(Recipient& mine, absl::Time now)>
+        transition) {
+  LIAISON_ASSIGN_OR_RETURN(Call call, gate_.Begin(caller, action));
+  LIAISON_ASSIGN_OR_RETURN(Message request,
+                           LoadReadable(call, id, "request_id"));
+  if (!field_check.ok()) return gate_.Refuse(call, field_check);
+  if (request.kind != MessageKind::kRequest) {
+    return gate_.Refuse(call, absl::FailedPreconditionError(absl::StrCat(
+                                  "message ", request.id, " is a ",
+                                  Name(request.kind), ", not a REQUEST")));
+  }
+  const std::string& party = call.identity.party;
+  if (request.FindRecipient(party) == nullptr) {
+    return gate_.Refuse(call, absl::FailedPreconditionError(absl::StrCat(
+                                  "party ", party, " sent request ", request.id,
+                                  "; only its recipients act on it")));
+  }
+  const absl::Time now = gate_.Now();
+  std::optional<absl::Status> refusal;
+  const absl::Status written =
+      store_.Write([&](WriteTransaction& txn) -> absl::Status {
+        // The state as committed now, not as read before the transaction.
+        LIAISON_ASSIGN_OR_RETURN(request, txn.GetMessage(id));
+        Recipient* mine = FindMutableRecipient(request, party);
+        const std::string from = Name(*mine->request_state).data();
+        absl::Status moved = transition(*mine, now);
+        if (moved.ok()) {
+          LIAISON_RETURN_IF_ERROR(txn.UpdateRecipient(id, *mine));
+          call.entry.reason = absl::StrCat(
+              from, " -> ", Name(*mine->request_state),
+              mine->refusal_reason.has_value()
+                  ? absl::StrCat(" (", Name(*mine->refusal_reason), ")")
+                  : "");
+          CallGate::Settle(call, absl::OkStatus());
+        } else {
+          refusal = moved;
+          CallGate::Settle(call, moved);
+        }
+        return audit_.Append(txn, call.entry).status();
+      });
+  if (!written.ok()) {
+    return gate_.Refuse(
+        call, absl::UnavailableError("the change could not be stored; nothing "
+                                     "changed, retry later"));
+  }
+  if (refusal.has_value()) return *refusal;
+  RedactFor(party, request);
+  return MessageView{now, std::move(request), ""};
+}
+
+absl::StatusOr<MessageView> ExchangeService::AcknowledgeRequest(
+    const Caller& caller, const std::string& id) {
+  return Transition(
+      caller, Action::kAcknowledgeRequest, id, absl::OkStatus(),
+      [&](Recipient& mine, absl::Time now) -> absl::Status {
+        if (mine.request_state != RequestState::kOpen) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "request ", id, " is ", Name(*mine.request_state), " for ",
+              mine.party, "; only an OPEN request is acknowledged"));
+        }
+        mine.request_state = RequestState::kAcknowledged;
+        mine.acknowledged_at = now;
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<MessageView> ExchangeService::RefuseRequest(
+    const Caller& caller, const RefuseCommand& command) {
+  absl::Status valid = [&]() -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(
+        RefusalReason reason,
+        Require(command.reason, "reason",
+                "NOT_COMPETENT, INSUFFICIENT_DETAIL, NATIONAL_LAW, "
+                "JUDICIAL_AUTHORISATION, ONGOING_INVESTIGATION, "
+                "DISPROPORTIONATE, NOT_AVAILABLE or OTHER"));
+    if (command.text.empty()) {
+      if (reason == RefusalReason::kOther) {
+        return absl::InvalidArgumentError(
+            "text is required with reason OTHER: say why");
+      }
+      return absl::OkStatus();
+    }
+    return CheckLine("text", command.text, kMaxRefusalText, true);
+  }();
+  return Transition(caller, Action::kRefuseRequest, command.request_id, valid,
+                    [&](Recipient& mine, absl::Time now) -> absl::Status {
+                      if (mine.request_state != RequestState::kOpen &&
+                          mine.request_state != RequestState::kAcknowledged) {
+                        return absl::FailedPreconditionError(absl::StrCat(
+                            "request ", command.request_id, " is already ",
+                            Name(*mine.request_state), " for ", mine.party));
+                      }
+                      mine.request_state = RequestState::kRefused;
+                      mine.refused_at = now;
+                      mine.refusal_reason = *command.reason.value;
+                      mine.refusal_text = command.text;
+                      return absl::OkStatus();
+                    });
+}
+
+absl::StatusOr<MessagePage> ExchangeService::ListRequests(
+    const Caller& caller, const RequestFilter& filter) {
+  LIAISON_ASSIGN_OR_RETURN(Call call,
+                           gate_.Begin(caller, Action::kListRequests));
+  const absl::string_view listing =
+      filter.sent ? kSentRequestsToken : kReceivedRequestsToken;
+  absl::Status valid = [&]() -> absl::Status {
+    if (filter.state.value.has_value() == false && filter.state.raw != 0) {
+      return Require(filter.state, "state", "").status();
+    }
+    if (filter.due_within.has_value() &&
+        (*filter.due_within <= absl::ZeroDuration() ||
+         *filter.due_within > absl::Hours(24 * 366))) {
+      return absl::InvalidArgumentError(
+          "due_within must be positive and at most a year");
+    }
+    return absl::OkStatus();
+  }();
+  if (!valid.ok()) return gate_.Refuse(call, valid);
+  absl::StatusOr<Page> page = ParsePage(filter.page, listing);
+  if (!page.ok()) return gate_.Refuse(call, page.status());
+
+  RequestQuery query;
+  query.party = call.identity.party;
+  query.sent = filter.sent;
+  query.state = filter.state.value;
+  const absl::Time now = gate_.Now();
+  if (filter.overdue) query.due_before = now;
+  if (filter.due_within.has_value()) {
+    query.due_before =
+        std::min(query.due_before.value_or(absl::InfiniteFuture()),
+                 now + *filter.due_within);
+  }
+  query.limit = page->size + 1;
+  query.before_seq = page->before;
+  absl::StatusOr<std::vector<Message>> found = store_.ListRequests(query);
+  if (!found.ok()) return gate_.Refuse(call, found.status());
+  return Present(call, *std::move(found), page->size, listing,
+                 /*record_delivery=*/!filter.sent);
+}
+
+absl::StatusOr<MessageView> ExchangeService::SetHandling(
+    const Caller& caller, const std::string& id, Choice<HandlingCode> code,
+    const std::string& restriction) {
+  LIAISON_ASSIGN_OR_RETURN(Call call,
+                           gate_.Begin(caller, Action::kSetHandling));
+  LIAISON_ASSIGN_OR_RETURN(Message message,
+                           LoadReadable(call, id, "message_id"));
+  absl::Status valid = [&]() -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(
+        HandlingCode to, Require(code, "handling.code", "H0, H1, H2 or H3"));
+    if (to == HandlingCode::kH3) {
+      return CheckLine("handling.restriction", restriction,
+                       MessageLimits::kMaxRestriction, true);
+    }
+    if (!restriction.empty()) {
+      return absl::InvalidArgumentError(
+          "handling.restriction is only for handling code H3");
+    }
+    return absl::OkStatus();
+  }();
+  if (!valid.ok()) return gate_.Refuse(call, valid);
+  if (message.sender_party != call.identity.party) {
+    return gate_.Refuse(
+        call, absl::PermissionDeniedError(absl::StrCat(
+                  "only ", message.sender_party,
+                  ", the owner of the information, may change its handling "
+                  "code")));
+  }
+  const HandlingCode to = *code.value;
+  call.entry.reason =
+      absl::StrCat(Name(message.handling_code), " -> ", Name(to));
+  message.handling_code = to;
+  message.handling_restriction = restriction;
+  const absl::Status written =
+      store_.Write([&](WriteTransaction& txn) -> absl::Status {
+        LIAISON_RETURN_IF_ERROR(txn.SetHandling(id, to, restriction));
+        CallGate::Settle(call, absl::OkStatus());
+        return audit_.Append(txn, call.entry).status();
+      });
+  if (!written.ok()) {
+    return gate_.Refuse(
+        call, absl::UnavailableError("the change could not be stored; nothing "
+                                     "changed, retry later"));
+  }
+  return MessageView{gate_.Now(), std::move(message), ""};
 }
 
 }  // namespace liaison

@@ -62,6 +62,33 @@ struct SendCommand {
   std::string in_reply_to;
 };
 
+struct PageQuery {
+  int page_size = 0;  // 0: the default.
+  std::string page_token;
+};
+
+// How long recipients have to answer a request, from receipt.
+struct DeadlineOptions {
+  absl::Duration urgent = absl::Hours(8);
+  absl::Duration routine = absl::Hours(7 * 24);
+};
+
+struct RefuseCommand {
+  std::string request_id;
+  Choice<RefusalReason> reason;
+  // Required with OTHER, optional otherwise; up to 1000 characters.
+  std::string text;
+};
+
+// Which requests to list.
+struct RequestFilter {
+  bool sent = false;           // Requests the caller's party sent.
+  Choice<RequestState> state;  // Unspecified (raw 0): any state.
+  bool overdue = false;        // Only those past their due time.
+  std::optional<absl::Duration> due_within;  // Only those due this soon.
+  PageQuery page;
+};
+
 struct ReplyCommand {
   std::string request_id;
   ContentFields content;
@@ -80,13 +107,10 @@ struct WhoAmIResult {
   Party party;
 };
 
-struct PageQuery {
-  int page_size = 0;  // 0: the default.
-  std::string page_token;
-};
-
 // A message as the calling party may see it.
 struct MessageView {
+  // The time the view was taken, to judge whether requests are overdue.
+  absl::Time as_of;
   // Body and subject are cleared when `withheld_reason` is set. When the
   // caller's party is not the sender, the idempotency key is cleared and the
   // other recipients show only their party code (not their request state or
@@ -103,7 +127,8 @@ struct MessagePage {
 class ExchangeService {
  public:
   // All references must outlive the service.
-  ExchangeService(Store& store, AuditLog& audit, const Clock& clock);
+  ExchangeService(Store& store, AuditLog& audit, const Clock& clock,
+                  DeadlineOptions deadlines = {});
 
   // Every method returns the error statuses documented in exchange.proto and
   // appends exactly one audit entry, allowed or not.
@@ -118,6 +143,21 @@ class ExchangeService {
                                          const PageQuery& query);
   absl::StatusOr<SendResult> Reply(const Caller& caller,
                                    const ReplyCommand& command);
+  // A recipient confirms receipt of a request: OPEN -> ACKNOWLEDGED.
+  absl::StatusOr<MessageView> AcknowledgeRequest(const Caller& caller,
+                                                 const std::string& id);
+  // A recipient refuses a request with a documented reason: OPEN or
+  // ACKNOWLEDGED -> REFUSED.
+  absl::StatusOr<MessageView> RefuseRequest(const Caller& caller,
+                                            const RefuseCommand& command);
+  absl::StatusOr<MessagePage> ListRequests(const Caller& caller,
+                                           const RequestFilter& filter);
+  // The data owner (sending party) changes the handling code of its
+  // message; every holder sees the new code at once.
+  absl::StatusOr<MessageView> SetHandling(const Caller& caller,
+                                          const std::string& id,
+                                          Choice<HandlingCode> code,
+                                          const std::string& restriction);
 
  private:
   // Loads a message the caller's party may read for `action`; refusals are
@@ -136,10 +176,23 @@ class ExchangeService {
   absl::StatusOr<MessagePage> List(const Caller& caller, Action action,
                                    const PageQuery& query);
 
+  // Moves the caller's party's copy of request `id` to a new state, as
+  // `transition` says (FAILED_PRECONDITION to refuse).
+  absl::StatusOr<MessageView> Transition(
+      const Caller& caller, Action action, const std::string& id,
+      const absl::Status& field_check,
+      absl::FunctionRef<absl::Status(Recipient& mine, absl::Time now)>
+          transition);
+  // Filters, redacts and records a listing.
+  absl::StatusOr<MessagePage> Present(Call& call, std::vector<Message> found,
+                                      int page_size, absl::string_view listing,
+                                      bool record_delivery);
+
   Store& store_;
   AuditLog& audit_;
   CallGate gate_;
   MessageIdGenerator ids_;
+  const DeadlineOptions deadlines_;
 };
 
 }  // namespace liaison

@@ -73,9 +73,21 @@ constexpr NameTable<InformationAssessment, 4> kInformation = {{
     {InformationAssessment::k3, "3"},
     {InformationAssessment::k4, "4"},
 }};
-constexpr NameTable<RequestState, 2> kRequestStates = {{
+constexpr NameTable<RequestState, 4> kRequestStates = {{
     {RequestState::kOpen, "OPEN"},
+    {RequestState::kAcknowledged, "ACKNOWLEDGED"},
     {RequestState::kAnswered, "ANSWERED"},
+    {RequestState::kRefused, "REFUSED"},
+}};
+constexpr NameTable<RefusalReason, 8> kRefusalReasons = {{
+    {RefusalReason::kNotCompetent, "NOT_COMPETENT"},
+    {RefusalReason::kInsufficientDetail, "INSUFFICIENT_DETAIL"},
+    {RefusalReason::kNationalLaw, "NATIONAL_LAW"},
+    {RefusalReason::kJudicialAuthorisation, "JUDICIAL_AUTHORISATION"},
+    {RefusalReason::kOngoingInvestigation, "ONGOING_INVESTIGATION"},
+    {RefusalReason::kDisproportionate, "DISPROPORTIONATE"},
+    {RefusalReason::kNotAvailable, "NOT_AVAILABLE"},
+    {RefusalReason::kOther, "OTHER"},
 }};
 constexpr NameTable<AuditOutcome, 4> kOutcomes = {{
     {AuditOutcome::kAllowed, "ALLOWED"},
@@ -102,6 +114,7 @@ absl::string_view Name(InformationAssessment v) {
   return NameIn(kInformation, v);
 }
 absl::string_view Name(RequestState v) { return NameIn(kRequestStates, v); }
+absl::string_view Name(RefusalReason v) { return NameIn(kRefusalReasons, v); }
 absl::string_view Name(AuditOutcome v) { return NameIn(kOutcomes, v); }
 
 std::optional<PartyTier> ParsePartyTier(absl::string_view n) {
@@ -131,6 +144,9 @@ std::optional<InformationAssessment> ParseInformationAssessment(
 }
 std::optional<RequestState> ParseRequestState(absl::string_view n) {
   return ParseIn(kRequestStates, n);
+}
+std::optional<RefusalReason> ParseRefusalReason(absl::string_view n) {
+  return ParseIn(kRefusalReasons, n);
 }
 std::optional<AuditOutcome> ParseAuditOutcome(absl::string_view n) {
   return ParseIn(kOutcomes, n);
@@ -180,7 +196,17 @@ bool Revocation::operator==(const Revocation& o) const {
 
 bool Recipient::operator==(const Recipient& o) const {
   return party == o.party && request_state == o.request_state &&
-         answered_at == o.answered_at && reply_id == o.reply_id;
+         answered_at == o.answered_at && reply_id == o.reply_id &&
+         due_at == o.due_at && acknowledged_at == o.acknowledged_at &&
+         refused_at == o.refused_at && refusal_reason == o.refusal_reason &&
+         refusal_text == o.refusal_text && delivered_at == o.delivered_at &&
+         read_at == o.read_at;
+}
+
+bool Recipient::IsOverdue(absl::Time now) const {
+  return (request_state == RequestState::kOpen ||
+          request_state == RequestState::kAcknowledged) &&
+         due_at.has_value() && now > *due_at;
 }
 
 bool Message::operator==(const Message& o) const {

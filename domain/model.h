@@ -29,7 +29,19 @@ enum class Priority { kRoutine, kUrgent };
 enum class HandlingCode { kH0, kH1, kH2, kH3 };
 enum class SourceReliability { kA, kB, kC, kX };
 enum class InformationAssessment { k1, k2, k3, k4 };
-enum class RequestState { kOpen, kAnswered };
+enum class RequestState { kOpen, kAcknowledged, kAnswered, kRefused };
+// Documented grounds on which a recipient refuses a request (after the
+// grounds of Directive (EU) 2023/977, Art. 6).
+enum class RefusalReason {
+  kNotCompetent,           // Not the competent authority; none known.
+  kInsufficientDetail,     // The request does not say enough to act on.
+  kNationalLaw,            // National law forbids providing it.
+  kJudicialAuthorisation,  // Needs a judicial authorisation not obtained.
+  kOngoingInvestigation,   // Would jeopardise an investigation or safety.
+  kDisproportionate,       // Clearly disproportionate or irrelevant.
+  kNotAvailable,           // The information is not available.
+  kOther,                  // Explained in the free text.
+};
 
 // Stable upper-case names ("MEMBER_STATE", "SECRET", "H2", "OPEN", ...), used
 // in storage, audit reasons and the CLI. Parse* accept exactly these names.
@@ -42,6 +54,7 @@ absl::string_view Name(HandlingCode value);
 absl::string_view Name(SourceReliability value);
 absl::string_view Name(InformationAssessment value);
 absl::string_view Name(RequestState value);
+absl::string_view Name(RefusalReason value);
 std::optional<PartyTier> ParsePartyTier(absl::string_view name);
 std::optional<PartyState> ParsePartyState(absl::string_view name);
 std::optional<Classification> ParseClassification(absl::string_view name);
@@ -52,6 +65,7 @@ std::optional<SourceReliability> ParseSourceReliability(absl::string_view name);
 std::optional<InformationAssessment> ParseInformationAssessment(
     absl::string_view name);
 std::optional<RequestState> ParseRequestState(absl::string_view name);
+std::optional<RefusalReason> ParseRefusalReason(absl::string_view name);
 
 struct Party {
   std::string code;  // "RO", "HQ", ...
@@ -118,6 +132,19 @@ struct Recipient {
   // Set once answered.
   std::optional<absl::Time> answered_at;
   std::string reply_id;
+  // REQUEST only: when the answer is due (from receipt: 8 hours for urgent,
+  // 7 days for routine requests by default).
+  std::optional<absl::Time> due_at;
+  std::optional<absl::Time> acknowledged_at;
+  std::optional<absl::Time> refused_at;
+  std::optional<RefusalReason> refusal_reason;
+  std::string refusal_text;
+  // Delivery receipts: first listed in the party's inbox, first opened.
+  std::optional<absl::Time> delivered_at;
+  std::optional<absl::Time> read_at;
+
+  // OPEN or ACKNOWLEDGED past its due time.
+  bool IsOverdue(absl::Time now) const;
 
   bool operator==(const Recipient& other) const;
 };

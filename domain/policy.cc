@@ -114,6 +114,14 @@ absl::string_view ActionName(Action action) {
       return "Exchange.ListOutbox";
     case Action::kReply:
       return "Exchange.Reply";
+    case Action::kAcknowledgeRequest:
+      return "Exchange.AcknowledgeRequest";
+    case Action::kRefuseRequest:
+      return "Exchange.RefuseRequest";
+    case Action::kListRequests:
+      return "Exchange.ListRequests";
+    case Action::kSetHandling:
+      return "Exchange.SetHandling";
     case Action::kRegisterParty:
       return "Admin.RegisterParty";
     case Action::kSetPartyTier:
@@ -181,9 +189,14 @@ Decision Decide(const PolicyInput& in) {
     case Action::kWhoAmI:
     case Action::kListInbox:
     case Action::kListOutbox:
+    case Action::kListRequests:
       // Listings show only the caller's own party's messages.
       return Decision::Allow();
     case Action::kGetMessage:
+    case Action::kAcknowledgeRequest:
+    case Action::kRefuseRequest:
+    case Action::kSetHandling:
+      // Acting on a message starts with being allowed to read it.
       if (in.message == nullptr) return Decision::Allow();
       return DecideRead(party, *in.message);
     case Action::kReply:

@@ -23,6 +23,10 @@ enum class Action {
   kListInbox,
   kListOutbox,
   kReply,
+  kAcknowledgeRequest,
+  kRefuseRequest,
+  kListRequests,
+  kSetHandling,
   // Admin: HQ admins only; never message contents.
   kRegisterParty,
   kSetPartyTier,
@@ -37,11 +41,25 @@ enum class Action {
 };
 
 inline constexpr Action kAllActions[] = {
-    Action::kWhoAmI,          Action::kSendMessage,  Action::kGetMessage,
-    Action::kListInbox,       Action::kListOutbox,   Action::kReply,
-    Action::kRegisterParty,   Action::kSetPartyTier, Action::kSetCeiling,
-    Action::kSetAgreement,    Action::kSuspendParty, Action::kReinstateParty,
-    Action::kListParties,     Action::kGetParty,     Action::kRevokeCertificate,
+    Action::kWhoAmI,
+    Action::kSendMessage,
+    Action::kGetMessage,
+    Action::kListInbox,
+    Action::kListOutbox,
+    Action::kReply,
+    Action::kAcknowledgeRequest,
+    Action::kRefuseRequest,
+    Action::kListRequests,
+    Action::kSetHandling,
+    Action::kRegisterParty,
+    Action::kSetPartyTier,
+    Action::kSetCeiling,
+    Action::kSetAgreement,
+    Action::kSuspendParty,
+    Action::kReinstateParty,
+    Action::kListParties,
+    Action::kGetParty,
+    Action::kRevokeCertificate,
     Action::kListRevocations,
 };
 

@@ -39,9 +39,30 @@ class WriteTransaction {
   // or the sender's idempotency key, is taken.
   virtual absl::Status InsertMessage(const Message& message) = 0;
 
+  // The message as stored at this point of the transaction; NOT_FOUND if
+  // there is none.
+  virtual absl::StatusOr<Message> GetMessage(absl::string_view id) = 0;
+
+  // Replaces the per-recipient state of `r.party` on `message_id`.
+  // NOT_FOUND if that party is not a recipient.
+  virtual absl::Status UpdateRecipient(absl::string_view message_id,
+                                       const Recipient& r) = 0;
+
+  // Sets the delivery receipt (and with `read` the read receipt) of `party`
+  // on each of `message_ids` where not set yet. Ids `party` did not receive
+  // are ignored.
+  virtual absl::Status RecordReceipts(
+      absl::string_view party, const std::vector<std::string>& message_ids,
+      absl::Time at, bool read) = 0;
+
+  // Sets a message's handling code. NOT_FOUND if there is no such message.
+  virtual absl::Status SetHandling(absl::string_view message_id,
+                                   HandlingCode code,
+                                   absl::string_view restriction) = 0;
+
   // Marks `request_id` ANSWERED for recipient `party` by `reply_id`.
   // NOT_FOUND if `party` is not a recipient of that request,
-  // FAILED_PRECONDITION if it is not OPEN for `party`.
+  // FAILED_PRECONDITION if it is not OPEN or ACKNOWLEDGED for `party`.
   virtual absl::Status MarkAnswered(absl::string_view request_id,
                                     absl::string_view party,
                                     absl::string_view reply_id,
@@ -62,6 +83,19 @@ class WriteTransaction {
   // Records a revocation. ALREADY_EXISTS if that serial or user is already
   // revoked.
   virtual absl::Status InsertRevocation(const Revocation& revocation) = 0;
+};
+
+// Which requests to list (Store::ListRequests).
+struct RequestQuery {
+  std::string party;
+  // False: requests `party` received (its own progress is judged); true:
+  // requests it sent (a request matches if any recipient does).
+  bool sent = false;
+  std::optional<RequestState> state;
+  // Only OPEN or ACKNOWLEDGED requests due at or before this time.
+  std::optional<absl::Time> due_before;
+  int limit = 50;
+  std::optional<int64_t> before_seq;  // Newest first, below this seq.
 };
 
 // Durable storage. Thread-safe. A Write that returns OK is on stable storage
@@ -106,6 +140,10 @@ class Store {
       absl::string_view serial, absl::string_view user) = 0;
   // All revocations, oldest first.
   virtual absl::StatusOr<std::vector<Revocation>> ListRevocations() = 0;
+
+  // Requests as `query` says, newest first, as summaries (no bodies).
+  virtual absl::StatusOr<std::vector<Message>> ListRequests(
+      const RequestQuery& query) = 0;
 
   // Audit entries with seq >= `from_seq`, in order, at most `limit`.
   virtual absl::StatusOr<std::vector<AuditEntry>> ReadAudit(int64_t from_seq,

@@ -17,7 +17,7 @@ namespace {
 
 // Each entry migrates the schema from version i to i + 1. Append only: a
 // released migration is never edited.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // Version 1: parties, messages with recipients, the audit log.
     R"sql(
 CREATE TABLE parties (
@@ -111,6 +111,17 @@ CREATE TABLE revocations (
 );
 CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations
 BEGIN SELECT RAISE(ABORT, 'revocations are permanent'); END;
+)sql",
+    // Version 3: request deadlines, acknowledgement, refusal, receipts.
+    R"sql(
+ALTER TABLE recipients ADD COLUMN due_at_us INTEGER;
+ALTER TABLE recipients ADD COLUMN acknowledged_at_us INTEGER;
+ALTER TABLE recipients ADD COLUMN refused_at_us INTEGER;
+ALTER TABLE recipients ADD COLUMN refusal_reason TEXT;
+ALTER TABLE recipients ADD COLUMN refusal_text TEXT NOT NULL DEFAULT '';
+ALTER TABLE recipients ADD COLUMN delivered_at_us INTEGER;
+ALTER TABLE recipients ADD COLUMN read_at_us INTEGER;
+CREATE INDEX recipients_due ON recipients (party, request_state, due_at_us);
 )sql",
 };
 
@@ -331,6 +342,71 @@ absl::StatusOr<Message> ReadMessageRow(const Statement& row) {
   return m;
 }
 
+std::optional<absl::string_view> OptionalName(
+    const std::optional<RequestState>& state) {
+  if (!state.has_value()) return std::nullopt;
+  return Name(*state);
+}
+
+// Columns of a recipient row after message_seq, in ReadRecipient's order.
+constexpr char kRecipientColumns[] =
+    "party, request_state, answered_at_us, reply_id, due_at_us, "
+    "acknowledged_at_us, refused_at_us, refusal_reason, refusal_text, "
+    "delivered_at_us, read_at_us";
+
+std::optional<absl::Time> OptionalTime(const Statement& row, int column) {
+  if (row.IsNull(column)) return std::nullopt;
+  return absl::FromUnixMicros(row.Int(column));
+}
+
+// Reads kRecipientColumns starting at `first`.
+absl::StatusOr<Recipient> ReadRecipient(const Statement& q, int first) {
+  Recipient r;
+  r.party = q.Text(first);
+  if (!q.IsNull(first + 1)) {
+    LIAISON_ASSIGN_OR_RETURN(r.request_state,
+                             Decode(ParseRequestState(q.Text(first + 1)),
+                                    "request state", q.Text(first + 1)));
+  }
+  r.answered_at = OptionalTime(q, first + 2);
+  r.reply_id = q.Text(first + 3);
+  r.due_at = OptionalTime(q, first + 4);
+  r.acknowledged_at = OptionalTime(q, first + 5);
+  r.refused_at = OptionalTime(q, first + 6);
+  if (!q.IsNull(first + 7)) {
+    LIAISON_ASSIGN_OR_RETURN(r.refusal_reason,
+                             Decode(ParseRefusalReason(q.Text(first + 7)),
+                                    "refusal reason", q.Text(first + 7)));
+  }
+  r.refusal_text = q.Text(first + 8);
+  r.delivered_at = OptionalTime(q, first + 9);
+  r.read_at = OptionalTime(q, first + 10);
+  return r;
+}
+
+// Binds the values of kRecipientColumns after `party`, in order.
+void BindRecipientState(Statement& q, const Recipient& r) {
+  auto time = [&q](const std::optional<absl::Time>& t) {
+    if (t.has_value()) {
+      q.Bind(absl::ToUnixMicros(*t));
+    } else {
+      q.BindNull();
+    }
+  };
+  q.BindOptional(OptionalName(r.request_state));
+  time(r.answered_at);
+  q.Bind(r.reply_id);
+  time(r.due_at);
+  time(r.acknowledged_at);
+  time(r.refused_at);
+  q.BindOptional(r.refusal_reason.has_value()
+                     ? std::optional<absl::string_view>(Name(*r.refusal_reason))
+                     : std::nullopt);
+  q.Bind(r.refusal_text);
+  time(r.delivered_at);
+  time(r.read_at);
+}
+
 // Loads the recipients of all `messages` with one query.
 absl::Status LoadRecipients(sqlite3* db, std::vector<Message>& messages) {
   if (messages.empty()) return absl::OkStatus();
@@ -340,9 +416,8 @@ absl::Status LoadRecipients(sqlite3* db, std::vector<Message>& messages) {
     by_seq[m.seq] = &m;
   }
   Statement q(db, absl::StrCat(
-                      "SELECT message_seq, party, request_state, "
-                      "answered_at_us, reply_id FROM recipients "
-                      "WHERE message_seq IN (",
+                      "SELECT message_seq, ", kRecipientColumns,
+                      " FROM recipients WHERE message_seq IN (",
                       absl::StrJoin(
                           std::vector<std::string>(messages.size(), "?"), ", "),
                       ") ORDER BY message_seq, position"));
@@ -350,15 +425,7 @@ absl::Status LoadRecipients(sqlite3* db, std::vector<Message>& messages) {
   while (true) {
     LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
     if (!has_row) break;
-    Recipient r;
-    r.party = q.Text(1);
-    if (!q.IsNull(2)) {
-      LIAISON_ASSIGN_OR_RETURN(
-          r.request_state,
-          Decode(ParseRequestState(q.Text(2)), "request state", q.Text(2)));
-    }
-    if (!q.IsNull(3)) r.answered_at = absl::FromUnixMicros(q.Int(3));
-    r.reply_id = q.Text(4);
+    LIAISON_ASSIGN_OR_RETURN(Recipient r, ReadRecipient(q, 1));
     by_seq.at(q.Int(0))->recipients.push_back(std::move(r));
   }
   return absl::OkStatus();
@@ -376,12 +443,6 @@ absl::StatusOr<std::vector<Message>> QueryMessages(sqlite3* db, Statement& q) {
   }
   LIAISON_RETURN_IF_ERROR(LoadRecipients(db, messages));
   return messages;
-}
-
-std::optional<absl::string_view> OptionalName(
-    const std::optional<RequestState>& state) {
-  if (!state.has_value()) return std::nullopt;
-  return Name(*state);
 }
 
 constexpr char kRevocationColumns[] =
@@ -406,6 +467,17 @@ absl::StatusOr<std::optional<Revocation>> FindRevocationIn(
   LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
   if (!found) return std::nullopt;
   return ReadRevocation(q);
+}
+
+absl::StatusOr<Message> GetMessageIn(sqlite3* db, absl::string_view id) {
+  Statement q(db, absl::StrCat("SELECT ", kMessageColumns,
+                               " FROM messages m WHERE m.id = ?"));
+  q.Bind(id);
+  LIAISON_ASSIGN_OR_RETURN(std::vector<Message> found, QueryMessages(db, q));
+  if (found.empty()) {
+    return absl::NotFoundError(absl::StrCat("message ", id, " not found"));
+  }
+  return std::move(found.front());
 }
 
 }  // namespace
@@ -473,21 +545,72 @@ class SqliteStore::Transaction final : public WriteTransaction {
 
     int64_t position = 0;
     for (const Recipient& r : m.recipients) {
-      Statement add(db_,
-                    "INSERT INTO recipients (message_seq, position, party, "
-                    "request_state, answered_at_us, reply_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?)");
-      add.Bind(seq)
-          .Bind(position++)
-          .Bind(r.party)
-          .BindOptional(OptionalName(r.request_state));
-      if (r.answered_at.has_value()) {
-        add.Bind(absl::ToUnixMicros(*r.answered_at));
-      } else {
-        add.BindNull();
-      }
-      add.Bind(r.reply_id);
+      Statement add(db_, absl::StrCat("INSERT INTO recipients (message_seq, "
+                                      "position, ",
+                                      kRecipientColumns,
+                                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                      "?, ?, ?, ?)"));
+      add.Bind(seq).Bind(position++).Bind(r.party);
+      BindRecipientState(add, r);
       LIAISON_RETURN_IF_ERROR(add.Run());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Message> GetMessage(absl::string_view id) override {
+    return GetMessageIn(db_, id);
+  }
+
+  absl::Status UpdateRecipient(absl::string_view message_id,
+                               const Recipient& r) override {
+    Statement update(
+        db_,
+        "UPDATE recipients SET request_state = ?, answered_at_us = ?, "
+        "reply_id = ?, due_at_us = ?, acknowledged_at_us = ?, "
+        "refused_at_us = ?, refusal_reason = ?, refusal_text = ?, "
+        "delivered_at_us = ?, read_at_us = ? WHERE party = ? AND "
+        "message_seq = (SELECT seq FROM messages WHERE id = ?)");
+    BindRecipientState(update, r);
+    update.Bind(r.party).Bind(message_id);
+    LIAISON_RETURN_IF_ERROR(update.Run());
+    if (sqlite3_changes(db_) == 0) {
+      return absl::NotFoundError(absl::StrCat(
+          "party ", r.party, " is not a recipient of ", message_id));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status RecordReceipts(absl::string_view party,
+                              const std::vector<std::string>& message_ids,
+                              absl::Time at, bool read) override {
+    if (message_ids.empty()) return absl::OkStatus();
+    Statement update(
+        db_, absl::StrCat(
+                 "UPDATE recipients SET delivered_at_us = "
+                 "COALESCE(delivered_at_us, ?)",
+                 read ? ", read_at_us = COALESCE(read_at_us, ?)" : "",
+                 " WHERE party = ? AND message_seq IN (SELECT seq FROM "
+                 "messages WHERE id IN (",
+                 absl::StrJoin(
+                     std::vector<std::string>(message_ids.size(), "?"), ", "),
+                 "))"));
+    update.Bind(absl::ToUnixMicros(at));
+    if (read) update.Bind(absl::ToUnixMicros(at));
+    update.Bind(party);
+    for (const std::string& id : message_ids) update.Bind(id);
+    return update.Run();
+  }
+
+  absl::Status SetHandling(absl::string_view message_id, HandlingCode code,
+                           absl::string_view restriction) override {
+    Statement update(db_,
+                     "UPDATE messages SET handling_code = ?, "
+                     "handling_restriction = ? WHERE id = ?");
+    update.Bind(Name(code)).Bind(restriction).Bind(message_id);
+    LIAISON_RETURN_IF_ERROR(update.Run());
+    if (sqlite3_changes(db_) == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("message ", message_id, " not found"));
     }
     return absl::OkStatus();
   }
@@ -505,7 +628,8 @@ class SqliteStore::Transaction final : public WriteTransaction {
           absl::StrCat("party ", party, " is not a recipient of ", request_id));
     }
     const std::string state = q.Text(0);
-    if (state != Name(RequestState::kOpen)) {
+    if (state != Name(RequestState::kOpen) &&
+        state != Name(RequestState::kAcknowledged)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "request ", request_id, " is ",
           state.empty() ? "not a request" : state, " for ", party));
@@ -746,14 +870,42 @@ absl::StatusOr<std::vector<Party>> SqliteStore::ListParties() {
 
 absl::StatusOr<Message> SqliteStore::GetMessage(absl::string_view id) {
   absl::MutexLock lock(&mu_);
-  Statement q(db_, absl::StrCat("SELECT ", kMessageColumns,
-                                " FROM messages m WHERE m.id = ?"));
-  q.Bind(id);
-  LIAISON_ASSIGN_OR_RETURN(std::vector<Message> found, QueryMessages(db_, q));
-  if (found.empty()) {
-    return absl::NotFoundError(absl::StrCat("message ", id, " not found"));
+  return GetMessageIn(db_, id);
+}
+
+absl::StatusOr<std::vector<Message>> SqliteStore::ListRequests(
+    const RequestQuery& query) {
+  // Conditions on one recipient row `r` of a request.
+  std::string conditions;
+  if (query.state.has_value())
+    absl::StrAppend(&conditions, " AND r.request_state = ?");
+  if (query.due_before.has_value()) {
+    absl::StrAppend(&conditions,
+                    " AND r.request_state IN ('OPEN', 'ACKNOWLEDGED') AND "
+                    "r.due_at_us <= ?");
   }
-  return std::move(found.front());
+  const std::string sql =
+      query.sent
+          ? absl::StrCat("SELECT ", kSummaryColumns,
+                         " FROM messages m WHERE m.sender_party = ? AND "
+                         "m.kind = 'REQUEST' AND m.seq < ? AND EXISTS ("
+                         "SELECT 1 FROM recipients r WHERE r.message_seq = "
+                         "m.seq",
+                         conditions, ") ORDER BY m.seq DESC LIMIT ?")
+          : absl::StrCat("SELECT ", kSummaryColumns,
+                         " FROM recipients r JOIN messages m ON m.seq = "
+                         "r.message_seq WHERE r.party = ? AND m.kind = "
+                         "'REQUEST' AND m.seq < ?",
+                         conditions, " ORDER BY m.seq DESC LIMIT ?");
+  absl::MutexLock lock(&mu_);
+  Statement q(db_, sql);
+  q.Bind(query.party).Bind(query.before_seq.value_or(INT64_MAX));
+  if (query.state.has_value()) q.Bind(Name(*query.state));
+  if (query.due_before.has_value()) {
+    q.Bind(absl::ToUnixMicros(*query.due_before));
+  }
+  q.Bind(int64_t{query.limit});
+  return QueryMessages(db_, q);
 }
 
 absl::StatusOr<std::vector<Message>> SqliteStore::ListInbox(

@@ -50,6 +50,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<Message>> ListOutbox(
       absl::string_view party, int limit,
       std::optional<int64_t> before_seq) override;
+  absl::StatusOr<std::vector<Message>> ListRequests(
+      const RequestQuery& query) override;
   absl::StatusOr<std::vector<PartyChange>> ListPartyChanges(
       absl::string_view code) override;
   absl::StatusOr<std::optional<Revocation>> FindRevocation(

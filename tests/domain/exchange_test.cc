@@ -294,7 +294,8 @@ TEST_F(ExchangeServiceTest, ListingWithholdsWhatThePartyMayNoLongerRead) {
   m.content_digest = "d";
   m.sender_party = "RO";
   m.sender_user = "u1";
-  m.recipients = {Recipient{"XOB", std::nullopt, std::nullopt, ""}};
+  m.recipients.emplace_back();
+  m.recipients.back().party = "XOB";
   m.kind = MessageKind::kSpontaneous;
   m.subject = "Names of suspects";
   m.body = "secret body";

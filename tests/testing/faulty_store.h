@@ -46,6 +46,10 @@ class FaultyStore final : public Store {
     return base_->ReadAudit(from, limit);
   }
   absl::StatusOr<int64_t> AuditSize() override { return base_->AuditSize(); }
+  absl::StatusOr<std::vector<Message>> ListRequests(
+      const RequestQuery& query) override {
+    return base_->ListRequests(query);
+  }
   absl::StatusOr<std::vector<PartyChange>> ListPartyChanges(
       absl::string_view code) override {
     return base_->ListPartyChanges(code);
