@@ -36,6 +36,10 @@ Commands:
   outbox                      messages your party sent, newest first
   show ID                     one message your party sent or received
   reply ID                    answer a REQUEST your party received
+  requests                    requests received (--sent: sent), with their deadlines
+  ack ID                      confirm receipt of a request (OPEN -> ACKNOWLEDGED)
+  refuse ID --reason=CODE     refuse a request (codes below; --text to explain)
+  handling ID CODE            change the handling code of a message your party owns
 
 Global flags (or environment variables):
   --server=HOST:PORT          LIAISON_SERVER (default localhost:7443)
@@ -66,6 +70,13 @@ reply flags: --body/--body-file, --subject, --classification, --personal-data,
 
 inbox/outbox flags: --page-size=N (default 50, max 500), --page-token=TOKEN
 
+requests flags: --sent, --state=OPEN|ACKNOWLEDGED|ANSWERED|REFUSED, --overdue,
+  --due-within=8h, and the paging flags
+refuse reasons: NOT_COMPETENT, INSUFFICIENT_DETAIL, NATIONAL_LAW,
+  JUDICIAL_AUTHORISATION, ONGOING_INVESTIGATION, DISPROPORTIONATE,
+  NOT_AVAILABLE, OTHER (needs --text)
+handling: H0, H1, H2, H3 (needs --restriction)
+
 Administration (HQ admins only; every change needs --reason and is recorded):
   admin parties                              every party and its status
   admin party show CODE                      one party with its status history
@@ -88,39 +99,21 @@ Exit codes:
 
 // Flags that take a value; all others are boolean.
 const std::set<std::string>& ValueFlags() {
-  static const auto* flags = new std::set<std::string>{"name",
-                                                       "tier",
-                                                       "ceiling",
-                                                       "agreement",
-                                                       "reason",
-                                                       "serial",
-                                                       "user",
-                                                       "server",
-                                                       "ca",
-                                                       "cert",
-                                                       "key",
-                                                       "timeout",
-                                                       "to",
-                                                       "kind",
-                                                       "subject",
-                                                       "body",
-                                                       "body-file",
-                                                       "priority",
-                                                       "justification",
-                                                       "classification",
-                                                       "handling",
-                                                       "restriction",
-                                                       "evaluation",
-                                                       "in-reply-to",
-                                                       "idempotency-key",
-                                                       "page-size",
-                                                       "page-token"};
+  static const auto* flags = new std::set<std::string>{
+      "state",       "due-within",    "text",           "name",
+      "tier",        "ceiling",       "agreement",      "reason",
+      "serial",      "user",          "server",         "ca",
+      "cert",        "key",           "timeout",        "to",
+      "kind",        "subject",       "body",           "body-file",
+      "priority",    "justification", "classification", "handling",
+      "restriction", "evaluation",    "in-reply-to",    "idempotency-key",
+      "page-size",   "page-token"};
   return *flags;
 }
 
 const std::set<std::string>& BoolFlags() {
-  static const auto* flags =
-      new std::set<std::string>{"json", "personal-data", "help"};
+  static const auto* flags = new std::set<std::string>{
+      "json", "personal-data", "help", "sent", "overdue"};
   return *flags;
 }
 
@@ -485,7 +478,7 @@ std::string RecipientsText(
           absl::StrCat(r.party(), "(",
                        ShortName(v1::RequestState_descriptor(),
                                  "REQUEST_STATE_", r.request_state()),
-                       ")"));
+                       r.overdue() ? ",OVERDUE" : "", ")"));
     }
   }
   return absl::StrJoin(parts, ",");
@@ -603,9 +596,119 @@ int RunShow(Context& ctx) {
                                 m->evaluation().information())));
   }
   line("subject", m->subject());
+  for (const v1::Recipient& r : m->recipients()) {
+    std::vector<std::string> facts;
+    if (r.has_due_at()) {
+      facts.push_back(absl::StrCat("due ", Time(r.due_at()),
+                                   r.overdue() ? " (OVERDUE)" : ""));
+    }
+    if (r.has_delivered_at()) {
+      facts.push_back(absl::StrCat("delivered ", Time(r.delivered_at())));
+    }
+    if (r.has_read_at())
+      facts.push_back(absl::StrCat("read ", Time(r.read_at())));
+    if (r.has_acknowledged_at()) {
+      facts.push_back(absl::StrCat("acknowledged ", Time(r.acknowledged_at())));
+    }
+    if (r.has_answered_at()) {
+      facts.push_back(absl::StrCat("answered ", Time(r.answered_at()), " by ",
+                                   r.reply_id()));
+    }
+    if (r.has_refused_at()) {
+      facts.push_back(
+          absl::StrCat("refused ", Time(r.refused_at()), " ",
+                       ShortName(v1::RefusalReason_descriptor(),
+                                 "REFUSAL_REASON_", r.refusal_reason()),
+                       r.refusal_text().empty() ? "" : ": ", r.refusal_text()));
+    }
+    if (!facts.empty()) {
+      line(absl::StrCat("  ", r.party()), absl::StrJoin(facts, "; "));
+    }
+  }
   ctx.out << "\n" << Printable(m->body(), /*multiline=*/true);
   if (!absl::EndsWith(m->body(), "\n")) ctx.out << "\n";
   return kExitOk;
+}
+
+int MessageOut(Context& ctx, const absl::StatusOr<v1::Message>& m,
+               absl::string_view verb) {
+  if (!m.ok()) return Fail(ctx, m.status());
+  if (ctx.json) return PrintJson(ctx, *m);
+  ctx.out << verb << " " << m->id() << "\n";
+  return kExitOk;
+}
+
+int RunRequests(Context& ctx) {
+  v1::ListRequestsRequest request;
+  if (auto problem = FillPage(ctx.inv, request)) {
+    ctx.err << "liaison: " << *problem << "\n";
+    return kExitUsage;
+  }
+  request.set_sent(ctx.inv.Has("sent"));
+  request.set_overdue(ctx.inv.Has("overdue"));
+  if (ctx.inv.Has("state")) {
+    const auto state = ParseEnum<v1::RequestState>(
+        v1::RequestState_descriptor(), "REQUEST_STATE_", ctx.inv.Get("state"));
+    if (!state.has_value()) {
+      ctx.err << "liaison: --state must be OPEN, ACKNOWLEDGED, ANSWERED or "
+                 "REFUSED\n";
+      return kExitUsage;
+    }
+    request.set_state(*state);
+  }
+  if (ctx.inv.Has("due-within")) {
+    absl::Duration within;
+    if (!absl::ParseDuration(ctx.inv.Get("due-within"), &within)) {
+      ctx.err << "liaison: --due-within must be a duration such as 8h or "
+                 "90m\n";
+      return kExitUsage;
+    }
+    const int64_t seconds = absl::ToInt64Seconds(within);
+    request.mutable_due_within()->set_seconds(seconds);
+    request.mutable_due_within()->set_nanos(static_cast<int32_t>(
+        absl::ToInt64Nanoseconds(within - absl::Seconds(seconds))));
+  }
+  absl::StatusOr<v1::ListRequestsResponse> page =
+      ctx.client.ListRequests(request);
+  if (!page.ok()) return Fail(ctx, page.status());
+  if (ctx.json) return PrintJson(ctx, *page);
+  PrintSummaries(ctx, page->messages(), page->next_page_token(), "requests");
+  return kExitOk;
+}
+
+int RunAck(Context& ctx) {
+  return MessageOut(ctx, ctx.client.AcknowledgeRequest(ctx.args[0]),
+                    "acknowledged");
+}
+
+int RunRefuse(Context& ctx) {
+  const auto reason = ParseEnum<v1::RefusalReason>(
+      v1::RefusalReason_descriptor(), "REFUSAL_REASON_", ctx.inv.Get("reason"));
+  if (!reason.has_value()) {
+    ctx.err << "liaison: --reason must be one of the refusal reasons in "
+               "liaison --help\n";
+    return kExitUsage;
+  }
+  v1::RefuseRequestRequest request;
+  request.set_request_id(ctx.args[0]);
+  request.set_reason(*reason);
+  request.set_text(ctx.inv.Get("text"));
+  return MessageOut(ctx, ctx.client.RefuseRequest(request), "refused");
+}
+
+int RunHandling(Context& ctx) {
+  const auto code = ParseEnum<v1::HandlingCode>(v1::HandlingCode_descriptor(),
+                                                "HANDLING_CODE_", ctx.args[1]);
+  if (!code.has_value()) {
+    ctx.err << "liaison: CODE must be H0, H1, H2 or H3\n";
+    return kExitUsage;
+  }
+  v1::SetHandlingRequest request;
+  request.set_message_id(ctx.args[0]);
+  request.mutable_handling()->set_code(*code);
+  request.mutable_handling()->set_restriction(ctx.inv.Get("restriction"));
+  return MessageOut(ctx, ctx.client.SetHandling(request),
+                    absl::StrCat("handling code ", ctx.args[1], " set on"));
 }
 
 std::string PartyLine(const v1::Party& p) {
@@ -840,6 +943,15 @@ const std::vector<Command>& Commands() {
        {"subject", "body", "body-file", "classification", "personal-data",
         "handling", "restriction", "evaluation", "idempotency-key"},
        RunReply},
+      {"requests",
+       0,
+       0,
+       "no arguments",
+       {"sent", "state", "overdue", "due-within", "page-size", "page-token"},
+       RunRequests},
+      {"ack", 1, 1, "one message id", {}, RunAck},
+      {"refuse", 1, 1, "one message id", {"reason", "text"}, RunRefuse},
+      {"handling", 2, 2, "ID CODE", {"restriction"}, RunHandling},
       {"admin parties", 0, 0, "no arguments", {}, RunAdminParties},
       {"admin party show", 1, 1, "CODE", {}, RunAdminPartyShow},
       {"admin party register",

@@ -71,6 +71,31 @@ absl::StatusOr<v1::ReplyResponse> Client::Reply(
                                  request);
 }
 
+absl::StatusOr<v1::Message> Client::AcknowledgeRequest(const std::string& id) {
+  v1::AcknowledgeRequestRequest request;
+  request.set_request_id(id);
+  return Call<v1::Message>(*exchange_, &v1::Exchange::Stub::AcknowledgeRequest,
+                           request);
+}
+
+absl::StatusOr<v1::Message> Client::RefuseRequest(
+    const v1::RefuseRequestRequest& request) {
+  return Call<v1::Message>(*exchange_, &v1::Exchange::Stub::RefuseRequest,
+                           request);
+}
+
+absl::StatusOr<v1::ListRequestsResponse> Client::ListRequests(
+    const v1::ListRequestsRequest& request) {
+  return Call<v1::ListRequestsResponse>(
+      *exchange_, &v1::Exchange::Stub::ListRequests, request);
+}
+
+absl::StatusOr<v1::Message> Client::SetHandling(
+    const v1::SetHandlingRequest& request) {
+  return Call<v1::Message>(*exchange_, &v1::Exchange::Stub::SetHandling,
+                           request);
+}
+
 absl::StatusOr<v1::Party> Client::RegisterParty(
     const v1::RegisterPartyRequest& request) {
   return Call<v1::Party>(*admin_, &v1::Admin::Stub::RegisterParty, request);

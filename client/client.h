@@ -42,6 +42,13 @@ class Client {
   absl::StatusOr<v1::ListOutboxResponse> ListOutbox(
       const v1::ListOutboxRequest& request);
   absl::StatusOr<v1::ReplyResponse> Reply(const v1::ReplyRequest& request);
+  absl::StatusOr<v1::Message> AcknowledgeRequest(const std::string& id);
+  absl::StatusOr<v1::Message> RefuseRequest(
+      const v1::RefuseRequestRequest& request);
+  absl::StatusOr<v1::ListRequestsResponse> ListRequests(
+      const v1::ListRequestsRequest& request);
+  absl::StatusOr<v1::Message> SetHandling(
+      const v1::SetHandlingRequest& request);
 
   // liaison.v1.Admin (HQ admins only).
   absl::StatusOr<v1::Party> RegisterParty(

@@ -168,8 +168,45 @@ v1::InformationAssessment ToProto(InformationAssessment i) {
 }
 
 v1::RequestState ToProto(RequestState state) {
-  return state == RequestState::kAnswered ? v1::REQUEST_STATE_ANSWERED
-                                          : v1::REQUEST_STATE_OPEN;
+  switch (state) {
+    case RequestState::kOpen:
+      return v1::REQUEST_STATE_OPEN;
+    case RequestState::kAcknowledged:
+      return v1::REQUEST_STATE_ACKNOWLEDGED;
+    case RequestState::kAnswered:
+      return v1::REQUEST_STATE_ANSWERED;
+    case RequestState::kRefused:
+      return v1::REQUEST_STATE_REFUSED;
+  }
+  return v1::REQUEST_STATE_UNSPECIFIED;
+}
+
+std::optional<RequestState> FromProto(v1::RequestState state) {
+  switch (state) {
+    case v1::REQUEST_STATE_OPEN:
+      return RequestState::kOpen;
+    case v1::REQUEST_STATE_ACKNOWLEDGED:
+      return RequestState::kAcknowledged;
+    case v1::REQUEST_STATE_ANSWERED:
+      return RequestState::kAnswered;
+    case v1::REQUEST_STATE_REFUSED:
+      return RequestState::kRefused;
+    default:
+      return std::nullopt;
+  }
+}
+
+// The proto numbers of RefusalReason follow the domain's order from 1.
+v1::RefusalReason ToProto(RefusalReason reason) {
+  return static_cast<v1::RefusalReason>(static_cast<int>(reason) + 1);
+}
+
+std::optional<RefusalReason> FromProto(v1::RefusalReason reason) {
+  const int number = static_cast<int>(reason);
+  if (number < 1 || number > static_cast<int>(RefusalReason::kOther) + 1) {
+    return std::nullopt;
+  }
+  return static_cast<RefusalReason>(number - 1);
 }
 
 v1::PartyTier ToProto(PartyTier tier) {
@@ -214,15 +251,36 @@ ContentFields ToContent(const std::string& idempotency_key,
   return c;
 }
 
-void ToProto(const Recipient& r, v1::Recipient* out) {
+void ToProto(const std::optional<absl::Time>& time,
+             google::protobuf::Timestamp* out) {
+  if (time.has_value()) server::ToProto(*time, out);
+}
+
+void ToProto(const Recipient& r, absl::Time as_of, v1::Recipient* out) {
   out->set_party(r.party);
   if (r.request_state.has_value()) {
     out->set_request_state(ToProto(*r.request_state));
   }
   if (r.answered_at.has_value()) {
-    server::ToProto(*r.answered_at, out->mutable_answered_at());
+    ToProto(r.answered_at, out->mutable_answered_at());
   }
   out->set_reply_id(r.reply_id);
+  if (r.due_at.has_value()) ToProto(r.due_at, out->mutable_due_at());
+  if (r.acknowledged_at.has_value()) {
+    ToProto(r.acknowledged_at, out->mutable_acknowledged_at());
+  }
+  if (r.refused_at.has_value()) {
+    ToProto(r.refused_at, out->mutable_refused_at());
+  }
+  if (r.refusal_reason.has_value()) {
+    out->set_refusal_reason(ToProto(*r.refusal_reason));
+  }
+  out->set_refusal_text(r.refusal_text);
+  if (r.delivered_at.has_value()) {
+    ToProto(r.delivered_at, out->mutable_delivered_at());
+  }
+  if (r.read_at.has_value()) ToProto(r.read_at, out->mutable_read_at());
+  out->set_overdue(r.IsOverdue(as_of));
 }
 
 void ToProto(const Message& m, v1::Sender* out) {
@@ -298,10 +356,34 @@ v1::Classification ToProto(Classification c) {
   return v1::CLASSIFICATION_UNSPECIFIED;
 }
 
-void ToProto(const Message& m, v1::Message* out) {
+RequestFilter ToRequestFilter(const v1::ListRequestsRequest& r) {
+  RequestFilter filter;
+  filter.sent = r.sent();
+  filter.state = KnownOrRaw<RequestState>(r.state());
+  filter.overdue = r.overdue();
+  if (r.has_due_within()) {
+    filter.due_within = absl::Seconds(r.due_within().seconds()) +
+                        absl::Nanoseconds(r.due_within().nanos());
+  }
+  filter.page = {r.page_size(), r.page_token()};
+  return filter;
+}
+
+RefuseCommand ToRefuseCommand(const v1::RefuseRequestRequest& r) {
+  return {r.request_id(), KnownOrRaw<RefusalReason>(r.reason()), r.text()};
+}
+
+Choice<HandlingCode> ToChoice(v1::HandlingCode code) {
+  return KnownOrRaw<HandlingCode>(code);
+}
+
+void ToProto(const MessageView& view, v1::Message* out) {
+  const Message& m = view.message;
   out->set_id(m.id);
   ToProto(m, out->mutable_sender());
-  for (const Recipient& r : m.recipients) ToProto(r, out->add_recipients());
+  for (const Recipient& r : m.recipients) {
+    ToProto(r, view.as_of, out->add_recipients());
+  }
   out->set_kind(ToProto(m.kind));
   out->set_in_reply_to(m.in_reply_to);
   out->set_subject(m.subject);
@@ -325,7 +407,9 @@ void ToProto(const MessageView& view, v1::MessageSummary* out) {
   const Message& m = view.message;
   out->set_id(m.id);
   ToProto(m, out->mutable_sender());
-  for (const Recipient& r : m.recipients) ToProto(r, out->add_recipients());
+  for (const Recipient& r : m.recipients) {
+    ToProto(r, view.as_of, out->add_recipients());
+  }
   out->set_kind(ToProto(m.kind));
   out->set_in_reply_to(m.in_reply_to);
   out->set_subject(m.subject);

@@ -15,7 +15,10 @@ namespace liaison::server {
 SendCommand ToSendCommand(const v1::SendMessageRequest& request);
 ReplyCommand ToReplyCommand(const v1::ReplyRequest& request);
 
-void ToProto(const Message& message, v1::Message* out);
+void ToProto(const MessageView& view, v1::Message* out);
+RequestFilter ToRequestFilter(const v1::ListRequestsRequest& request);
+RefuseCommand ToRefuseCommand(const v1::RefuseRequestRequest& request);
+Choice<HandlingCode> ToChoice(v1::HandlingCode code);
 void ToProto(const MessageView& view, v1::MessageSummary* out);
 void ToProto(const WhoAmIResult& result, v1::WhoAmIResponse* out);
 

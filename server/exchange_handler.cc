@@ -21,6 +21,13 @@ void FillPage(const MessagePage& page, Response* response) {
   response->set_next_page_token(page.next_page_token);
 }
 
+grpc::Status RespondWith(const absl::StatusOr<MessageView>& view,
+                         v1::Message* response) {
+  if (!view.ok()) return ToGrpcStatus(view.status());
+  ToProto(*view, response);
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 grpc::Status ExchangeHandler::SendMessage(grpc::ServerContext* context,
@@ -39,7 +46,7 @@ grpc::Status ExchangeHandler::GetMessage(grpc::ServerContext* context,
   absl::StatusOr<MessageView> view =
       exchange_.GetMessage(peers_.Identify(*context), request->message_id());
   if (!view.ok()) return ToGrpcStatus(view.status());
-  ToProto(view->message, response);
+  ToProto(*view, response);
   return grpc::Status::OK;
 }
 
@@ -81,6 +88,42 @@ grpc::Status ExchangeHandler::WhoAmI(grpc::ServerContext* context,
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(*result, response);
   return grpc::Status::OK;
+}
+
+grpc::Status ExchangeHandler::AcknowledgeRequest(
+    grpc::ServerContext* context, const v1::AcknowledgeRequestRequest* request,
+    v1::Message* response) {
+  return RespondWith(exchange_.AcknowledgeRequest(peers_.Identify(*context),
+                                                  request->request_id()),
+                     response);
+}
+
+grpc::Status ExchangeHandler::RefuseRequest(
+    grpc::ServerContext* context, const v1::RefuseRequestRequest* request,
+    v1::Message* response) {
+  return RespondWith(exchange_.RefuseRequest(peers_.Identify(*context),
+                                             ToRefuseCommand(*request)),
+                     response);
+}
+
+grpc::Status ExchangeHandler::ListRequests(
+    grpc::ServerContext* context, const v1::ListRequestsRequest* request,
+    v1::ListRequestsResponse* response) {
+  absl::StatusOr<MessagePage> page = exchange_.ListRequests(
+      peers_.Identify(*context), ToRequestFilter(*request));
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  FillPage(*page, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status ExchangeHandler::SetHandling(grpc::ServerContext* context,
+                                          const v1::SetHandlingRequest* request,
+                                          v1::Message* response) {
+  return RespondWith(
+      exchange_.SetHandling(peers_.Identify(*context), request->message_id(),
+                            ToChoice(request->handling().code()),
+                            request->handling().restriction()),
+      response);
 }
 
 }  // namespace liaison::server

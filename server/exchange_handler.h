@@ -37,6 +37,18 @@ class ExchangeHandler final : public v1::Exchange::Service {
   grpc::Status WhoAmI(grpc::ServerContext* context,
                       const v1::WhoAmIRequest* request,
                       v1::WhoAmIResponse* response) override;
+  grpc::Status AcknowledgeRequest(grpc::ServerContext* context,
+                                  const v1::AcknowledgeRequestRequest* request,
+                                  v1::Message* response) override;
+  grpc::Status RefuseRequest(grpc::ServerContext* context,
+                             const v1::RefuseRequestRequest* request,
+                             v1::Message* response) override;
+  grpc::Status ListRequests(grpc::ServerContext* context,
+                            const v1::ListRequestsRequest* request,
+                            v1::ListRequestsResponse* response) override;
+  grpc::Status SetHandling(grpc::ServerContext* context,
+                           const v1::SetHandlingRequest* request,
+                           v1::Message* response) override;
 
  private:
   ExchangeService& exchange_;

@@ -71,8 +71,9 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   }
   server->gate_ =
       std::make_unique<CallGate>(*server->store_, *server->audit_, clock);
-  server->exchange_ = std::make_unique<ExchangeService>(*server->store_,
-                                                        *server->audit_, clock);
+  server->exchange_ = std::make_unique<ExchangeService>(
+      *server->store_, *server->audit_, clock,
+      DeadlineOptions{options.urgent_deadline, options.routine_deadline});
   server->admin_ =
       std::make_unique<AdminService>(*server->store_, *server->audit_, clock);
   server->exchange_handler_ =

@@ -25,6 +25,10 @@ ABSL_FLAG(std::string, trust_domain, "selec.test",
 ABSL_FLAG(std::string, crl, "",
           "PEM CRL file of the CA; certificates it lists are refused (reread "
           "when the file changes)");
+ABSL_FLAG(absl::Duration, urgent_deadline, absl::Hours(8),
+          "time from receipt to answer an URGENT request");
+ABSL_FLAG(absl::Duration, routine_deadline, absl::Hours(7 * 24),
+          "time from receipt to answer a ROUTINE request");
 ABSL_FLAG(std::string, parties, "",
           "roster file loaded into an empty store (see "
           "deploy/parties.example)");
@@ -51,7 +55,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "liaisond --data-dir=DIR --tls-cert=F --tls-key=F --tls-ca=F "
       "[--listen=HOST:PORT] [--trust-domain=D] [--parties=FILE] "
-      "[--crl=FILE]");
+      "[--crl=FILE] [--urgent-deadline=8h] [--routine-deadline=168h]");
   std::vector<std::string> args = NormalizeFlagNames(argc, argv);
   std::vector<char*> arg_pointers;
   for (std::string& arg : args) arg_pointers.push_back(arg.data());
@@ -67,6 +71,8 @@ int main(int argc, char** argv) {
   options.trust_domain = absl::GetFlag(FLAGS_trust_domain);
   options.parties_file = absl::GetFlag(FLAGS_parties);
   options.crl_file = absl::GetFlag(FLAGS_crl);
+  options.urgent_deadline = absl::GetFlag(FLAGS_urgent_deadline);
+  options.routine_deadline = absl::GetFlag(FLAGS_routine_deadline);
 
   // Signals are taken synchronously by this thread; block them before any
   // gRPC thread starts so that none of those receives them.

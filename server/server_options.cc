@@ -23,6 +23,12 @@ absl::Status ServerOptions::Validate() const {
         "--tls-cert, --tls-key and --tls-ca are all required (mutual TLS is "
         "the only way in)");
   }
+  if (urgent_deadline <= absl::ZeroDuration() ||
+      routine_deadline <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--urgent-deadline and --routine-deadline must be positive durations "
+        "(e.g. 8h, 168h)");
+  }
   if (trust_domain.empty()) {
     return absl::InvalidArgumentError("--trust-domain is required");
   }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace liaison::server {
 
@@ -25,6 +26,9 @@ struct ServerOptions {
   // PEM CRL(s) of the CA, for certificates revoked at the CA; optional.
   // Reread when the file changes.
   std::string crl_file;
+  // How long recipients have to answer requests, from receipt.
+  absl::Duration urgent_deadline = absl::Hours(8);
+  absl::Duration routine_deadline = absl::Hours(7 * 24);
 
   // INVALID_ARGUMENT naming the first missing or malformed option.
   absl::Status Validate() const;

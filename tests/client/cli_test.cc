@@ -313,6 +313,37 @@ TEST_F(CliTest, AdminWorkflow) {
   EXPECT_THAT(bad.err, HasSubstr("admin party set-tier takes CODE TIER"));
 }
 
+TEST_F(CliTest, RequestLifecycle) {
+  Result sent = Run("RO", {"send", "--to=HU", "--subject=Passport check",
+                           "--body=Holder of passport X?", "--priority=URGENT",
+                           "--justification=border tonight"});
+  ASSERT_EQ(sent.code, kExitOk) << sent.err;
+  const std::string id = IdFrom(sent.out);
+  Result requests = Run("HU", {"requests", "--due-within=9h"});
+  ASSERT_EQ(requests.code, kExitOk) << requests.err;
+  EXPECT_THAT(requests.out, HasSubstr(id));
+  EXPECT_THAT(requests.out, HasSubstr("HU(OPEN)"));
+  Result ack = Run("HU", {"ack", id});
+  ASSERT_EQ(ack.code, kExitOk) << ack.err;
+  EXPECT_THAT(ack.out, HasSubstr("acknowledged " + id));
+  Result refuse = Run("HU", {"refuse", id, "--reason=national_law",
+                             "--text=Held by the courts"});
+  ASSERT_EQ(refuse.code, kExitOk) << refuse.err;
+  Result show = Run("RO", {"show", id});
+  EXPECT_THAT(show.out, HasSubstr("HU(REFUSED)"));
+  EXPECT_THAT(show.out, HasSubstr("refused "));
+  EXPECT_THAT(show.out, HasSubstr("NATIONAL_LAW: Held by the courts"));
+  EXPECT_THAT(show.out, HasSubstr("due "));
+  EXPECT_THAT(show.out, HasSubstr("delivered "));
+  Result handling = Run("RO", {"handling", id, "H2"});
+  ASSERT_EQ(handling.code, kExitOk) << handling.err;
+  EXPECT_THAT(Run("HU", {"show", id}).out, HasSubstr("handling        H2"));
+  Result bad = Run("HU", {"refuse", id, "--reason=BORED"});
+  EXPECT_EQ(bad.code, kExitUsage);
+  Result sent_list = Run("RO", {"requests", "--sent", "--state=REFUSED"});
+  EXPECT_THAT(sent_list.out, HasSubstr(id));
+}
+
 TEST_F(CliTest, UsageErrors) {
   struct Case {
     std::vector<std::string> args;

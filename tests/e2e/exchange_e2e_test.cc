@@ -540,6 +540,86 @@ TEST_F(ExchangeE2eTest, FollowUpsStayWithinTheirExchange) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(ExchangeE2eTest, RequestLifecycleOverTheWire) {
+  v1::SendMessageResponse sent;
+  v1::SendMessageRequest urgent = Request({"HU", "BG"}, "life");
+  urgent.set_priority(v1::PRIORITY_URGENT);
+  urgent.set_urgency_justification("suspect leaves tonight");
+  ASSERT_TRUE(Send(*ro_, urgent, &sent).ok());
+  const std::string id = sent.message_id();
+
+  grpc::ClientContext ack_context;
+  v1::AcknowledgeRequestRequest ack;
+  ack.set_request_id(id);
+  v1::Message acked;
+  ASSERT_TRUE(hu_->AcknowledgeRequest(&ack_context, ack, &acked).ok());
+  EXPECT_EQ(acked.recipients(0).request_state(),
+            v1::REQUEST_STATE_ACKNOWLEDGED);
+  EXPECT_TRUE(acked.recipients(0).has_acknowledged_at());
+  // Due 8 hours after receipt.
+  EXPECT_EQ(
+      acked.recipients(0).due_at().seconds() - sent.created_at().seconds(),
+      8 * 3600);
+  EXPECT_FALSE(acked.recipients(0).overdue());
+
+  grpc::ClientContext refuse_context;
+  v1::RefuseRequestRequest refuse;
+  refuse.set_request_id(id);
+  refuse.set_reason(v1::REFUSAL_REASON_ONGOING_INVESTIGATION);
+  refuse.set_text("Joint operation under way");
+  v1::Message refused;
+  ASSERT_TRUE(bg_->RefuseRequest(&refuse_context, refuse, &refused).ok());
+
+  // The sender sees both, per recipient, and receipts.
+  v1::Message as_ro;
+  ASSERT_TRUE(Get(*ro_, id, &as_ro).ok());
+  EXPECT_EQ(as_ro.recipients(0).request_state(),
+            v1::REQUEST_STATE_ACKNOWLEDGED);
+  EXPECT_EQ(as_ro.recipients(1).request_state(), v1::REQUEST_STATE_REFUSED);
+  EXPECT_EQ(as_ro.recipients(1).refusal_reason(),
+            v1::REFUSAL_REASON_ONGOING_INVESTIGATION);
+  EXPECT_EQ(as_ro.recipients(1).refusal_text(), "Joint operation under way");
+
+  grpc::ClientContext list_context;
+  v1::ListRequestsRequest list;
+  list.set_sent(true);
+  list.set_state(v1::REQUEST_STATE_REFUSED);
+  v1::ListRequestsResponse listed;
+  ASSERT_TRUE(ro_->ListRequests(&list_context, list, &listed).ok());
+  ASSERT_EQ(listed.messages_size(), 1);
+  EXPECT_EQ(listed.messages(0).id(), id);
+
+  // The owner raises the handling code; the holders see it.
+  grpc::ClientContext handling_context;
+  v1::SetHandlingRequest handling;
+  handling.set_message_id(id);
+  handling.mutable_handling()->set_code(v1::HANDLING_CODE_H1);
+  v1::Message changed;
+  ASSERT_TRUE(ro_->SetHandling(&handling_context, handling, &changed).ok());
+  v1::Message as_hu;
+  ASSERT_TRUE(Get(*hu_, id, &as_hu).ok());
+  EXPECT_EQ(as_hu.handling().code(), v1::HANDLING_CODE_H1);
+  grpc::ClientContext denied_context;
+  EXPECT_EQ(hu_->SetHandling(&denied_context, handling, &changed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // A third party cannot touch it; admins never.
+  grpc::ClientContext third_context;
+  v1::Message ignored;
+  auto third = server_.Stub("TR", "liaison-officer", "t");
+  EXPECT_EQ(
+      third->AcknowledgeRequest(&third_context, ack, &ignored).error_code(),
+      grpc::StatusCode::NOT_FOUND);
+  auto admin = server_.Stub("HQ", "admin", "sec");
+  grpc::ClientContext admin_context;
+  v1::ListRequestsResponse admin_list;
+  EXPECT_EQ(
+      admin
+          ->ListRequests(&admin_context, v1::ListRequestsRequest(), &admin_list)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+}
+
 // The handshake as the openssl CLI sees it, forcing one protocol version.
 std::string Handshake(const std::string& target, const std::string& version) {
   const testing::CertPaths cert =

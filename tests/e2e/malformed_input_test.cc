@@ -375,6 +375,90 @@ TEST_F(MalformedInputTest, UndecodableRequestsAreRefusedAndAudited) {
   ExpectNothingStored();
 }
 
+TEST_F(MalformedInputTest, RequestLifecycleRpcs) {
+  grpc::ClientContext send_context;
+  v1::SendMessageResponse sent;
+  ASSERT_TRUE(ro_->SendMessage(&send_context, ValidSend(), &sent).ok());
+  const auto kInvalid = grpc::StatusCode::INVALID_ARGUMENT;
+  struct Case {
+    std::string name;
+    std::function<grpc::Status()> call;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  auto refuse = [&](std::string id, int reason, std::string text) {
+    return [this, id, reason, text]() {
+      grpc::ClientContext context;
+      v1::RefuseRequestRequest request;
+      request.set_request_id(id);
+      request.set_reason(static_cast<v1::RefusalReason>(reason));
+      request.set_text(text);
+      v1::Message response;
+      return hu_->RefuseRequest(&context, request, &response);
+    };
+  };
+  auto list = [this](int state, int64_t within_seconds) {
+    return [this, state, within_seconds]() {
+      grpc::ClientContext context;
+      v1::ListRequestsRequest request;
+      request.set_state(static_cast<v1::RequestState>(state));
+      if (within_seconds != 0) {
+        request.mutable_due_within()->set_seconds(within_seconds);
+      }
+      v1::ListRequestsResponse response;
+      return hu_->ListRequests(&context, request, &response);
+    };
+  };
+  auto handling = [this](std::string id, int code) {
+    return [this, id, code]() {
+      grpc::ClientContext context;
+      v1::SetHandlingRequest request;
+      request.set_message_id(id);
+      request.mutable_handling()->set_code(static_cast<v1::HandlingCode>(code));
+      v1::Message response;
+      return ro_->SetHandling(&context, request, &response);
+    };
+  };
+  const std::vector<Case> cases = {
+      {"ack without id",
+       [this] {
+         grpc::ClientContext context;
+         v1::Message response;
+         return hu_->AcknowledgeRequest(
+             &context, v1::AcknowledgeRequestRequest(), &response);
+       },
+       kInvalid, "request_id is required"},
+      {"refuse without reason", refuse(sent.message_id(), 0, ""), kInvalid,
+       "reason is required"},
+      {"refuse with unknown reason", refuse(sent.message_id(), 77, ""),
+       kInvalid, "reason 77 is not a known value"},
+      {"refuse OTHER without text", refuse(sent.message_id(), 8, ""), kInvalid,
+       "text is required with reason OTHER"},
+      {"refuse a malformed id", refuse("nope", 1, ""), kInvalid,
+       "request_id 'nope' is not a message id"},
+      {"list unknown state", list(9, 0), kInvalid,
+       "state 9 is not a known value"},
+      {"list negative window", list(0, -60), kInvalid,
+       "due_within must be positive"},
+      {"handling unknown code", handling(sent.message_id(), 9), kInvalid,
+       "handling.code 9 is not a known value"},
+      {"handling of a missing message",
+       handling("01M89Q1WQSCHQJ90CTMDR6HJ7B", 1), grpc::StatusCode::NOT_FOUND,
+       "not found"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const int64_t audit = AuditSize();
+    const grpc::Status status = c.call();
+    EXPECT_EQ(status.error_code(), c.code) << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(c.message));
+    EXPECT_EQ(AuditSize(), audit + 1);
+  }
+  std::unique_ptr<Store> store = server_.OpenStore();
+  EXPECT_EQ(store->GetMessage(sent.message_id())->recipients[0].request_state,
+            RequestState::kOpen);
+}
+
 TEST_F(MalformedInputTest, WhoAmIIgnoresRequestContent) {
   // WhoAmI has no fields; unknown fields sent by a newer client are ignored
   // and the identity still comes from the certificate only.

@@ -41,6 +41,8 @@ TEST(ServerOptionsTest, NamesTheBadOption) {
            {[](ServerOptions& o) { o.trust_domain.clear(); }, "--trust-domain"},
            {[](ServerOptions& o) { o.trust_domain = "Selec/Test"; },
             "--trust-domain"},
+           {[](ServerOptions& o) { o.urgent_deadline = absl::ZeroDuration(); },
+            "--urgent-deadline"},
        }) {
     ServerOptions o = Valid();
     c.mutate(o);
