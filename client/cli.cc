@@ -40,6 +40,12 @@ Commands:
   ack ID                      confirm receipt of a request (OPEN -> ACKNOWLEDGED)
   refuse ID --reason=CODE     refuse a request (codes below; --text to explain)
   handling ID CODE            change the handling code of a message your party owns
+  case open --title=T [--participants=HU,BG]   open a case your party owns
+  case add|remove CASE PARTY  change who takes part (owner only)
+  case attach CASE MESSAGE    share a message your party owns with the case
+  case show CASE              the case and its thread
+  case list                   cases your party owns or takes part in
+  case close CASE             close a case (owner only)
 
 Global flags (or environment variables):
   --server=HOST:PORT          LIAISON_SERVER (default localhost:7443)
@@ -99,15 +105,23 @@ Exit codes:
 
 // Flags that take a value; all others are boolean.
 const std::set<std::string>& ValueFlags() {
-  static const auto* flags = new std::set<std::string>{
-      "state",       "due-within",    "text",           "name",
-      "tier",        "ceiling",       "agreement",      "reason",
-      "serial",      "user",          "server",         "ca",
-      "cert",        "key",           "timeout",        "to",
-      "kind",        "subject",       "body",           "body-file",
-      "priority",    "justification", "classification", "handling",
-      "restriction", "evaluation",    "in-reply-to",    "idempotency-key",
-      "page-size",   "page-token"};
+  static const auto* flags =
+      new std::set<std::string>{"title",          "participants",
+                                "state",          "due-within",
+                                "text",           "name",
+                                "tier",           "ceiling",
+                                "agreement",      "reason",
+                                "serial",         "user",
+                                "server",         "ca",
+                                "cert",           "key",
+                                "timeout",        "to",
+                                "kind",           "subject",
+                                "body",           "body-file",
+                                "priority",       "justification",
+                                "classification", "handling",
+                                "restriction",    "evaluation",
+                                "in-reply-to",    "idempotency-key",
+                                "page-size",      "page-token"};
   return *flags;
 }
 
@@ -711,6 +725,67 @@ int RunHandling(Context& ctx) {
                     absl::StrCat("handling code ", ctx.args[1], " set on"));
 }
 
+int CaseOut(Context& ctx, const absl::StatusOr<v1::Case>& c) {
+  if (!c.ok()) return Fail(ctx, c.status());
+  if (ctx.json) return PrintJson(ctx, *c);
+  ctx.out << "case " << c->id() << " \"" << Printable(c->title()) << "\" "
+          << ShortName(v1::CaseState_descriptor(), "CASE_STATE_", c->state())
+          << ", owner " << c->owner_party() << ", participants "
+          << (c->participants().empty() ? "none"
+                                        : absl::StrJoin(c->participants(), ","))
+          << ", " << c->message_ids_size() << " message(s)\n";
+  return kExitOk;
+}
+
+int RunCaseOpen(Context& ctx) {
+  v1::OpenCaseRequest request;
+  request.set_title(ctx.inv.Get("title"));
+  for (absl::string_view party : absl::StrSplit(ctx.inv.Get("participants"),
+                                                ',', absl::SkipWhitespace())) {
+    request.add_participants(std::string(absl::StripAsciiWhitespace(party)));
+  }
+  return CaseOut(ctx, ctx.client.OpenCase(request));
+}
+
+int RunCaseParticipant(Context& ctx, bool add) {
+  v1::ParticipantRequest request;
+  request.set_case_id(ctx.args[0]);
+  request.set_party(ctx.args[1]);
+  return CaseOut(ctx, add ? ctx.client.AddParticipant(request)
+                          : ctx.client.RemoveParticipant(request));
+}
+int RunCaseAdd(Context& ctx) { return RunCaseParticipant(ctx, true); }
+int RunCaseRemove(Context& ctx) { return RunCaseParticipant(ctx, false); }
+
+int RunCaseAttach(Context& ctx) {
+  v1::AttachMessageRequest request;
+  request.set_case_id(ctx.args[0]);
+  request.set_message_id(ctx.args[1]);
+  return CaseOut(ctx, ctx.client.AttachMessage(request));
+}
+
+int RunCaseShow(Context& ctx) {
+  absl::StatusOr<v1::CaseDetails> details = ctx.client.GetCase(ctx.args[0]);
+  if (!details.ok()) return Fail(ctx, details.status());
+  if (ctx.json) return PrintJson(ctx, *details);
+  CaseOut(ctx, details->case_());
+  PrintSummaries(ctx, details->thread(), "", "case show");
+  return kExitOk;
+}
+
+int RunCaseList(Context& ctx) {
+  absl::StatusOr<v1::ListCasesResponse> list = ctx.client.ListCases();
+  if (!list.ok()) return Fail(ctx, list.status());
+  if (ctx.json) return PrintJson(ctx, *list);
+  if (list->cases().empty()) ctx.out << "no cases\n";
+  for (const v1::Case& c : list->cases()) CaseOut(ctx, c);
+  return kExitOk;
+}
+
+int RunCaseClose(Context& ctx) {
+  return CaseOut(ctx, ctx.client.CloseCase(ctx.args[0]));
+}
+
 std::string PartyLine(const v1::Party& p) {
   std::string line = absl::StrCat(
       ShortName(v1::PartyTier_descriptor(), "PARTY_TIER_", p.tier()),
@@ -952,6 +1027,18 @@ const std::vector<Command>& Commands() {
       {"ack", 1, 1, "one message id", {}, RunAck},
       {"refuse", 1, 1, "one message id", {"reason", "text"}, RunRefuse},
       {"handling", 2, 2, "ID CODE", {"restriction"}, RunHandling},
+      {"case open",
+       0,
+       0,
+       "no arguments",
+       {"title", "participants"},
+       RunCaseOpen},
+      {"case add", 2, 2, "CASE PARTY", {}, RunCaseAdd},
+      {"case remove", 2, 2, "CASE PARTY", {}, RunCaseRemove},
+      {"case attach", 2, 2, "CASE MESSAGE", {}, RunCaseAttach},
+      {"case show", 1, 1, "CASE", {}, RunCaseShow},
+      {"case list", 0, 0, "no arguments", {}, RunCaseList},
+      {"case close", 1, 1, "CASE", {}, RunCaseClose},
       {"admin parties", 0, 0, "no arguments", {}, RunAdminParties},
       {"admin party show", 1, 1, "CODE", {}, RunAdminPartyShow},
       {"admin party register",

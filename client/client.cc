@@ -22,6 +22,7 @@ Client::Client(const std::shared_ptr<grpc::Channel>& channel,
                absl::Duration timeout)
     : exchange_(v1::Exchange::NewStub(channel)),
       admin_(v1::Admin::NewStub(channel)),
+      cases_(v1::Cases::NewStub(channel)),
       timeout_(timeout) {}
 
 template <typename Response, typename Stub, typename Method, typename Request>
@@ -94,6 +95,42 @@ absl::StatusOr<v1::Message> Client::SetHandling(
     const v1::SetHandlingRequest& request) {
   return Call<v1::Message>(*exchange_, &v1::Exchange::Stub::SetHandling,
                            request);
+}
+
+absl::StatusOr<v1::Case> Client::OpenCase(const v1::OpenCaseRequest& request) {
+  return Call<v1::Case>(*cases_, &v1::Cases::Stub::OpenCase, request);
+}
+
+absl::StatusOr<v1::Case> Client::AddParticipant(
+    const v1::ParticipantRequest& request) {
+  return Call<v1::Case>(*cases_, &v1::Cases::Stub::AddParticipant, request);
+}
+
+absl::StatusOr<v1::Case> Client::RemoveParticipant(
+    const v1::ParticipantRequest& request) {
+  return Call<v1::Case>(*cases_, &v1::Cases::Stub::RemoveParticipant, request);
+}
+
+absl::StatusOr<v1::Case> Client::AttachMessage(
+    const v1::AttachMessageRequest& request) {
+  return Call<v1::Case>(*cases_, &v1::Cases::Stub::AttachMessage, request);
+}
+
+absl::StatusOr<v1::CaseDetails> Client::GetCase(const std::string& case_id) {
+  v1::CaseRequest request;
+  request.set_case_id(case_id);
+  return Call<v1::CaseDetails>(*cases_, &v1::Cases::Stub::GetCase, request);
+}
+
+absl::StatusOr<v1::ListCasesResponse> Client::ListCases() {
+  return Call<v1::ListCasesResponse>(*cases_, &v1::Cases::Stub::ListCases,
+                                     v1::ListCasesRequest());
+}
+
+absl::StatusOr<v1::Case> Client::CloseCase(const std::string& case_id) {
+  v1::CaseRequest request;
+  request.set_case_id(case_id);
+  return Call<v1::Case>(*cases_, &v1::Cases::Stub::CloseCase, request);
 }
 
 absl::StatusOr<v1::Party> Client::RegisterParty(

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "liaison/v1/admin.grpc.pb.h"
+#include "liaison/v1/cases.grpc.pb.h"
 #include "liaison/v1/exchange.grpc.pb.h"
 
 namespace liaison::client {
@@ -50,6 +51,18 @@ class Client {
   absl::StatusOr<v1::Message> SetHandling(
       const v1::SetHandlingRequest& request);
 
+  // liaison.v1.Cases.
+  absl::StatusOr<v1::Case> OpenCase(const v1::OpenCaseRequest& request);
+  absl::StatusOr<v1::Case> AddParticipant(
+      const v1::ParticipantRequest& request);
+  absl::StatusOr<v1::Case> RemoveParticipant(
+      const v1::ParticipantRequest& request);
+  absl::StatusOr<v1::Case> AttachMessage(
+      const v1::AttachMessageRequest& request);
+  absl::StatusOr<v1::CaseDetails> GetCase(const std::string& case_id);
+  absl::StatusOr<v1::ListCasesResponse> ListCases();
+  absl::StatusOr<v1::Case> CloseCase(const std::string& case_id);
+
   // liaison.v1.Admin (HQ admins only).
   absl::StatusOr<v1::Party> RegisterParty(
       const v1::RegisterPartyRequest& request);
@@ -78,6 +91,7 @@ class Client {
 
   std::unique_ptr<v1::Exchange::Stub> exchange_;
   std::unique_ptr<v1::Admin::Stub> admin_;
+  std::unique_ptr<v1::Cases::Stub> cases_;
   absl::Duration timeout_;
 };
 

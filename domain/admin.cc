@@ -19,10 +19,6 @@ constexpr absl::string_view kTiers =
 constexpr absl::string_view kClassifications =
     "UNCLASSIFIED, RESTRICTED, CONFIDENTIAL or SECRET";
 
-bool IsStorageFault(const absl::Status& status) {
-  return OutcomeFor(status.code()) == AuditOutcome::kFailed;
-}
-
 absl::Status CheckCode(absl::string_view code) {
   if (code.empty()) return absl::InvalidArgumentError("code is required");
   if (!IsValidPartyCode(code)) {
@@ -76,25 +72,6 @@ PartyChange Changed(absl::string_view change, absl::string_view from,
 
 }  // namespace
 
-absl::Status AdminService::WriteAudited(
-    Call& call, absl::FunctionRef<absl::Status(WriteTransaction& txn)> write) {
-  const absl::Status written =
-      store_.Write([&](WriteTransaction& txn) -> absl::Status {
-        // Any error rolls back whatever `write` did; a refusal is then
-        // recorded on its own below.
-        LIAISON_RETURN_IF_ERROR(write(txn));
-        CallGate::Settle(call, absl::OkStatus());
-        return audit_.Append(txn, call.entry).status();
-      });
-  if (written.ok()) return absl::OkStatus();
-  if (IsStorageFault(written)) {
-    return gate_.Refuse(
-        call, absl::UnavailableError("the change could not be stored; nothing "
-                                     "changed, retry later"));
-  }
-  return gate_.Refuse(call, written);
-}
-
 absl::StatusOr<Party> AdminService::Change(const Caller& caller, Action action,
                                            const std::string& code,
                                            const absl::Status& field_check,
@@ -109,7 +86,7 @@ absl::StatusOr<Party> AdminService::Change(const Caller& caller, Action action,
 
   Party result;
   LIAISON_RETURN_IF_ERROR(
-      WriteAudited(call, [&](WriteTransaction& txn) -> absl::Status {
+      gate_.WriteAudited(call, [&](WriteTransaction& txn) -> absl::Status {
         LIAISON_ASSIGN_OR_RETURN(result, txn.GetParty(code));
         LIAISON_ASSIGN_OR_RETURN(std::vector<PartyChange> changes,
                                  mutate(result));
@@ -154,7 +131,7 @@ absl::StatusOr<Party> AdminService::RegisterParty(
   call.entry.resources = {party.code};
 
   LIAISON_RETURN_IF_ERROR(
-      WriteAudited(call, [&](WriteTransaction& txn) -> absl::Status {
+      gate_.WriteAudited(call, [&](WriteTransaction& txn) -> absl::Status {
         LIAISON_RETURN_IF_ERROR(txn.InsertParty(party));
         PartyChange change = Changed("REGISTERED", "", DescribeStatus(party));
         change.code = party.code;
@@ -356,7 +333,7 @@ absl::StatusOr<Revocation> AdminService::RevokeCertificate(
                               ? revocation.user
                               : absl::StrCat("serial:", revocation.serial)};
   LIAISON_RETURN_IF_ERROR(
-      WriteAudited(call, [&](WriteTransaction& txn) -> absl::Status {
+      gate_.WriteAudited(call, [&](WriteTransaction& txn) -> absl::Status {
         call.entry.reason = absl::StrCat("revoked: ", command.reason);
         return txn.InsertRevocation(revocation);
       }));

@@ -92,10 +92,6 @@ class AdminService {
                                const std::string& code,
                                const absl::Status& field_check,
                                const std::string& reason, Mutation mutate);
-  // Runs `write` in a transaction that also appends the call's audit entry;
-  // `write` returns a refusal (recorded, nothing else written) or OK.
-  absl::Status WriteAudited(
-      Call& call, absl::FunctionRef<absl::Status(WriteTransaction& txn)> write);
 
   Store& store_;
   AuditLog& audit_;

@@ -63,6 +63,23 @@ absl::StatusOr<Call> CallGate::Begin(const Caller& caller, Action action) {
   return call;
 }
 
+absl::Status CallGate::WriteAudited(
+    Call& call, absl::FunctionRef<absl::Status(WriteTransaction& txn)> write) {
+  const absl::Status written =
+      store_.Write([&](WriteTransaction& txn) -> absl::Status {
+        LIAISON_RETURN_IF_ERROR(write(txn));
+        Settle(call, absl::OkStatus());
+        return audit_.Append(txn, call.entry).status();
+      });
+  if (written.ok()) return absl::OkStatus();
+  if (OutcomeFor(written.code()) == AuditOutcome::kFailed) {
+    return Refuse(
+        call, absl::UnavailableError("the change could not be stored; nothing "
+                                     "changed, retry later"));
+  }
+  return Refuse(call, written);
+}
+
 void CallGate::Settle(Call& call, const absl::Status& outcome_of) {
   call.entry.outcome = OutcomeFor(outcome_of.code());
   call.entry.code = outcome_of.code();

@@ -64,6 +64,13 @@ class CallGate {
   absl::Status RejectUndecodable(const Caller& caller, Action action,
                                  absl::string_view detail);
 
+  // Runs `write` in one transaction with the call's audit entry (ALLOWED).
+  // If `write` refuses (returns an error), whatever it wrote is rolled back
+  // and the refusal is recorded on its own; a storage fault becomes
+  // UNAVAILABLE ("nothing changed").
+  absl::Status WriteAudited(
+      Call& call, absl::FunctionRef<absl::Status(WriteTransaction& txn)> write);
+
   // Marks `call.entry` with `outcome_of` (OK: allowed) for appending inside
   // the caller's own transaction.
   static void Settle(Call& call, const absl::Status& outcome_of);

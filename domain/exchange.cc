@@ -160,30 +160,6 @@ bool Involves(const Message& m, absl::string_view party) {
   return m.sender_party == party || m.FindRecipient(party) != nullptr;
 }
 
-// What `party` may see of a message it sent or received: other recipients'
-// progress is the sender's business only.
-void RedactFor(absl::string_view party, Message& m) {
-  if (m.sender_party == party) return;
-  m.idempotency_key.clear();
-  for (Recipient& r : m.recipients) {
-    if (r.party == party) continue;
-    Recipient party_only;
-    party_only.party = r.party;
-    r = std::move(party_only);
-  }
-}
-
-MessageFacts FactsOf(const Message& m) {
-  MessageFacts facts;
-  facts.sender_party = m.sender_party;
-  for (const Recipient& r : m.recipients) {
-    facts.recipient_parties.push_back(r.party);
-  }
-  facts.classification = m.classification;
-  facts.contains_personal_data = m.contains_personal_data;
-  return facts;
-}
-
 absl::Status MessageNotFound(absl::string_view id) {
   return absl::NotFoundError(absl::StrCat("message ", id, " not found"));
 }
@@ -251,6 +227,30 @@ absl::StatusOr<Page> ParsePage(const PageQuery& query,
 
 }  // namespace
 
+// What `party` may see of a message it sent or received: other recipients'
+// progress is the sender's business only.
+void RedactFor(absl::string_view party, Message& m) {
+  if (m.sender_party == party) return;
+  m.idempotency_key.clear();
+  for (Recipient& r : m.recipients) {
+    if (r.party == party) continue;
+    Recipient party_only;
+    party_only.party = r.party;
+    r = std::move(party_only);
+  }
+}
+
+MessageFacts FactsOf(const Message& m) {
+  MessageFacts facts;
+  facts.sender_party = m.sender_party;
+  for (const Recipient& r : m.recipients) {
+    facts.recipient_parties.push_back(r.party);
+  }
+  facts.classification = m.classification;
+  facts.contains_personal_data = m.contains_personal_data;
+  return facts;
+}
+
 ExchangeService::ExchangeService(Store& store, AuditLog& audit,
                                  const Clock& clock, DeadlineOptions deadlines)
     : store_(store),
@@ -271,7 +271,11 @@ absl::StatusOr<Message> ExchangeService::LoadReadable(Call& call,
   }
   if (!message.ok()) return gate_.Refuse(call, message.status());
 
-  const MessageFacts facts = FactsOf(*message);
+  MessageFacts facts = FactsOf(*message);
+  absl::StatusOr<std::vector<std::string>> case_parties =
+      store_.CaseReaders(id);
+  if (!case_parties.ok()) return gate_.Refuse(call, case_parties.status());
+  facts.case_parties = *std::move(case_parties);
   PolicyInput input;
   input.principal = call.identity;
   input.party = &call.party;

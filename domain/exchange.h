@@ -124,6 +124,13 @@ struct MessagePage {
   std::string next_page_token;
 };
 
+// What the policy needs of a message (without case readers).
+MessageFacts FactsOf(const Message& message);
+
+// Clears what `party` may not see of a message it holds: another party's
+// idempotency key, and other recipients' progress (the sender's business).
+void RedactFor(absl::string_view party, Message& message);
+
 class ExchangeService {
  public:
   // All references must outlive the service.

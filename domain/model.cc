@@ -1,5 +1,6 @@
 #include "domain/model.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -181,6 +182,29 @@ absl::Status CheckTierRules(const Party& p) {
         ": a cooperation agreement applies to operational partners only"));
   }
   return absl::OkStatus();
+}
+
+absl::string_view Name(CaseState v) {
+  return v == CaseState::kOpen ? "OPEN" : "CLOSED";
+}
+
+std::optional<CaseState> ParseCaseState(absl::string_view n) {
+  if (n == "OPEN") return CaseState::kOpen;
+  if (n == "CLOSED") return CaseState::kClosed;
+  return std::nullopt;
+}
+
+bool Case::Includes(absl::string_view party) const {
+  return owner_party == party ||
+         std::find(participants.begin(), participants.end(), party) !=
+             participants.end();
+}
+
+bool Case::operator==(const Case& o) const {
+  return id == o.id && seq == o.seq && title == o.title &&
+         owner_party == o.owner_party && participants == o.participants &&
+         state == o.state && opened_at == o.opened_at &&
+         closed_at == o.closed_at && message_ids == o.message_ids;
 }
 
 bool PartyChange::operator==(const PartyChange& o) const {

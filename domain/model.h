@@ -81,6 +81,29 @@ struct Party {
   bool operator==(const Party& other) const;
 };
 
+enum class CaseState { kOpen, kClosed };
+absl::string_view Name(CaseState value);
+std::optional<CaseState> ParseCaseState(absl::string_view name);
+
+// A joint investigation or regional operation: an owner party, participant
+// parties and a thread of messages their owners attached to it.
+struct Case {
+  std::string id;  // Same form as message ids.
+  int64_t seq = 0;
+  std::string title;
+  std::string owner_party;
+  // Current participants besides the owner, in the order added.
+  std::vector<std::string> participants;
+  CaseState state = CaseState::kOpen;
+  absl::Time opened_at;
+  std::optional<absl::Time> closed_at;
+  std::vector<std::string> message_ids;  // Attached, oldest first.
+
+  // The owner or a current participant.
+  bool Includes(absl::string_view party) const;
+  bool operator==(const Case& other) const;
+};
+
 // One entry of a party's status history.
 struct PartyChange {
   std::string code;

@@ -74,9 +74,17 @@ bool Involves(const MessageFacts& message, absl::string_view party) {
 // Reading an existing message: the party must be its sender or a recipient
 // (otherwise the message is hidden), and may hold its content now.
 Decision DecideRead(const Party& party, const MessageFacts& message) {
-  if (!Involves(message, party.code)) {
-    return Hidden(
-        absl::StrCat(party.code, " is neither the sender nor a recipient"));
+  const bool through_case =
+      std::find(message.case_parties.begin(), message.case_parties.end(),
+                party.code) != message.case_parties.end();
+  if (!Involves(message, party.code) && !through_case) {
+    return Hidden(absl::StrCat(party.code,
+                               " is neither the sender nor a recipient, nor "
+                               "in a case holding the message"));
+  }
+  if (!Involves(message, party.code) && party.tier == PartyTier::kObserver) {
+    return Deny(
+        absl::StrCat(party.code, " is an observer and takes no part in cases"));
   }
   return MayHold(party, message.classification, message.contains_personal_data,
                  "read");
@@ -122,6 +130,20 @@ absl::string_view ActionName(Action action) {
       return "Exchange.ListRequests";
     case Action::kSetHandling:
       return "Exchange.SetHandling";
+    case Action::kOpenCase:
+      return "Cases.OpenCase";
+    case Action::kAddParticipant:
+      return "Cases.AddParticipant";
+    case Action::kRemoveParticipant:
+      return "Cases.RemoveParticipant";
+    case Action::kAttachMessage:
+      return "Cases.AttachMessage";
+    case Action::kGetCase:
+      return "Cases.GetCase";
+    case Action::kListCases:
+      return "Cases.ListCases";
+    case Action::kCloseCase:
+      return "Cases.CloseCase";
     case Action::kRegisterParty:
       return "Admin.RegisterParty";
     case Action::kSetPartyTier:
@@ -148,6 +170,10 @@ absl::string_view ActionName(Action action) {
 
 bool IsAdminAction(Action action) {
   return absl::StartsWith(ActionName(action), "Admin.");
+}
+
+bool IsCaseAction(Action action) {
+  return absl::StartsWith(ActionName(action), "Cases.");
 }
 
 Decision MayHold(const Party& party, Classification classification,
@@ -184,6 +210,14 @@ Decision Decide(const PolicyInput& in) {
   // For administration, role and party were all there was to judge: an
   // active HQ admin.
   if (IsAdminAction(in.action)) return Decision::Allow();
+  if (IsCaseAction(in.action)) {
+    if (in.party->tier == PartyTier::kObserver) {
+      return Deny(absl::StrCat(in.party->code,
+                               " is an observer and takes no part in cases"));
+    }
+    // Ownership and participation are judged by the case service.
+    return Decision::Allow();
+  }
   const Party& party = *in.party;
   switch (in.action) {
     case Action::kWhoAmI:

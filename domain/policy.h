@@ -27,6 +27,14 @@ enum class Action {
   kRefuseRequest,
   kListRequests,
   kSetHandling,
+  // Cases: member states and operational partners; never observers.
+  kOpenCase,
+  kAddParticipant,
+  kRemoveParticipant,
+  kAttachMessage,
+  kGetCase,
+  kListCases,
+  kCloseCase,
   // Admin: HQ admins only; never message contents.
   kRegisterParty,
   kSetPartyTier,
@@ -51,6 +59,13 @@ inline constexpr Action kAllActions[] = {
     Action::kRefuseRequest,
     Action::kListRequests,
     Action::kSetHandling,
+    Action::kOpenCase,
+    Action::kAddParticipant,
+    Action::kRemoveParticipant,
+    Action::kAttachMessage,
+    Action::kGetCase,
+    Action::kListCases,
+    Action::kCloseCase,
     Action::kRegisterParty,
     Action::kSetPartyTier,
     Action::kSetCeiling,
@@ -69,6 +84,8 @@ absl::string_view ActionName(Action action);
 
 // True for the Admin service's actions.
 bool IsAdminAction(Action action);
+// True for the Cases service's actions.
+bool IsCaseAction(Action action);
 
 // What the policy needs to know of a message.
 struct MessageFacts {
@@ -76,6 +93,8 @@ struct MessageFacts {
   std::vector<std::string> recipient_parties;
   Classification classification = Classification::kUnclassified;
   bool contains_personal_data = false;
+  // Parties that take part in a case the message is attached to.
+  std::vector<std::string> case_parties;
 };
 
 struct PolicyInput {

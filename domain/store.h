@@ -60,6 +60,22 @@ class WriteTransaction {
                                    HandlingCode code,
                                    absl::string_view restriction) = 0;
 
+  // Stores a new case with its owner and participants. ALREADY_EXISTS if
+  // the id is taken.
+  virtual absl::Status InsertCase(const Case& c) = 0;
+  // The case as stored now; NOT_FOUND if there is none.
+  virtual absl::StatusOr<Case> GetCase(absl::string_view id) = 0;
+  // Makes `party` a current participant (again), or ends its participation.
+  virtual absl::Status SetCaseParticipant(absl::string_view case_id,
+                                          absl::string_view party,
+                                          bool participating,
+                                          absl::Time at) = 0;
+  // Attaches a message to a case. ALREADY_EXISTS if attached already.
+  virtual absl::Status AttachToCase(absl::string_view case_id,
+                                    absl::string_view message_id,
+                                    absl::Time at) = 0;
+  virtual absl::Status CloseCase(absl::string_view case_id, absl::Time at) = 0;
+
   // Marks `request_id` ANSWERED for recipient `party` by `reply_id`.
   // NOT_FOUND if `party` is not a recipient of that request,
   // FAILED_PRECONDITION if it is not OPEN or ACKNOWLEDGED for `party`.
@@ -140,6 +156,19 @@ class Store {
       absl::string_view serial, absl::string_view user) = 0;
   // All revocations, oldest first.
   virtual absl::StatusOr<std::vector<Revocation>> ListRevocations() = 0;
+
+  // NOT_FOUND if there is no case `id`.
+  virtual absl::StatusOr<Case> GetCase(absl::string_view id) = 0;
+  // Cases `party` owns or currently takes part in, newest first.
+  virtual absl::StatusOr<std::vector<Case>> ListCases(
+      absl::string_view party) = 0;
+  // Parties that may read `message_id` through cases: owners and current
+  // participants of every case the message is attached to.
+  virtual absl::StatusOr<std::vector<std::string>> CaseReaders(
+      absl::string_view message_id) = 0;
+  // Summaries (no bodies) of the messages attached to a case, oldest first.
+  virtual absl::StatusOr<std::vector<Message>> CaseThread(
+      absl::string_view case_id) = 0;
 
   // Requests as `query` says, newest first, as summaries (no bodies).
   virtual absl::StatusOr<std::vector<Message>> ListRequests(

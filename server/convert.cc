@@ -469,6 +469,18 @@ void ToProto(const Revocation& r, v1::Revocation* out) {
   out->set_revoked_by(r.revoked_by);
 }
 
+void ToProto(const Case& c, v1::Case* out) {
+  out->set_id(c.id);
+  out->set_title(c.title);
+  out->set_owner_party(c.owner_party);
+  for (const std::string& p : c.participants) out->add_participants(p);
+  out->set_state(c.state == CaseState::kOpen ? v1::CASE_STATE_OPEN
+                                             : v1::CASE_STATE_CLOSED);
+  ToProto(c.opened_at, out->mutable_opened_at());
+  if (c.closed_at.has_value()) ToProto(*c.closed_at, out->mutable_closed_at());
+  for (const std::string& id : c.message_ids) out->add_message_ids(id);
+}
+
 void ToProto(const WhoAmIResult& result, v1::WhoAmIResponse* out) {
   out->set_spiffe_id(result.identity.spiffe_id);
   out->set_trust_domain(result.identity.trust_domain);

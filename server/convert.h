@@ -5,9 +5,11 @@
 #define LIAISON_SERVER_CONVERT_H_
 
 #include "domain/admin.h"
+#include "domain/cases.h"
 #include "domain/exchange.h"
 #include "domain/model.h"
 #include "liaison/v1/admin.pb.h"
+#include "liaison/v1/cases.pb.h"
 #include "liaison/v1/exchange.pb.h"
 
 namespace liaison::server {
@@ -29,6 +31,9 @@ RegisterPartyCommand ToRegisterCommand(const v1::RegisterPartyRequest& r);
 void ToProto(const Party& party, v1::Party* out);
 void ToProto(const PartyDetails& details, v1::PartyDetails* out);
 void ToProto(const Revocation& revocation, v1::Revocation* out);
+
+// Cases.
+void ToProto(const Case& c, v1::Case* out);
 void ToProto(absl::Time time, google::protobuf::Timestamp* out);
 
 v1::Role ToProto(Role role);

@@ -80,6 +80,10 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
       std::make_unique<ExchangeHandler>(*server->exchange_, *server->peers_);
   server->admin_handler_ =
       std::make_unique<AdminHandler>(*server->admin_, *server->peers_);
+  server->cases_ =
+      std::make_unique<CaseService>(*server->store_, *server->audit_, clock);
+  server->cases_handler_ =
+      std::make_unique<CasesHandler>(*server->cases_, *server->peers_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -87,6 +91,7 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.RegisterService(server->exchange_handler_.get());
   builder.RegisterService(server->admin_handler_.get());
+  builder.RegisterService(server->cases_handler_.get());
   // The largest valid request (a 1 MiB body plus headers) fits well below
   // this; larger ones are refused by gRPC with RESOURCE_EXHAUSTED.
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);

@@ -15,9 +15,11 @@
 #include "domain/admin.h"
 #include "domain/audit_log.h"
 #include "domain/call_gate.h"
+#include "domain/cases.h"
 #include "domain/exchange.h"
 #include "domain/store.h"
 #include "server/admin_handler.h"
+#include "server/cases_handler.h"
 #include "server/exchange_handler.h"
 #include "server/peer_identity.h"
 #include "server/server_options.h"
@@ -57,8 +59,10 @@ class LiaisonServer {
   std::unique_ptr<CallGate> gate_;
   std::unique_ptr<ExchangeService> exchange_;
   std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<CaseService> cases_;
   std::unique_ptr<ExchangeHandler> exchange_handler_;
   std::unique_ptr<AdminHandler> admin_handler_;
+  std::unique_ptr<CasesHandler> cases_handler_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;

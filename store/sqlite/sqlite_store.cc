@@ -17,7 +17,7 @@ namespace {
 
 // Each entry migrates the schema from version i to i + 1. Append only: a
 // released migration is never edited.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     // Version 1: parties, messages with recipients, the audit log.
     R"sql(
 CREATE TABLE parties (
@@ -122,6 +122,33 @@ ALTER TABLE recipients ADD COLUMN refusal_text TEXT NOT NULL DEFAULT '';
 ALTER TABLE recipients ADD COLUMN delivered_at_us INTEGER;
 ALTER TABLE recipients ADD COLUMN read_at_us INTEGER;
 CREATE INDEX recipients_due ON recipients (party, request_state, due_at_us);
+)sql",
+    // Version 4: cases (joint investigations, regional operations).
+    R"sql(
+CREATE TABLE cases (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  owner_party TEXT NOT NULL REFERENCES parties(code),
+  state TEXT NOT NULL,
+  opened_at_us INTEGER NOT NULL,
+  closed_at_us INTEGER
+);
+CREATE TABLE case_participants (
+  case_seq INTEGER NOT NULL REFERENCES cases(seq),
+  party TEXT NOT NULL REFERENCES parties(code),
+  added_at_us INTEGER NOT NULL,
+  removed_at_us INTEGER,
+  PRIMARY KEY (case_seq, party)
+);
+CREATE INDEX case_participants_party ON case_participants (party);
+CREATE TABLE case_messages (
+  case_seq INTEGER NOT NULL REFERENCES cases(seq),
+  message_id TEXT NOT NULL REFERENCES messages(id),
+  attached_at_us INTEGER NOT NULL,
+  PRIMARY KEY (case_seq, message_id)
+);
+CREATE INDEX case_messages_message ON case_messages (message_id);
 )sql",
 };
 
@@ -480,6 +507,45 @@ absl::StatusOr<Message> GetMessageIn(sqlite3* db, absl::string_view id) {
   return std::move(found.front());
 }
 
+absl::StatusOr<Case> GetCaseIn(sqlite3* db, absl::string_view id) {
+  Statement q(db,
+              "SELECT seq, id, title, owner_party, state, opened_at_us, "
+              "closed_at_us FROM cases WHERE id = ?");
+  q.Bind(id);
+  LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
+  }
+  Case c;
+  c.seq = q.Int(0);
+  c.id = q.Text(1);
+  c.title = q.Text(2);
+  c.owner_party = q.Text(3);
+  LIAISON_ASSIGN_OR_RETURN(
+      c.state, Decode(ParseCaseState(q.Text(4)), "case state", q.Text(4)));
+  c.opened_at = absl::FromUnixMicros(q.Int(5));
+  c.closed_at = OptionalTime(q, 6);
+  Statement parts(db,
+                  "SELECT party FROM case_participants WHERE case_seq = ? "
+                  "AND removed_at_us IS NULL ORDER BY added_at_us, party");
+  parts.Bind(c.seq);
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool row, parts.Step());
+    if (!row) break;
+    c.participants.push_back(parts.Text(0));
+  }
+  Statement messages(db,
+                     "SELECT message_id FROM case_messages WHERE case_seq = "
+                     "? ORDER BY attached_at_us, rowid");
+  messages.Bind(c.seq);
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool row, messages.Step());
+    if (!row) break;
+    c.message_ids.push_back(messages.Text(0));
+  }
+  return c;
+}
+
 }  // namespace
 
 class SqliteStore::Transaction final : public WriteTransaction {
@@ -613,6 +679,78 @@ class SqliteStore::Transaction final : public WriteTransaction {
           absl::StrCat("message ", message_id, " not found"));
     }
     return absl::OkStatus();
+  }
+
+  absl::Status InsertCase(const Case& c) override {
+    Statement insert(
+        db_,
+        "INSERT INTO cases (id, title, owner_party, state, "
+        "opened_at_us, closed_at_us) VALUES (?, ?, ?, ?, ?, NULL)");
+    insert.Bind(c.id)
+        .Bind(c.title)
+        .Bind(c.owner_party)
+        .Bind(Name(c.state))
+        .Bind(absl::ToUnixMicros(c.opened_at));
+    LIAISON_RETURN_IF_ERROR(insert.Run());
+    for (const std::string& party : c.participants) {
+      LIAISON_RETURN_IF_ERROR(
+          SetCaseParticipant(c.id, party, true, c.opened_at));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Case> GetCase(absl::string_view id) override {
+    return GetCaseIn(db_, id);
+  }
+
+  absl::Status SetCaseParticipant(absl::string_view case_id,
+                                  absl::string_view party, bool participating,
+                                  absl::Time at) override {
+    if (participating) {
+      Statement upsert(
+          db_,
+          "INSERT INTO case_participants (case_seq, party, added_at_us, "
+          "removed_at_us) VALUES ((SELECT seq FROM cases WHERE id = ?), ?, "
+          "?, NULL) ON CONFLICT (case_seq, party) DO UPDATE SET "
+          "added_at_us = excluded.added_at_us, removed_at_us = NULL");
+      upsert.Bind(case_id).Bind(party).Bind(absl::ToUnixMicros(at));
+      return upsert.Run();
+    }
+    Statement remove(db_,
+                     "UPDATE case_participants SET removed_at_us = ? WHERE "
+                     "case_seq = (SELECT seq FROM cases WHERE id = ?) AND "
+                     "party = ? AND removed_at_us IS NULL");
+    remove.Bind(absl::ToUnixMicros(at)).Bind(case_id).Bind(party);
+    LIAISON_RETURN_IF_ERROR(remove.Run());
+    if (sqlite3_changes(db_) == 0) {
+      return absl::NotFoundError(
+          absl::StrCat(party, " does not take part in case ", case_id));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status AttachToCase(absl::string_view case_id,
+                            absl::string_view message_id,
+                            absl::Time at) override {
+    Statement insert(db_,
+                     "INSERT INTO case_messages (case_seq, message_id, "
+                     "attached_at_us) VALUES ((SELECT seq FROM cases WHERE "
+                     "id = ?), ?, ?)");
+    insert.Bind(case_id).Bind(message_id).Bind(absl::ToUnixMicros(at));
+    absl::Status status = insert.Run();
+    if (absl::IsAlreadyExists(status)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "message ", message_id, " is already attached to case ", case_id));
+    }
+    return status;
+  }
+
+  absl::Status CloseCase(absl::string_view case_id, absl::Time at) override {
+    Statement update(db_,
+                     "UPDATE cases SET state = 'CLOSED', closed_at_us = ? "
+                     "WHERE id = ?");
+    update.Bind(absl::ToUnixMicros(at)).Bind(case_id);
+    return update.Run();
   }
 
   absl::Status MarkAnswered(absl::string_view request_id,
@@ -930,6 +1068,65 @@ absl::StatusOr<std::vector<Message>> SqliteStore::ListSummaries(
   Statement q(db_, absl::StrCat("SELECT ", kSummaryColumns, " FROM ",
                                 from_where_order, " LIMIT ?"));
   q.Bind(party).Bind(before_seq.value_or(INT64_MAX)).Bind(int64_t{limit});
+  return QueryMessages(db_, q);
+}
+
+absl::StatusOr<Case> SqliteStore::GetCase(absl::string_view id) {
+  absl::MutexLock lock(&mu_);
+  return GetCaseIn(db_, id);
+}
+
+absl::StatusOr<std::vector<Case>> SqliteStore::ListCases(
+    absl::string_view party) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_,
+              "SELECT id FROM cases c WHERE c.owner_party = ? OR EXISTS ("
+              "SELECT 1 FROM case_participants p WHERE p.case_seq = c.seq "
+              "AND p.party = ? AND p.removed_at_us IS NULL) "
+              "ORDER BY c.seq DESC");
+  q.Bind(party).Bind(party);
+  std::vector<std::string> ids;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    ids.push_back(q.Text(0));
+  }
+  std::vector<Case> cases;
+  for (const std::string& id : ids) {
+    LIAISON_ASSIGN_OR_RETURN(Case c, GetCaseIn(db_, id));
+    cases.push_back(std::move(c));
+  }
+  return cases;
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteStore::CaseReaders(
+    absl::string_view message_id) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_,
+              "SELECT c.owner_party FROM case_messages m JOIN cases c ON "
+              "c.seq = m.case_seq WHERE m.message_id = ? UNION "
+              "SELECT p.party FROM case_messages m JOIN case_participants p "
+              "ON p.case_seq = m.case_seq WHERE m.message_id = ? AND "
+              "p.removed_at_us IS NULL ORDER BY 1");
+  q.Bind(message_id).Bind(message_id);
+  std::vector<std::string> parties;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    parties.push_back(q.Text(0));
+  }
+  return parties;
+}
+
+absl::StatusOr<std::vector<Message>> SqliteStore::CaseThread(
+    absl::string_view case_id) {
+  absl::MutexLock lock(&mu_);
+  Statement q(
+      db_, absl::StrCat("SELECT ", kSummaryColumns,
+                        " FROM case_messages cm JOIN cases c ON c.seq = "
+                        "cm.case_seq JOIN messages m ON m.id = cm.message_id "
+                        "WHERE c.id = ? ORDER BY cm.attached_at_us, cm.rowid"));
+  q.Bind(case_id);
   return QueryMessages(db_, q);
 }
 

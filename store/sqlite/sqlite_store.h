@@ -52,6 +52,12 @@ class SqliteStore final : public Store {
       std::optional<int64_t> before_seq) override;
   absl::StatusOr<std::vector<Message>> ListRequests(
       const RequestQuery& query) override;
+  absl::StatusOr<Case> GetCase(absl::string_view id) override;
+  absl::StatusOr<std::vector<Case>> ListCases(absl::string_view party) override;
+  absl::StatusOr<std::vector<std::string>> CaseReaders(
+      absl::string_view message_id) override;
+  absl::StatusOr<std::vector<Message>> CaseThread(
+      absl::string_view case_id) override;
   absl::StatusOr<std::vector<PartyChange>> ListPartyChanges(
       absl::string_view code) override;
   absl::StatusOr<std::optional<Revocation>> FindRevocation(

@@ -344,6 +344,35 @@ TEST_F(CliTest, RequestLifecycle) {
   EXPECT_THAT(sent_list.out, HasSubstr(id));
 }
 
+TEST_F(CliTest, CaseWorkflow) {
+  Result opened = Run("RO", {"case", "open", "--title=Operation Danube",
+                             "--participants=HU,BG"});
+  ASSERT_EQ(opened.code, kExitOk) << opened.err;
+  EXPECT_THAT(opened.out, HasSubstr("\"Operation Danube\" OPEN, owner RO, "
+                                    "participants HU,BG, 0 message(s)"));
+  const std::string case_id = IdFrom(opened.out);
+  Result sent = Run("RO", {"send", "--to=HU", "--kind=SPONTANEOUS",
+                           "--subject=Route", "--body=Port Z"});
+  const std::string message_id = IdFrom(sent.out);
+  Result attached = Run("RO", {"case", "attach", case_id, message_id});
+  ASSERT_EQ(attached.code, kExitOk) << attached.err;
+  EXPECT_THAT(attached.out, HasSubstr("1 message(s)"));
+  Result shown = Run("BG", {"case", "show", case_id});
+  ASSERT_EQ(shown.code, kExitOk) << shown.err;
+  EXPECT_THAT(shown.out, HasSubstr(message_id));
+  EXPECT_EQ(Run("BG", {"show", message_id}).code, kExitOk);
+  ASSERT_EQ(Run("RO", {"case", "remove", case_id, "BG"}).code, kExitOk);
+  Result gone = Run("BG", {"show", message_id});
+  EXPECT_EQ(gone.code, kExitRefused);
+  EXPECT_THAT(gone.err, HasSubstr("NOT_FOUND"));
+  EXPECT_THAT(Run("HU", {"case", "list"}).out, HasSubstr(case_id));
+  Result closed = Run("RO", {"case", "close", case_id});
+  EXPECT_THAT(closed.out, HasSubstr("CLOSED"));
+  Result observer = Run("XOB", {"case", "list"});
+  EXPECT_EQ(observer.code, kExitRefused);
+  EXPECT_THAT(observer.err, HasSubstr("takes no part in cases"));
+}
+
 TEST_F(CliTest, UsageErrors) {
   struct Case {
     std::vector<std::string> args;

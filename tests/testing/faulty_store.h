@@ -50,6 +50,21 @@ class FaultyStore final : public Store {
       const RequestQuery& query) override {
     return base_->ListRequests(query);
   }
+  absl::StatusOr<Case> GetCase(absl::string_view id) override {
+    return base_->GetCase(id);
+  }
+  absl::StatusOr<std::vector<Case>> ListCases(
+      absl::string_view party) override {
+    return base_->ListCases(party);
+  }
+  absl::StatusOr<std::vector<std::string>> CaseReaders(
+      absl::string_view message_id) override {
+    return base_->CaseReaders(message_id);
+  }
+  absl::StatusOr<std::vector<Message>> CaseThread(
+      absl::string_view case_id) override {
+    return base_->CaseThread(case_id);
+  }
   absl::StatusOr<std::vector<PartyChange>> ListPartyChanges(
       absl::string_view code) override {
     return base_->ListPartyChanges(code);
