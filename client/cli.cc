@@ -686,7 +686,17 @@ int RunRequests(Context& ctx) {
       ctx.client.ListRequests(request);
   if (!page.ok()) return Fail(ctx, page.status());
   if (ctx.json) return PrintJson(ctx, *page);
-  PrintSummaries(ctx, page->messages(), page->next_page_token(), "requests");
+  // The next page's command repeats the filters: the token is theirs.
+  std::string command = "requests";
+  for (const char* flag : {"sent", "overdue"}) {
+    if (ctx.inv.Has(flag)) absl::StrAppend(&command, " --", flag);
+  }
+  for (const char* flag : {"state", "due-within", "page-size"}) {
+    if (ctx.inv.Has(flag)) {
+      absl::StrAppend(&command, " --", flag, "=", ctx.inv.Get(flag));
+    }
+  }
+  PrintSummaries(ctx, page->messages(), page->next_page_token(), command);
   return kExitOk;
 }
 

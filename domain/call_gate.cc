@@ -63,10 +63,27 @@ absl::StatusOr<Call> CallGate::Begin(const Caller& caller, Action action) {
   return call;
 }
 
+absl::Status CallGate::Recheck(WriteTransaction& txn, const Call& call) {
+  absl::StatusOr<Party> party = txn.GetParty(call.identity.party);
+  if (!party.ok() && !absl::IsNotFound(party.status())) return party.status();
+  LIAISON_ASSIGN_OR_RETURN(
+      std::optional<Revocation> revocation,
+      txn.FindRevocation(call.identity.serial_hex, call.identity.Path()));
+  PolicyInput input;
+  input.principal = call.identity;
+  input.party = party.ok() ? &*party : nullptr;
+  input.revocation = revocation.has_value() ? &*revocation : nullptr;
+  input.action = call.action;
+  const Decision decision = Decide(input);
+  if (!decision.allowed()) return absl::Status(decision.code, decision.reason);
+  return absl::OkStatus();
+}
+
 absl::Status CallGate::WriteAudited(
     Call& call, absl::FunctionRef<absl::Status(WriteTransaction& txn)> write) {
   const absl::Status written =
       store_.Write([&](WriteTransaction& txn) -> absl::Status {
+        LIAISON_RETURN_IF_ERROR(Recheck(txn, call));
         LIAISON_RETURN_IF_ERROR(write(txn));
         Settle(call, absl::OkStatus());
         return audit_.Append(txn, call.entry).status();

@@ -64,7 +64,13 @@ class CallGate {
   absl::Status RejectUndecodable(const Caller& caller, Action action,
                                  absl::string_view detail);
 
-  // Runs `write` in one transaction with the call's audit entry (ALLOWED).
+  // Inside a change's transaction: judges the caller's party and
+  // certificate again as committed now, so that a suspension or revocation
+  // committed since Begin applies to this very change.
+  absl::Status Recheck(WriteTransaction& txn, const Call& call);
+
+  // Runs `write` in one transaction with the call's audit entry (ALLOWED),
+  // after Recheck.
   // If `write` refuses (returns an error), whatever it wrote is rolled back
   // and the refusal is recorded on its own; a storage fault becomes
   // UNAVAILABLE ("nothing changed").

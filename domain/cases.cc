@@ -218,6 +218,8 @@ absl::StatusOr<Case> CaseService::AttachMessage(const Caller& caller,
         members.push_back(result.owner_party);
         for (const std::string& member : members) {
           LIAISON_ASSIGN_OR_RETURN(Party record, txn.GetParty(member));
+          // A member made an observer since reads nothing through the case.
+          if (record.tier == PartyTier::kObserver) continue;
           const Decision d =
               MayHold(record, message->classification,
                       message->contains_personal_data, "receive");

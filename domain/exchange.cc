@@ -417,12 +417,12 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
             txn.MarkAnswered(request->id, m.sender_party, m.id, m.created_at);
         if (absl::IsFailedPrecondition(answered)) {
           const Recipient* mine = request->FindRecipient(m.sender_party);
-          refusal = absl::FailedPreconditionError(
-              absl::StrCat("request ", request->id, " was already answered by ",
-                           m.sender_party,
-                           mine != nullptr && !mine->reply_id.empty()
-                               ? absl::StrCat(" (reply ", mine->reply_id, ")")
-                               : ""));
+          refusal =
+              mine != nullptr && !mine->reply_id.empty()
+                  ? absl::FailedPreconditionError(absl::StrCat(
+                        "request ", request->id, " was already answered by ",
+                        m.sender_party, " (reply ", mine->reply_id, ")"))
+                  : answered;
         } else if (!answered.ok()) {
           return answered;
         }
@@ -608,7 +608,8 @@ absl::StatusOr<MessageView> ExchangeService::Transition(
         LIAISON_ASSIGN_OR_RETURN(request, txn.GetMessage(id));
         Recipient* mine = FindMutableRecipient(request, party);
         const std::string from = Name(*mine->request_state).data();
-        absl::Status moved = transition(*mine, now);
+        absl::Status moved = gate_.Recheck(txn, call);
+        if (moved.ok()) moved = transition(*mine, now);
         if (moved.ok()) {
           LIAISON_RETURN_IF_ERROR(txn.UpdateRecipient(id, *mine));
           call.entry.reason = absl::StrCat(
@@ -691,7 +692,9 @@ absl::StatusOr<MessagePage> ExchangeService::ListRequests(
       filter.sent ? kSentRequestsToken : kReceivedRequestsToken;
   absl::Status valid = [&]() -> absl::Status {
     if (filter.state.value.has_value() == false && filter.state.raw != 0) {
-      return Require(filter.state, "state", "").status();
+      return Require(filter.state, "state",
+                     "OPEN, ACKNOWLEDGED, ANSWERED or REFUSED")
+          .status();
     }
     if (filter.due_within.has_value() &&
         (*filter.due_within <= absl::ZeroDuration() ||
@@ -757,17 +760,9 @@ absl::StatusOr<MessageView> ExchangeService::SetHandling(
       absl::StrCat(Name(message.handling_code), " -> ", Name(to));
   message.handling_code = to;
   message.handling_restriction = restriction;
-  const absl::Status written =
-      store_.Write([&](WriteTransaction& txn) -> absl::Status {
-        LIAISON_RETURN_IF_ERROR(txn.SetHandling(id, to, restriction));
-        CallGate::Settle(call, absl::OkStatus());
-        return audit_.Append(txn, call.entry).status();
-      });
-  if (!written.ok()) {
-    return gate_.Refuse(
-        call, absl::UnavailableError("the change could not be stored; nothing "
-                                     "changed, retry later"));
-  }
+  LIAISON_RETURN_IF_ERROR(gate_.WriteAudited(call, [&](WriteTransaction& txn) {
+    return txn.SetHandling(id, to, restriction);
+  }));
   return MessageView{gate_.Now(), std::move(message), ""};
 }
 

@@ -108,7 +108,7 @@ struct RequestQuery {
   // requests it sent (a request matches if any recipient does).
   bool sent = false;
   std::optional<RequestState> state;
-  // Only OPEN or ACKNOWLEDGED requests due at or before this time.
+  // Only OPEN or ACKNOWLEDGED requests due before this time.
   std::optional<absl::Time> due_before;
   int limit = 50;
   std::optional<int64_t> before_seq;  // Newest first, below this seq.

@@ -122,6 +122,13 @@ ALTER TABLE recipients ADD COLUMN refusal_text TEXT NOT NULL DEFAULT '';
 ALTER TABLE recipients ADD COLUMN delivered_at_us INTEGER;
 ALTER TABLE recipients ADD COLUMN read_at_us INTEGER;
 CREATE INDEX recipients_due ON recipients (party, request_state, due_at_us);
+-- Requests stored before deadlines were kept: due by the default deadlines
+-- (8 hours urgent, 7 days routine) from receipt.
+UPDATE recipients SET due_at_us = (
+  SELECT m.created_at_us + CASE m.priority WHEN 'URGENT' THEN 28800000000
+                                           ELSE 604800000000 END
+  FROM messages m WHERE m.seq = recipients.message_seq)
+WHERE request_state IS NOT NULL;
 )sql",
     // Version 4: cases (joint investigations, regional operations).
     R"sql(
@@ -1020,7 +1027,7 @@ absl::StatusOr<std::vector<Message>> SqliteStore::ListRequests(
   if (query.due_before.has_value()) {
     absl::StrAppend(&conditions,
                     " AND r.request_state IN ('OPEN', 'ACKNOWLEDGED') AND "
-                    "r.due_at_us <= ?");
+                    "r.due_at_us < ?");
   }
   const std::string sql =
       query.sent

@@ -208,15 +208,23 @@ TEST_F(RequestsTest, ReceiptsTellTheSenderWhenItWasDeliveredAndRead) {
   EXPECT_EQ(hu->read_at, opened);       // first opening, by any HU user
   const Recipient* bg = as_sender->message.FindRecipient("BG");
   EXPECT_FALSE(bg->delivered_at.has_value());
-  // The sender reading its own message is no receipt.
   EXPECT_FALSE(bg->read_at.has_value());
+  // The sender reading its own message is no receipt for anyone.
+  EXPECT_EQ(StateOf(id, "HU").read_at, opened);
 
-  // BG sees nothing of HU's receipts.
+  // BG sees nothing of HU's receipts or deadline, all of its own.
   absl::StatusOr<MessageView> as_bg =
       exchange_->GetMessage(TestIdentity("BG"), id);
   ASSERT_TRUE(as_bg.ok());
-  EXPECT_FALSE(as_bg->message.FindRecipient("HU")->read_at.has_value());
-  EXPECT_TRUE(as_bg->message.FindRecipient("BG")->read_at.has_value());
+  const Recipient* hu_seen_by_bg = as_bg->message.FindRecipient("HU");
+  EXPECT_FALSE(hu_seen_by_bg->read_at.has_value());
+  EXPECT_FALSE(hu_seen_by_bg->delivered_at.has_value());
+  EXPECT_FALSE(hu_seen_by_bg->due_at.has_value());
+  EXPECT_FALSE(hu_seen_by_bg->request_state.has_value());
+  const Recipient* own = as_bg->message.FindRecipient("BG");
+  EXPECT_EQ(own->read_at, clock_.Now());
+  EXPECT_EQ(own->delivered_at, clock_.Now());
+  EXPECT_TRUE(own->due_at.has_value());
 }
 
 TEST_F(RequestsTest, OnlyTheOwnerChangesHandlingAndAllHoldersSeeIt) {

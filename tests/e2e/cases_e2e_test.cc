@@ -41,8 +41,10 @@ class CasesE2eTest : public ::testing::Test {
     return StubOf<v1::Exchange>(party, "liaison-officer", "officer");
   }
 
-  std::string SendFromRo(std::vector<std::string> to, const std::string& key,
-                         bool personal = false) {
+  std::string SendFromRo(
+      std::vector<std::string> to, const std::string& key,
+      bool personal = false,
+      v1::Classification classification = v1::CLASSIFICATION_RESTRICTED) {
     v1::SendMessageRequest r;
     for (const auto& p : to) r.add_recipients(p);
     r.set_idempotency_key(key);
@@ -50,7 +52,7 @@ class CasesE2eTest : public ::testing::Test {
     r.set_subject("Route of the smuggling network");
     r.set_body("Transit via port Z every Tuesday.");
     r.set_priority(v1::PRIORITY_ROUTINE);
-    r.set_classification(v1::CLASSIFICATION_RESTRICTED);
+    r.set_classification(classification);
     r.set_contains_personal_data(personal);
     r.mutable_handling()->set_code(v1::HANDLING_CODE_H0);
     grpc::ClientContext context;
@@ -164,8 +166,10 @@ TEST_F(CasesE2eTest, ObserversTakeNoPart) {
   EXPECT_EQ(Participant(*ro, true, opened.id(), "XOB").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
-  // A participant later made an observer can no longer read through it.
-  const std::string id = SendFromRo({"BG"}, "delta-1");
+  // A participant later made an observer can no longer read through it,
+  // even a message an observer could otherwise receive.
+  const std::string id =
+      SendFromRo({"BG"}, "delta-1", false, v1::CLASSIFICATION_UNCLASSIFIED);
   ASSERT_TRUE(Participant(*ro, true, opened.id(), "XOP").ok());
   ASSERT_TRUE(Attach(*ro, opened.id(), id).ok());
   EXPECT_TRUE(Read("XOP", id).ok());
@@ -179,7 +183,21 @@ TEST_F(CasesE2eTest, ObserversTakeNoPart) {
   ASSERT_TRUE(admin->SetPartyTier(&context, downgrade, &party).ok());
   const grpc::Status read = Read("XOP", id);
   EXPECT_EQ(read.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_THAT(read.error_message(), HasSubstr("observer"));
+  EXPECT_THAT(read.error_message(),
+              HasSubstr("XOP is an observer and takes no part in cases"));
+  v1::CaseDetails details;
+  EXPECT_EQ(Details(*Cases("XOP"), opened.id(), &details).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Re-adding a removed participant restores access.
+  auto bg = Cases("BG");
+  const std::string other = SendFromRo({"HU"}, "delta-2");
+  ASSERT_TRUE(Participant(*ro, true, opened.id(), "BG").ok());
+  ASSERT_TRUE(Attach(*ro, opened.id(), other).ok());
+  ASSERT_TRUE(Participant(*ro, false, opened.id(), "BG").ok());
+  EXPECT_EQ(Read("BG", other).error_code(), grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(Participant(*ro, true, opened.id(), "BG").ok());
+  EXPECT_TRUE(Read("BG", other).ok());
+  EXPECT_TRUE(Details(*bg, opened.id(), &details).ok());
 }
 
 TEST_F(CasesE2eTest, OwnersDecide) {
