@@ -40,6 +40,10 @@ Commands:
   ack ID                      confirm receipt of a request (OPEN -> ACKNOWLEDGED)
   refuse ID --reason=CODE     refuse a request (codes below; --text to explain)
   handling ID CODE            change the handling code of a message your party owns
+  forward ID --to=BG          pass a received message on (H2 needs the owner's consent)
+  consent ask ID --to=BG --text=WHY    ask the owner for consent to pass it on
+  consent list                consent requests your party made or must decide
+  consent grant|refuse CONSENT [--text=REASON]   decide, as the owner
   case open --title=T [--participants=HU,BG]   open a case your party owns
   case add|remove CASE PARTY  change who takes part (owner only)
   case attach CASE MESSAGE    share a message your party owns with the case
@@ -587,6 +591,9 @@ int RunShow(Context& ctx) {
                             " (", RoleText(m->sender().role()), ")"));
   line("to", RecipientsText(m->recipients()));
   line("in reply to", m->in_reply_to());
+  line("owner", m->owner_party());
+  line("original", m->origin_id());
+  line("forwarded from", m->forwarded_from());
   line("created", Time(m->created_at()));
   line("priority",
        ShortName(v1::Priority_descriptor(), "PRIORITY_", m->priority()));
@@ -733,6 +740,69 @@ int RunHandling(Context& ctx) {
   request.mutable_handling()->set_restriction(ctx.inv.Get("restriction"));
   return MessageOut(ctx, ctx.client.SetHandling(request),
                     absl::StrCat("handling code ", ctx.args[1], " set on"));
+}
+
+int RunForward(Context& ctx) {
+  if (!ctx.inv.Has("to")) {
+    ctx.err << "liaison: forward needs --to=PARTY[,PARTY...]\n";
+    return kExitUsage;
+  }
+  v1::ForwardRequest request;
+  request.set_message_id(ctx.args[0]);
+  for (absl::string_view party :
+       absl::StrSplit(ctx.inv.Get("to"), ',', absl::SkipWhitespace())) {
+    request.add_recipients(std::string(absl::StripAsciiWhitespace(party)));
+  }
+  request.set_idempotency_key(
+      ctx.inv.Get("idempotency-key", NewIdempotencyKey()));
+  return SendResultOut(ctx, request.idempotency_key(),
+                       ctx.client.Forward(request), "forwarded",
+                       absl::StrJoin(request.recipients(), ","));
+}
+
+int ConsentOut(Context& ctx, const absl::StatusOr<v1::Consent>& c) {
+  if (!c.ok()) return Fail(ctx, c.status());
+  if (ctx.json) return PrintJson(ctx, *c);
+  ctx.out << "consent " << c->id() << " "
+          << ShortName(v1::ConsentState_descriptor(), "CONSENT_STATE_",
+                       c->state())
+          << ": " << c->requester_party() << " -> " << c->target_party()
+          << " for " << c->origin_id() << " (owner " << c->owner_party() << ")";
+  if (!c->justification().empty()) {
+    ctx.out << "; why: " << Printable(c->justification());
+  }
+  if (!c->decision_reason().empty()) {
+    ctx.out << "; decision: " << Printable(c->decision_reason());
+  }
+  ctx.out << "\n";
+  return kExitOk;
+}
+
+int RunConsentAsk(Context& ctx) {
+  v1::RequestConsentRequest request;
+  request.set_message_id(ctx.args[0]);
+  request.set_to(ctx.inv.Get("to"));
+  request.set_justification(ctx.inv.Get("text"));
+  return ConsentOut(ctx, ctx.client.RequestConsent(request));
+}
+
+int RunConsentDecide(Context& ctx, bool grant) {
+  v1::DecideConsentRequest request;
+  request.set_consent_id(ctx.args[0]);
+  request.set_grant(grant);
+  request.set_reason(ctx.inv.Get("text"));
+  return ConsentOut(ctx, ctx.client.DecideConsent(request));
+}
+int RunConsentGrant(Context& ctx) { return RunConsentDecide(ctx, true); }
+int RunConsentRefuse(Context& ctx) { return RunConsentDecide(ctx, false); }
+
+int RunConsentList(Context& ctx) {
+  absl::StatusOr<v1::ListConsentsResponse> list = ctx.client.ListConsents();
+  if (!list.ok()) return Fail(ctx, list.status());
+  if (ctx.json) return PrintJson(ctx, *list);
+  if (list->consents().empty()) ctx.out << "no consent requests\n";
+  for (const v1::Consent& c : list->consents()) ConsentOut(ctx, c);
+  return kExitOk;
 }
 
 int CaseOut(Context& ctx, const absl::StatusOr<v1::Case>& c) {
@@ -1037,6 +1107,16 @@ const std::vector<Command>& Commands() {
       {"ack", 1, 1, "one message id", {}, RunAck},
       {"refuse", 1, 1, "one message id", {"reason", "text"}, RunRefuse},
       {"handling", 2, 2, "ID CODE", {"restriction"}, RunHandling},
+      {"forward",
+       1,
+       1,
+       "one message id",
+       {"to", "idempotency-key"},
+       RunForward},
+      {"consent ask", 1, 1, "one message id", {"to", "text"}, RunConsentAsk},
+      {"consent grant", 1, 1, "one consent id", {"text"}, RunConsentGrant},
+      {"consent refuse", 1, 1, "one consent id", {"text"}, RunConsentRefuse},
+      {"consent list", 0, 0, "no arguments", {}, RunConsentList},
       {"case open",
        0,
        0,

@@ -97,6 +97,29 @@ absl::StatusOr<v1::Message> Client::SetHandling(
                            request);
 }
 
+absl::StatusOr<v1::SendMessageResponse> Client::Forward(
+    const v1::ForwardRequest& request) {
+  return Call<v1::SendMessageResponse>(*exchange_, &v1::Exchange::Stub::Forward,
+                                       request);
+}
+
+absl::StatusOr<v1::Consent> Client::RequestConsent(
+    const v1::RequestConsentRequest& request) {
+  return Call<v1::Consent>(*exchange_, &v1::Exchange::Stub::RequestConsent,
+                           request);
+}
+
+absl::StatusOr<v1::Consent> Client::DecideConsent(
+    const v1::DecideConsentRequest& request) {
+  return Call<v1::Consent>(*exchange_, &v1::Exchange::Stub::DecideConsent,
+                           request);
+}
+
+absl::StatusOr<v1::ListConsentsResponse> Client::ListConsents() {
+  return Call<v1::ListConsentsResponse>(
+      *exchange_, &v1::Exchange::Stub::ListConsents, v1::ListConsentsRequest());
+}
+
 absl::StatusOr<v1::Case> Client::OpenCase(const v1::OpenCaseRequest& request) {
   return Call<v1::Case>(*cases_, &v1::Cases::Stub::OpenCase, request);
 }

@@ -50,6 +50,13 @@ class Client {
       const v1::ListRequestsRequest& request);
   absl::StatusOr<v1::Message> SetHandling(
       const v1::SetHandlingRequest& request);
+  absl::StatusOr<v1::SendMessageResponse> Forward(
+      const v1::ForwardRequest& request);
+  absl::StatusOr<v1::Consent> RequestConsent(
+      const v1::RequestConsentRequest& request);
+  absl::StatusOr<v1::Consent> DecideConsent(
+      const v1::DecideConsentRequest& request);
+  absl::StatusOr<v1::ListConsentsResponse> ListConsents();
 
   // liaison.v1.Cases.
   absl::StatusOr<v1::Case> OpenCase(const v1::OpenCaseRequest& request);

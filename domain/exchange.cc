@@ -321,7 +321,7 @@ absl::StatusOr<SendResult> ExchangeService::SendMessage(
       }
     }
   }
-  return Deliver(call, std::move(m), nullptr);
+  return Deliver(call, std::move(m), nullptr, nullptr);
 }
 
 absl::StatusOr<SendResult> ExchangeService::Reply(const Caller& caller,
@@ -359,10 +359,11 @@ absl::StatusOr<SendResult> ExchangeService::Reply(const Caller& caller,
   Recipient requester;
   requester.party = request.sender_party;
   m.recipients.push_back(std::move(requester));
-  return Deliver(call, std::move(m), &request);
+  return Deliver(call, std::move(m), nullptr, &request);
 }
 
 absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
+                                                    const Message* original,
                                                     const Message* request) {
   m.sender_party = call.identity.party;
   m.sender_user = call.identity.user_id;
@@ -379,8 +380,10 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
   }
 
   const MessageFacts facts = FactsOf(m);
-  const MessageFacts request_facts =
-      request != nullptr ? FactsOf(*request) : MessageFacts{};
+  // What is read first: the request answered, or the message passed on.
+  const Message* read = request != nullptr ? request : original;
+  const MessageFacts read_facts =
+      read != nullptr ? FactsOf(*read) : MessageFacts{};
 
   // Decided inside the transaction, returned after it commits.
   std::optional<absl::Status> refusal;
@@ -410,8 +413,26 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
             " with different content; use a new key for a new message"));
       }
     } else {
-      refusal = Judge(txn, call, m, facts,
-                      request != nullptr ? &request_facts : nullptr);
+      if (original != nullptr && original->handling_code == HandlingCode::kH2) {
+        // H2: not to be passed on without the owner's recorded consent.
+        for (const Recipient& r : m.recipients) {
+          LIAISON_ASSIGN_OR_RETURN(
+              std::optional<Consent> consent,
+              txn.FindGrantedConsent(original->Origin(), m.sender_party,
+                                     r.party));
+          if (!consent.has_value()) {
+            refusal = absl::FailedPreconditionError(absl::StrCat(
+                "message ", original->id, " is H2: ", original->Owner(),
+                ", its owner, has not consented to passing it to ", r.party,
+                "; ask first (RequestConsent)"));
+            break;
+          }
+        }
+      }
+      if (!refusal.has_value()) {
+        refusal =
+            Judge(txn, call, m, facts, read != nullptr ? &read_facts : nullptr);
+      }
       if (!refusal.has_value() && request != nullptr) {
         absl::Status answered =
             txn.MarkAnswered(request->id, m.sender_party, m.id, m.created_at);
@@ -748,10 +769,10 @@ absl::StatusOr<MessageView> ExchangeService::SetHandling(
     return absl::OkStatus();
   }();
   if (!valid.ok()) return gate_.Refuse(call, valid);
-  if (message.sender_party != call.identity.party) {
+  if (message.Owner() != call.identity.party) {
     return gate_.Refuse(
         call, absl::PermissionDeniedError(absl::StrCat(
-                  "only ", message.sender_party,
+                  "only ", message.Owner(),
                   ", the owner of the information, may change its handling "
                   "code")));
   }
@@ -761,9 +782,173 @@ absl::StatusOr<MessageView> ExchangeService::SetHandling(
   message.handling_code = to;
   message.handling_restriction = restriction;
   LIAISON_RETURN_IF_ERROR(gate_.WriteAudited(call, [&](WriteTransaction& txn) {
-    return txn.SetHandling(id, to, restriction);
+    // On the original: every copy follows it.
+    return txn.SetHandling(message.Origin(), to, restriction);
   }));
   return MessageView{gate_.Now(), std::move(message), ""};
+}
+
+absl::StatusOr<SendResult> ExchangeService::Forward(
+    const Caller& caller, const ForwardCommand& command) {
+  LIAISON_ASSIGN_OR_RETURN(Call call, gate_.Begin(caller, Action::kForward));
+  LIAISON_ASSIGN_OR_RETURN(
+      Message original, LoadReadable(call, command.message_id, "message_id"));
+  const std::string& party = call.identity.party;
+  if (original.FindRecipient(party) == nullptr) {
+    return gate_.Refuse(
+        call, absl::FailedPreconditionError(
+                  absl::StrCat("only a recipient forwards a message; ", party,
+                               original.sender_party == party
+                                   ? " sent it: send a new message instead"
+                                   : " did not receive it")));
+  }
+  // Recipients and key are checked like a new message's.
+  SendCommand as_send;
+  as_send.recipients = command.recipients;
+  as_send.kind = MessageKind::kSpontaneous;
+  as_send.priority = original.priority;
+  as_send.urgency_justification = original.urgency_justification;
+  as_send.content.idempotency_key = command.idempotency_key;
+  as_send.content.subject = original.subject;
+  as_send.content.body = original.body;
+  as_send.content.classification = original.classification;
+  as_send.content.contains_personal_data = original.contains_personal_data;
+  as_send.content.handling_code = original.handling_code;
+  as_send.content.handling_restriction = original.handling_restriction;
+  if (original.evaluation.has_value()) {
+    as_send.content.has_evaluation = true;
+    as_send.content.source_reliability = original.evaluation->source;
+    as_send.content.information = original.evaluation->information;
+  }
+  Message copy;
+  absl::Status valid = TakeSendFields(as_send, party, copy);
+  if (!valid.ok()) return gate_.Refuse(call, valid);
+  for (const Recipient& r : copy.recipients) {
+    if (Involves(original, r.party)) {
+      return gate_.Refuse(
+          call, absl::FailedPreconditionError(absl::StrCat(
+                    r.party, " already holds message ", original.id)));
+    }
+  }
+  // A forwarded request carries no obligation to the new recipients.
+  copy.kind = original.kind == MessageKind::kRequest ? MessageKind::kSpontaneous
+                                                     : original.kind;
+  copy.origin_id = original.Origin();
+  copy.owner_party = original.Owner();
+  copy.forwarded_from = original.id;
+  return Deliver(call, std::move(copy), &original, nullptr);
+}
+
+absl::StatusOr<Consent> ExchangeService::RequestConsent(
+    const Caller& caller, const ConsentRequestCommand& command) {
+  LIAISON_ASSIGN_OR_RETURN(Call call,
+                           gate_.Begin(caller, Action::kRequestConsent));
+  LIAISON_ASSIGN_OR_RETURN(
+      Message message, LoadReadable(call, command.message_id, "message_id"));
+  const std::string& party = call.identity.party;
+  absl::Status valid = [&]() -> absl::Status {
+    if (!IsValidPartyCode(command.target_party)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "to '", absl::CEscape(command.target_party.substr(0, 32)),
+          "' is not a party code"));
+    }
+    return CheckLine("justification", command.justification,
+                     MessageLimits::kMaxJustification, true);
+  }();
+  if (!valid.ok()) return gate_.Refuse(call, valid);
+  if (message.Owner() == party) {
+    return gate_.Refuse(call, absl::FailedPreconditionError(absl::StrCat(
+                                  party, " owns message ", message.id,
+                                  "; owners need no consent")));
+  }
+  if (Involves(message, command.target_party)) {
+    return gate_.Refuse(call, absl::FailedPreconditionError(absl::StrCat(
+                                  command.target_party,
+                                  " already holds message ", message.id)));
+  }
+  Consent consent;
+  consent.id = ids_.Next();
+  consent.origin_id = message.Origin();
+  consent.owner_party = message.Owner();
+  consent.requester_party = party;
+  consent.target_party = command.target_party;
+  consent.justification = command.justification;
+  consent.state = ConsentState::kPending;
+  consent.requested_at = gate_.Now();
+  consent.requested_by = call.identity.spiffe_id;
+  call.entry.resources = {consent.id, message.id, command.target_party};
+  LIAISON_RETURN_IF_ERROR(
+      gate_.WriteAudited(call, [&](WriteTransaction& txn) -> absl::Status {
+        absl::StatusOr<Party> target = txn.GetParty(command.target_party);
+        if (absl::IsNotFound(target.status())) {
+          return absl::NotFoundError(absl::StrCat(
+              "party ", command.target_party, " is not registered"));
+        }
+        LIAISON_RETURN_IF_ERROR(target.status());
+        return txn.InsertConsent(consent);
+      }));
+  return consent;
+}
+
+absl::StatusOr<Consent> ExchangeService::DecideConsent(
+    const Caller& caller, const ConsentDecisionCommand& command) {
+  LIAISON_ASSIGN_OR_RETURN(Call call,
+                           gate_.Begin(caller, Action::kDecideConsent));
+  absl::Status valid = [&]() -> absl::Status {
+    if (!IsValidMessageId(command.consent_id)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "consent_id '", absl::CEscape(command.consent_id.substr(0, 64)),
+          "' is not a consent id"));
+    }
+    return CheckLine("reason", command.reason, MessageLimits::kMaxJustification,
+                     !command.grant);
+  }();
+  if (!valid.ok()) return gate_.Refuse(call, valid);
+  const std::string& party = call.identity.party;
+  call.entry.resources = {command.consent_id};
+  Consent consent;
+  LIAISON_RETURN_IF_ERROR(
+      gate_.WriteAudited(call, [&](WriteTransaction& txn) -> absl::Status {
+        absl::StatusOr<Consent> found = txn.GetConsent(command.consent_id);
+        if (absl::IsNotFound(found.status()) ||
+            (found.ok() && found->owner_party != party &&
+             found->requester_party != party)) {
+          return absl::NotFoundError(
+              absl::StrCat("consent ", command.consent_id, " not found"));
+        }
+        LIAISON_RETURN_IF_ERROR(found.status());
+        consent = *std::move(found);
+        if (consent.owner_party != party) {
+          return absl::PermissionDeniedError(
+              absl::StrCat("only ", consent.owner_party,
+                           ", the owner of the information, decides"));
+        }
+        if (consent.state != ConsentState::kPending) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "consent ", consent.id, " was already ", Name(consent.state)));
+        }
+        consent.state =
+            command.grant ? ConsentState::kGranted : ConsentState::kRefused;
+        consent.decided_at = call.entry.time;
+        consent.decided_by = call.identity.spiffe_id;
+        consent.decision_reason = command.reason;
+        call.entry.reason = absl::StrCat(
+            Name(consent.state), " passing ", consent.origin_id, " from ",
+            consent.requester_party, " to ", consent.target_party);
+        return txn.UpdateConsent(consent);
+      }));
+  return consent;
+}
+
+absl::StatusOr<std::vector<Consent>> ExchangeService::ListConsents(
+    const Caller& caller) {
+  LIAISON_ASSIGN_OR_RETURN(Call call,
+                           gate_.Begin(caller, Action::kListConsents));
+  absl::StatusOr<std::vector<Consent>> consents =
+      store_.ListConsents(call.identity.party);
+  if (!consents.ok()) return gate_.Refuse(call, consents.status());
+  LIAISON_RETURN_IF_ERROR(gate_.RecordAllowed(call, {}));
+  return consents;
 }
 
 }  // namespace liaison

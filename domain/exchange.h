@@ -89,6 +89,24 @@ struct RequestFilter {
   PageQuery page;
 };
 
+struct ForwardCommand {
+  std::string message_id;
+  std::vector<std::string> recipients;
+  std::string idempotency_key;
+};
+
+struct ConsentRequestCommand {
+  std::string message_id;
+  std::string target_party;
+  std::string justification;
+};
+
+struct ConsentDecisionCommand {
+  std::string consent_id;
+  bool grant = false;
+  std::string reason;  // Required to refuse.
+};
+
 struct ReplyCommand {
   std::string request_id;
   ContentFields content;
@@ -150,6 +168,21 @@ class ExchangeService {
                                          const PageQuery& query);
   absl::StatusOr<SendResult> Reply(const Caller& caller,
                                    const ReplyCommand& command);
+  // Onward transmission: a recipient passes a message it received to
+  // parties that do not hold it. The copy keeps provenance (original owner
+  // and id, the message it came from) and the owner's handling code; under
+  // H2 the owner must have consented for each new recipient.
+  absl::StatusOr<SendResult> Forward(const Caller& caller,
+                                     const ForwardCommand& command);
+  // A holder asks the owner for consent to pass H2 information on.
+  absl::StatusOr<Consent> RequestConsent(const Caller& caller,
+                                         const ConsentRequestCommand& command);
+  // The owner grants or refuses a pending consent request.
+  absl::StatusOr<Consent> DecideConsent(const Caller& caller,
+                                        const ConsentDecisionCommand& command);
+  // Consent requests the caller's party made or must decide.
+  absl::StatusOr<std::vector<Consent>> ListConsents(const Caller& caller);
+
   // A recipient confirms receipt of a request: OPEN -> ACKNOWLEDGED.
   absl::StatusOr<MessageView> AcknowledgeRequest(const Caller& caller,
                                                  const std::string& id);
@@ -173,7 +206,9 @@ class ExchangeService {
                                        absl::string_view field);
   // Stores `message` (or replays an earlier one with the same key) after
   // judging every recipient; `request` is set for replies.
+  // `original` is set for a forwarded copy (onward transmission rules).
   absl::StatusOr<SendResult> Deliver(Call& call, Message message,
+                                     const Message* original,
                                      const Message* request);
   // Within a send's transaction: the refusal if the sender's party or any
   // recipient may not exchange `m` under their current status.

@@ -207,6 +207,35 @@ bool Case::operator==(const Case& o) const {
          closed_at == o.closed_at && message_ids == o.message_ids;
 }
 
+absl::string_view Name(ConsentState v) {
+  switch (v) {
+    case ConsentState::kPending:
+      return "PENDING";
+    case ConsentState::kGranted:
+      return "GRANTED";
+    case ConsentState::kRefused:
+      return "REFUSED";
+  }
+  return "UNKNOWN";
+}
+
+std::optional<ConsentState> ParseConsentState(absl::string_view n) {
+  for (ConsentState s : {ConsentState::kPending, ConsentState::kGranted,
+                         ConsentState::kRefused}) {
+    if (Name(s) == n) return s;
+  }
+  return std::nullopt;
+}
+
+bool Consent::operator==(const Consent& o) const {
+  return id == o.id && origin_id == o.origin_id &&
+         owner_party == o.owner_party && requester_party == o.requester_party &&
+         target_party == o.target_party && justification == o.justification &&
+         state == o.state && requested_at == o.requested_at &&
+         requested_by == o.requested_by && decided_at == o.decided_at &&
+         decided_by == o.decided_by && decision_reason == o.decision_reason;
+}
+
 bool PartyChange::operator==(const PartyChange& o) const {
   return code == o.code && time == o.time && changed_by == o.changed_by &&
          change == o.change && from == o.from && to == o.to &&
@@ -245,7 +274,9 @@ bool Message::operator==(const Message& o) const {
          contains_personal_data == o.contains_personal_data &&
          handling_code == o.handling_code &&
          handling_restriction == o.handling_restriction &&
-         evaluation == o.evaluation && created_at == o.created_at;
+         evaluation == o.evaluation && created_at == o.created_at &&
+         origin_id == o.origin_id && owner_party == o.owner_party &&
+         forwarded_from == o.forwarded_from;
 }
 
 const Recipient* Message::FindRecipient(absl::string_view party) const {
@@ -274,6 +305,9 @@ std::string ContentDigest(const Message& m) {
   if (m.evaluation.has_value()) {
     w.Bytes(Name(m.evaluation->source)).Bytes(Name(m.evaluation->information));
   }
+  // Forwarded copies also differ by what they were forwarded from (appended
+  // only for them, so digests of other messages are unchanged).
+  if (!m.forwarded_from.empty()) w.Bytes(m.forwarded_from);
   return Sha256(w.data());
 }
 

@@ -104,6 +104,29 @@ struct Case {
   bool operator==(const Case& other) const;
 };
 
+enum class ConsentState { kPending, kGranted, kRefused };
+absl::string_view Name(ConsentState value);
+std::optional<ConsentState> ParseConsentState(absl::string_view name);
+
+// A request to the owner of H2 information for consent to pass it on to a
+// party that does not hold it, and the owner's decision.
+struct Consent {
+  std::string id;
+  std::string origin_id;  // The original message.
+  std::string owner_party;
+  std::string requester_party;
+  std::string target_party;
+  std::string justification;
+  ConsentState state = ConsentState::kPending;
+  absl::Time requested_at;
+  std::string requested_by;  // URI SAN
+  std::optional<absl::Time> decided_at;
+  std::string decided_by;
+  std::string decision_reason;
+
+  bool operator==(const Consent& other) const;
+};
+
 // One entry of a party's status history.
 struct PartyChange {
   std::string code;
@@ -197,6 +220,22 @@ struct Message {
   std::string handling_restriction;  // H3 only.
   std::optional<Evaluation> evaluation;
   absl::Time created_at;
+  // Onward transmission. For an original message all three are empty: its
+  // sender owns it. A forwarded copy names the original (root) message, its
+  // owner (the original sender, who alone sets the handling code of every
+  // copy) and the message it was forwarded from (the chain's last link).
+  std::string origin_id;
+  std::string owner_party;
+  std::string forwarded_from;
+
+  // The party that owns the information: the original sender.
+  const std::string& Owner() const {
+    return owner_party.empty() ? sender_party : owner_party;
+  }
+  // The id of the original message.
+  const std::string& Origin() const {
+    return origin_id.empty() ? id : origin_id;
+  }
 
   bool operator==(const Message& other) const;
   // The recipient entry for `party`, or nullptr.

@@ -130,6 +130,14 @@ absl::string_view ActionName(Action action) {
       return "Exchange.ListRequests";
     case Action::kSetHandling:
       return "Exchange.SetHandling";
+    case Action::kForward:
+      return "Exchange.Forward";
+    case Action::kRequestConsent:
+      return "Exchange.RequestConsent";
+    case Action::kDecideConsent:
+      return "Exchange.DecideConsent";
+    case Action::kListConsents:
+      return "Exchange.ListConsents";
     case Action::kOpenCase:
       return "Cases.OpenCase";
     case Action::kAddParticipant:
@@ -224,16 +232,21 @@ Decision Decide(const PolicyInput& in) {
     case Action::kListInbox:
     case Action::kListOutbox:
     case Action::kListRequests:
+    case Action::kListConsents:
       // Listings show only the caller's own party's messages.
       return Decision::Allow();
     case Action::kGetMessage:
     case Action::kAcknowledgeRequest:
     case Action::kRefuseRequest:
     case Action::kSetHandling:
+    case Action::kRequestConsent:
+    case Action::kDecideConsent:
       // Acting on a message starts with being allowed to read it.
       if (in.message == nullptr) return Decision::Allow();
       return DecideRead(party, *in.message);
     case Action::kReply:
+    case Action::kForward:
+      // Read what is answered or passed on, then send to the recipient.
       if (in.request == nullptr) return Decision::Allow();
       d = DecideRead(party, *in.request);
       if (!d.allowed()) return d;

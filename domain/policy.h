@@ -27,6 +27,10 @@ enum class Action {
   kRefuseRequest,
   kListRequests,
   kSetHandling,
+  kForward,
+  kRequestConsent,
+  kDecideConsent,
+  kListConsents,
   // Cases: member states and operational partners; never observers.
   kOpenCase,
   kAddParticipant,
@@ -59,6 +63,10 @@ inline constexpr Action kAllActions[] = {
     Action::kRefuseRequest,
     Action::kListRequests,
     Action::kSetHandling,
+    Action::kForward,
+    Action::kRequestConsent,
+    Action::kDecideConsent,
+    Action::kListConsents,
     Action::kOpenCase,
     Action::kAddParticipant,
     Action::kRemoveParticipant,
@@ -108,7 +116,7 @@ struct PolicyInput {
   // being read. kReply also reads `request`. Left null, only the principal
   // and its party are judged (the first check of every call).
   const MessageFacts* message = nullptr;
-  // kReply: the request being answered.
+  // kReply: the request being answered; kForward: the message passed on.
   const MessageFacts* request = nullptr;
   // kSendMessage and kReply: the recipient being judged (one call per
   // recipient); nullptr to judge only the sender's side.

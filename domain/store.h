@@ -55,7 +55,17 @@ class WriteTransaction {
       absl::string_view party, const std::vector<std::string>& message_ids,
       absl::Time at, bool read) = 0;
 
-  // Sets a message's handling code. NOT_FOUND if there is no such message.
+  // Stores a consent request, or records the owner's decision on one.
+  virtual absl::Status InsertConsent(const Consent& consent) = 0;
+  virtual absl::Status UpdateConsent(const Consent& consent) = 0;
+  virtual absl::StatusOr<Consent> GetConsent(absl::string_view id) = 0;
+  // A GRANTED consent to pass `origin_id` from `requester` to `target`.
+  virtual absl::StatusOr<std::optional<Consent>> FindGrantedConsent(
+      absl::string_view origin_id, absl::string_view requester,
+      absl::string_view target) = 0;
+
+  // Sets the handling code of an original message and of every copy
+  // forwarded from it. NOT_FOUND if there is no such message.
   virtual absl::Status SetHandling(absl::string_view message_id,
                                    HandlingCode code,
                                    absl::string_view restriction) = 0;
@@ -159,6 +169,9 @@ class Store {
 
   // NOT_FOUND if there is no case `id`.
   virtual absl::StatusOr<Case> GetCase(absl::string_view id) = 0;
+  // Consents `party` asked for or must decide as owner, newest first.
+  virtual absl::StatusOr<std::vector<Consent>> ListConsents(
+      absl::string_view party) = 0;
   // Cases `party` owns or currently takes part in, newest first.
   virtual absl::StatusOr<std::vector<Case>> ListCases(
       absl::string_view party) = 0;

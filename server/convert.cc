@@ -401,6 +401,9 @@ void ToProto(const MessageView& view, v1::Message* out) {
         ToProto(m.evaluation->information));
   }
   ToProto(m.created_at, out->mutable_created_at());
+  out->set_origin_id(m.origin_id);
+  out->set_owner_party(m.owner_party);
+  out->set_forwarded_from(m.forwarded_from);
 }
 
 void ToProto(const MessageView& view, v1::MessageSummary* out) {
@@ -418,6 +421,9 @@ void ToProto(const MessageView& view, v1::MessageSummary* out) {
   out->set_contains_personal_data(m.contains_personal_data);
   ToProto(m.created_at, out->mutable_created_at());
   out->set_withheld_reason(view.withheld_reason);
+  out->set_origin_id(m.origin_id);
+  out->set_owner_party(m.owner_party);
+  out->set_forwarded_from(m.forwarded_from);
 }
 
 Choice<PartyTier> ToChoice(v1::PartyTier tier) {
@@ -467,6 +473,33 @@ void ToProto(const Revocation& r, v1::Revocation* out) {
   out->set_reason(r.reason);
   ToProto(r.revoked_at, out->mutable_revoked_at());
   out->set_revoked_by(r.revoked_by);
+}
+
+void ToProto(const Consent& c, v1::Consent* out) {
+  out->set_id(c.id);
+  out->set_origin_id(c.origin_id);
+  out->set_owner_party(c.owner_party);
+  out->set_requester_party(c.requester_party);
+  out->set_target_party(c.target_party);
+  out->set_justification(c.justification);
+  switch (c.state) {
+    case ConsentState::kPending:
+      out->set_state(v1::CONSENT_STATE_PENDING);
+      break;
+    case ConsentState::kGranted:
+      out->set_state(v1::CONSENT_STATE_GRANTED);
+      break;
+    case ConsentState::kRefused:
+      out->set_state(v1::CONSENT_STATE_REFUSED);
+      break;
+  }
+  ToProto(c.requested_at, out->mutable_requested_at());
+  out->set_requested_by(c.requested_by);
+  if (c.decided_at.has_value()) {
+    ToProto(*c.decided_at, out->mutable_decided_at());
+  }
+  out->set_decided_by(c.decided_by);
+  out->set_decision_reason(c.decision_reason);
 }
 
 void ToProto(const Case& c, v1::Case* out) {

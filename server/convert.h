@@ -32,6 +32,8 @@ void ToProto(const Party& party, v1::Party* out);
 void ToProto(const PartyDetails& details, v1::PartyDetails* out);
 void ToProto(const Revocation& revocation, v1::Revocation* out);
 
+void ToProto(const Consent& consent, v1::Consent* out);
+
 // Cases.
 void ToProto(const Case& c, v1::Case* out);
 void ToProto(absl::Time time, google::protobuf::Timestamp* out);

@@ -126,4 +126,51 @@ grpc::Status ExchangeHandler::SetHandling(grpc::ServerContext* context,
       response);
 }
 
+grpc::Status ExchangeHandler::Forward(grpc::ServerContext* context,
+                                      const v1::ForwardRequest* request,
+                                      v1::SendMessageResponse* response) {
+  ForwardCommand command;
+  command.message_id = request->message_id();
+  command.recipients.assign(request->recipients().begin(),
+                            request->recipients().end());
+  command.idempotency_key = request->idempotency_key();
+  absl::StatusOr<SendResult> result =
+      exchange_.Forward(peers_.Identify(*context), command);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  FillSendResponse(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status ExchangeHandler::RequestConsent(
+    grpc::ServerContext* context, const v1::RequestConsentRequest* request,
+    v1::Consent* response) {
+  absl::StatusOr<Consent> consent = exchange_.RequestConsent(
+      peers_.Identify(*context),
+      {request->message_id(), request->to(), request->justification()});
+  if (!consent.ok()) return ToGrpcStatus(consent.status());
+  ToProto(*consent, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status ExchangeHandler::DecideConsent(
+    grpc::ServerContext* context, const v1::DecideConsentRequest* request,
+    v1::Consent* response) {
+  absl::StatusOr<Consent> consent = exchange_.DecideConsent(
+      peers_.Identify(*context),
+      {request->consent_id(), request->grant(), request->reason()});
+  if (!consent.ok()) return ToGrpcStatus(consent.status());
+  ToProto(*consent, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status ExchangeHandler::ListConsents(
+    grpc::ServerContext* context, const v1::ListConsentsRequest* /*request*/,
+    v1::ListConsentsResponse* response) {
+  absl::StatusOr<std::vector<Consent>> consents =
+      exchange_.ListConsents(peers_.Identify(*context));
+  if (!consents.ok()) return ToGrpcStatus(consents.status());
+  for (const Consent& c : *consents) ToProto(c, response->add_consents());
+  return grpc::Status::OK;
+}
+
 }  // namespace liaison::server

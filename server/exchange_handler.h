@@ -49,6 +49,18 @@ class ExchangeHandler final : public v1::Exchange::Service {
   grpc::Status SetHandling(grpc::ServerContext* context,
                            const v1::SetHandlingRequest* request,
                            v1::Message* response) override;
+  grpc::Status Forward(grpc::ServerContext* context,
+                       const v1::ForwardRequest* request,
+                       v1::SendMessageResponse* response) override;
+  grpc::Status RequestConsent(grpc::ServerContext* context,
+                              const v1::RequestConsentRequest* request,
+                              v1::Consent* response) override;
+  grpc::Status DecideConsent(grpc::ServerContext* context,
+                             const v1::DecideConsentRequest* request,
+                             v1::Consent* response) override;
+  grpc::Status ListConsents(grpc::ServerContext* context,
+                            const v1::ListConsentsRequest* request,
+                            v1::ListConsentsResponse* response) override;
 
  private:
   ExchangeService& exchange_;

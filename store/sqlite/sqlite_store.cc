@@ -17,7 +17,7 @@ namespace {
 
 // Each entry migrates the schema from version i to i + 1. Append only: a
 // released migration is never edited.
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     // Version 1: parties, messages with recipients, the audit log.
     R"sql(
 CREATE TABLE parties (
@@ -156,6 +156,30 @@ CREATE TABLE case_messages (
   PRIMARY KEY (case_seq, message_id)
 );
 CREATE INDEX case_messages_message ON case_messages (message_id);
+)sql",
+    // Version 5: onward transmission (provenance) and owners' consents.
+    R"sql(
+ALTER TABLE messages ADD COLUMN origin_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN owner_party TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN forwarded_from TEXT NOT NULL DEFAULT '';
+CREATE INDEX messages_origin ON messages (origin_id);
+CREATE TABLE consents (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  origin_id TEXT NOT NULL REFERENCES messages(id),
+  owner_party TEXT NOT NULL,
+  requester_party TEXT NOT NULL,
+  target_party TEXT NOT NULL,
+  justification TEXT NOT NULL,
+  state TEXT NOT NULL,
+  requested_at_us INTEGER NOT NULL,
+  requested_by TEXT NOT NULL,
+  decided_at_us INTEGER,
+  decided_by TEXT NOT NULL DEFAULT '',
+  decision_reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX consents_lookup ON consents (origin_id, requester_party,
+                                          target_party, state);
 )sql",
 };
 
@@ -330,7 +354,8 @@ absl::StatusOr<Party> ReadPartyByCode(sqlite3* db, absl::string_view code) {
   "m.sender_user, m.sender_role, m.kind, m.in_reply_to, m.subject, " body \
   ", m.priority, m.urgency_justification, m.classification, "             \
   "m.contains_personal_data, m.handling_code, m.handling_restriction, "   \
-  "m.eval_source, m.eval_information, m.created_at_us"
+  "m.eval_source, m.eval_information, m.created_at_us, m.origin_id, "     \
+  "m.owner_party, m.forwarded_from"
 // Whole messages, and summaries that leave the (up to 1 MiB) body unread.
 constexpr char kMessageColumns[] = LIAISON_MESSAGE_COLUMNS("m.body");
 constexpr char kSummaryColumns[] = LIAISON_MESSAGE_COLUMNS("''");
@@ -373,6 +398,9 @@ absl::StatusOr<Message> ReadMessageRow(const Statement& row) {
     m.evaluation = evaluation;
   }
   m.created_at = absl::FromUnixMicros(row.Int(19));
+  m.origin_id = row.Text(20);
+  m.owner_party = row.Text(21);
+  m.forwarded_from = row.Text(22);
   return m;
 }
 
@@ -514,6 +542,40 @@ absl::StatusOr<Message> GetMessageIn(sqlite3* db, absl::string_view id) {
   return std::move(found.front());
 }
 
+constexpr char kConsentColumns[] =
+    "id, origin_id, owner_party, requester_party, target_party, "
+    "justification, state, requested_at_us, requested_by, decided_at_us, "
+    "decided_by, decision_reason";
+
+absl::StatusOr<Consent> ReadConsent(const Statement& q) {
+  Consent c;
+  c.id = q.Text(0);
+  c.origin_id = q.Text(1);
+  c.owner_party = q.Text(2);
+  c.requester_party = q.Text(3);
+  c.target_party = q.Text(4);
+  c.justification = q.Text(5);
+  LIAISON_ASSIGN_OR_RETURN(c.state, Decode(ParseConsentState(q.Text(6)),
+                                           "consent state", q.Text(6)));
+  c.requested_at = absl::FromUnixMicros(q.Int(7));
+  c.requested_by = q.Text(8);
+  c.decided_at = OptionalTime(q, 9);
+  c.decided_by = q.Text(10);
+  c.decision_reason = q.Text(11);
+  return c;
+}
+
+absl::StatusOr<Consent> GetConsentIn(sqlite3* db, absl::string_view id) {
+  Statement q(db, absl::StrCat("SELECT ", kConsentColumns,
+                               " FROM consents WHERE id = ?"));
+  q.Bind(id);
+  LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat("consent ", id, " not found"));
+  }
+  return ReadConsent(q);
+}
+
 absl::StatusOr<Case> GetCaseIn(sqlite3* db, absl::string_view id) {
   Statement q(db,
               "SELECT seq, id, title, owner_party, state, opened_at_us, "
@@ -588,8 +650,9 @@ class SqliteStore::Transaction final : public WriteTransaction {
         "content_digest, sender_user, sender_role, kind, in_reply_to, "
         "subject, body, priority, urgency_justification, classification, "
         "contains_personal_data, handling_code, handling_restriction, "
-        "eval_source, eval_information, created_at_us) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "eval_source, eval_information, created_at_us, origin_id, "
+        "owner_party, forwarded_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert.Bind(m.id)
         .Bind(m.sender_party)
         .Bind(m.idempotency_key)
@@ -612,7 +675,10 @@ class SqliteStore::Transaction final : public WriteTransaction {
     } else {
       insert.BindNull().BindNull();
     }
-    insert.Bind(absl::ToUnixMicros(m.created_at));
+    insert.Bind(absl::ToUnixMicros(m.created_at))
+        .Bind(m.origin_id)
+        .Bind(m.owner_party)
+        .Bind(m.forwarded_from);
     LIAISON_RETURN_IF_ERROR(insert.Run());
     const int64_t seq = sqlite3_last_insert_rowid(db_);
 
@@ -678,14 +744,64 @@ class SqliteStore::Transaction final : public WriteTransaction {
                            absl::string_view restriction) override {
     Statement update(db_,
                      "UPDATE messages SET handling_code = ?, "
-                     "handling_restriction = ? WHERE id = ?");
-    update.Bind(Name(code)).Bind(restriction).Bind(message_id);
+                     "handling_restriction = ? WHERE id = ? OR origin_id = ?");
+    update.Bind(Name(code)).Bind(restriction).Bind(message_id).Bind(message_id);
     LIAISON_RETURN_IF_ERROR(update.Run());
     if (sqlite3_changes(db_) == 0) {
       return absl::NotFoundError(
           absl::StrCat("message ", message_id, " not found"));
     }
     return absl::OkStatus();
+  }
+
+  absl::Status InsertConsent(const Consent& c) override {
+    Statement insert(
+        db_,
+        "INSERT INTO consents (id, origin_id, owner_party, requester_party, "
+        "target_party, justification, state, requested_at_us, requested_by, "
+        "decided_at_us, decided_by, decision_reason) VALUES (?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, NULL, '', '')");
+    insert.Bind(c.id)
+        .Bind(c.origin_id)
+        .Bind(c.owner_party)
+        .Bind(c.requester_party)
+        .Bind(c.target_party)
+        .Bind(c.justification)
+        .Bind(Name(c.state))
+        .Bind(absl::ToUnixMicros(c.requested_at))
+        .Bind(c.requested_by);
+    return insert.Run();
+  }
+
+  absl::Status UpdateConsent(const Consent& c) override {
+    Statement update(db_,
+                     "UPDATE consents SET state = ?, decided_at_us = ?, "
+                     "decided_by = ?, decision_reason = ? WHERE id = ?");
+    update.Bind(Name(c.state));
+    if (c.decided_at.has_value()) {
+      update.Bind(absl::ToUnixMicros(*c.decided_at));
+    } else {
+      update.BindNull();
+    }
+    update.Bind(c.decided_by).Bind(c.decision_reason).Bind(c.id);
+    return update.Run();
+  }
+
+  absl::StatusOr<Consent> GetConsent(absl::string_view id) override {
+    return GetConsentIn(db_, id);
+  }
+
+  absl::StatusOr<std::optional<Consent>> FindGrantedConsent(
+      absl::string_view origin_id, absl::string_view requester,
+      absl::string_view target) override {
+    Statement q(db_,
+                "SELECT id FROM consents WHERE origin_id = ? AND "
+                "requester_party = ? AND target_party = ? AND state = "
+                "'GRANTED' ORDER BY seq LIMIT 1");
+    q.Bind(origin_id).Bind(requester).Bind(target);
+    LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
+    if (!found) return std::nullopt;
+    return GetConsentIn(db_, q.Text(0));
   }
 
   absl::Status InsertCase(const Case& c) override {
@@ -1076,6 +1192,23 @@ absl::StatusOr<std::vector<Message>> SqliteStore::ListSummaries(
                                 from_where_order, " LIMIT ?"));
   q.Bind(party).Bind(before_seq.value_or(INT64_MAX)).Bind(int64_t{limit});
   return QueryMessages(db_, q);
+}
+
+absl::StatusOr<std::vector<Consent>> SqliteStore::ListConsents(
+    absl::string_view party) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_, absl::StrCat("SELECT ", kConsentColumns,
+                                " FROM consents WHERE owner_party = ? OR "
+                                "requester_party = ? ORDER BY seq DESC"));
+  q.Bind(party).Bind(party);
+  std::vector<Consent> consents;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    LIAISON_ASSIGN_OR_RETURN(Consent c, ReadConsent(q));
+    consents.push_back(std::move(c));
+  }
+  return consents;
 }
 
 absl::StatusOr<Case> SqliteStore::GetCase(absl::string_view id) {

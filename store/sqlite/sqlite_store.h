@@ -53,6 +53,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<Message>> ListRequests(
       const RequestQuery& query) override;
   absl::StatusOr<Case> GetCase(absl::string_view id) override;
+  absl::StatusOr<std::vector<Consent>> ListConsents(
+      absl::string_view party) override;
   absl::StatusOr<std::vector<Case>> ListCases(absl::string_view party) override;
   absl::StatusOr<std::vector<std::string>> CaseReaders(
       absl::string_view message_id) override;

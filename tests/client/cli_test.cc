@@ -373,6 +373,31 @@ TEST_F(CliTest, CaseWorkflow) {
   EXPECT_THAT(observer.err, HasSubstr("takes no part in cases"));
 }
 
+TEST_F(CliTest, ForwardAndConsent) {
+  Result sent =
+      Run("RO", {"send", "--to=HU", "--kind=SPONTANEOUS",
+                 "--subject=Suspect list", "--body=Names", "--handling=H2"});
+  ASSERT_EQ(sent.code, kExitOk) << sent.err;
+  const std::string id = IdFrom(sent.out);
+  Result refused = Run("HU", {"forward", id, "--to=BG"});
+  EXPECT_EQ(refused.code, kExitRefused);
+  EXPECT_THAT(refused.err, HasSubstr("FAILED_PRECONDITION"));
+  EXPECT_THAT(refused.err, HasSubstr("RO, its owner, has not consented"));
+  Result asked =
+      Run("HU", {"consent", "ask", id, "--to=BG", "--text=BG holds the file"});
+  ASSERT_EQ(asked.code, kExitOk) << asked.err;
+  EXPECT_THAT(asked.out, HasSubstr("PENDING: HU -> BG"));
+  const std::string consent_id = IdFrom(asked.out);
+  EXPECT_THAT(Run("RO", {"consent", "list"}).out, HasSubstr(consent_id));
+  Result granted = Run("RO", {"consent", "grant", consent_id});
+  ASSERT_EQ(granted.code, kExitOk) << granted.err;
+  EXPECT_THAT(granted.out, HasSubstr("GRANTED"));
+  Result forwarded = Run("HU", {"forward", id, "--to=BG"});
+  ASSERT_EQ(forwarded.code, kExitOk) << forwarded.err;
+  EXPECT_THAT(forwarded.out, HasSubstr("forwarded "));
+  EXPECT_THAT(Run("BG", {"inbox"}).out, HasSubstr("Suspect list"));
+}
+
 TEST_F(CliTest, UsageErrors) {
   struct Case {
     std::vector<std::string> args;

@@ -620,6 +620,75 @@ TEST_F(ExchangeE2eTest, RequestLifecycleOverTheWire) {
       grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_F(ExchangeE2eTest, ForwardWithConsentOverTheWire) {
+  v1::SendMessageRequest h2 = Request({"HU"}, "h2");
+  h2.mutable_handling()->set_code(v1::HANDLING_CODE_H2);
+  v1::SendMessageResponse sent;
+  ASSERT_TRUE(Send(*ro_, h2, &sent).ok());
+
+  auto forward = [&](const std::string& key, v1::SendMessageResponse* out) {
+    grpc::ClientContext context;
+    v1::ForwardRequest request;
+    request.set_message_id(sent.message_id());
+    request.add_recipients("BG");
+    request.set_idempotency_key(key);
+    return hu_->Forward(&context, request, out);
+  };
+  v1::SendMessageResponse copy;
+  const grpc::Status without = forward("fw-1", &copy);
+  EXPECT_EQ(without.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(without.error_message(), HasSubstr("RO, its owner"));
+
+  grpc::ClientContext ask_context;
+  v1::RequestConsentRequest ask;
+  ask.set_message_id(sent.message_id());
+  ask.set_to("BG");
+  ask.set_justification("BG runs the border post");
+  v1::Consent consent;
+  ASSERT_TRUE(hu_->RequestConsent(&ask_context, ask, &consent).ok());
+  EXPECT_EQ(consent.state(), v1::CONSENT_STATE_PENDING);
+  grpc::ClientContext list_context;
+  v1::ListConsentsResponse pending;
+  ASSERT_TRUE(
+      ro_->ListConsents(&list_context, v1::ListConsentsRequest(), &pending)
+          .ok());
+  ASSERT_EQ(pending.consents_size(), 1);
+  grpc::ClientContext decide_context;
+  v1::DecideConsentRequest decide;
+  decide.set_consent_id(consent.id());
+  decide.set_grant(true);
+  ASSERT_TRUE(ro_->DecideConsent(&decide_context, decide, &consent).ok());
+  EXPECT_EQ(consent.state(), v1::CONSENT_STATE_GRANTED);
+
+  ASSERT_TRUE(forward("fw-2", &copy).ok());
+  v1::Message at_bg;
+  ASSERT_TRUE(Get(*bg_, copy.message_id(), &at_bg).ok());
+  EXPECT_EQ(at_bg.owner_party(), "RO");
+  EXPECT_EQ(at_bg.origin_id(), sent.message_id());
+  EXPECT_EQ(at_bg.forwarded_from(), sent.message_id());
+  EXPECT_EQ(at_bg.handling().code(), v1::HANDLING_CODE_H2);
+
+  // Admins never forward; malformed requests are refused precisely.
+  auto admin = server_.Stub("HQ", "admin", "sec");
+  grpc::ClientContext admin_context;
+  v1::ListConsentsResponse none;
+  EXPECT_EQ(
+      admin->ListConsents(&admin_context, v1::ListConsentsRequest(), &none)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ClientContext bad_context;
+  v1::DecideConsentRequest bad;
+  bad.set_consent_id("x");
+  const grpc::Status malformed =
+      ro_->DecideConsent(&bad_context, bad, &consent);
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(malformed.error_message(), HasSubstr("is not a consent id"));
+  grpc::ClientContext bad_ask_context;
+  ask.set_to("bg");
+  EXPECT_EQ(hu_->RequestConsent(&bad_ask_context, ask, &consent).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 // The handshake as the openssl CLI sees it, forcing one protocol version.
 std::string Handshake(const std::string& target, const std::string& version) {
   const testing::CertPaths cert =

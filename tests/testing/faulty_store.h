@@ -53,6 +53,10 @@ class FaultyStore final : public Store {
   absl::StatusOr<Case> GetCase(absl::string_view id) override {
     return base_->GetCase(id);
   }
+  absl::StatusOr<std::vector<Consent>> ListConsents(
+      absl::string_view party) override {
+    return base_->ListConsents(party);
+  }
   absl::StatusOr<std::vector<Case>> ListCases(
       absl::string_view party) override {
     return base_->ListCases(party);
