@@ -45,6 +45,8 @@ Commands:
   consent list                consent requests your party made or must decide
   consent grant|refuse CONSENT [--text=REASON]   decide, as the owner
   case open --title=T [--participants=HU,BG]   open a case your party owns
+  report --from=2026-01-01 [--to=2026-07-01] [--party=RO] [--csv]
+                              request and case statistics (HQ: any party, or all)
   case add|remove CASE PARTY  change who takes part (owner only)
   case attach CASE MESSAGE    share a message your party owns with the case
   case show CASE              the case and its thread
@@ -109,29 +111,22 @@ Exit codes:
 
 // Flags that take a value; all others are boolean.
 const std::set<std::string>& ValueFlags() {
-  static const auto* flags =
-      new std::set<std::string>{"title",          "participants",
-                                "state",          "due-within",
-                                "text",           "name",
-                                "tier",           "ceiling",
-                                "agreement",      "reason",
-                                "serial",         "user",
-                                "server",         "ca",
-                                "cert",           "key",
-                                "timeout",        "to",
-                                "kind",           "subject",
-                                "body",           "body-file",
-                                "priority",       "justification",
-                                "classification", "handling",
-                                "restriction",    "evaluation",
-                                "in-reply-to",    "idempotency-key",
-                                "page-size",      "page-token"};
+  static const auto* flags = new std::set<std::string>{
+      "from",        "party",         "title",          "participants",
+      "state",       "due-within",    "text",           "name",
+      "tier",        "ceiling",       "agreement",      "reason",
+      "serial",      "user",          "server",         "ca",
+      "cert",        "key",           "timeout",        "to",
+      "kind",        "subject",       "body",           "body-file",
+      "priority",    "justification", "classification", "handling",
+      "restriction", "evaluation",    "in-reply-to",    "idempotency-key",
+      "page-size",   "page-token"};
   return *flags;
 }
 
 const std::set<std::string>& BoolFlags() {
   static const auto* flags = new std::set<std::string>{
-      "json", "personal-data", "help", "sent", "overdue"};
+      "json", "personal-data", "help", "sent", "overdue", "csv"};
   return *flags;
 }
 
@@ -805,6 +800,110 @@ int RunConsentList(Context& ctx) {
   return kExitOk;
 }
 
+// A date (2026-01-31, UTC midnight) or an RFC 3339 time.
+std::optional<google::protobuf::Timestamp> ParseWhen(const std::string& text) {
+  absl::Time t;
+  std::string error;
+  if (!absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &error) &&
+      !absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
+    return std::nullopt;
+  }
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(absl::ToUnixSeconds(t));
+  return ts;
+}
+
+int RunReport(Context& ctx) {
+  v1::StatisticsRequest request;
+  const auto from = ParseWhen(ctx.inv.Get("from"));
+  // Without --to: up to now, including the current second.
+  std::optional<google::protobuf::Timestamp> to;
+  if (ctx.inv.Has("to")) {
+    to = ParseWhen(ctx.inv.Get("to"));
+  } else {
+    to.emplace();
+    to->set_seconds(absl::ToUnixSeconds(absl::Now()) + 1);
+  }
+  if (!from.has_value() || !to.has_value()) {
+    ctx.err << "liaison: --from (and --to) must be dates like 2026-01-31 "
+               "or RFC 3339 times\n";
+    return kExitUsage;
+  }
+  *request.mutable_from() = *from;
+  *request.mutable_to() = *to;
+  request.set_party(ctx.inv.Get("party"));
+  absl::StatusOr<v1::Statistics> s = ctx.client.GetStatistics(request);
+  if (!s.ok()) return Fail(ctx, s.status());
+  if (ctx.json) return PrintJson(ctx, *s);
+  const bool csv = ctx.inv.Has("csv");
+  auto row = [&](absl::string_view section, absl::string_view key,
+                 const v1::RequestCounts& c) {
+    const std::vector<std::string> cells = {
+        std::string(section),           std::string(key),
+        absl::StrCat(c.total()),        absl::StrCat(c.urgent()),
+        absl::StrCat(c.routine()),      absl::StrCat(c.open()),
+        absl::StrCat(c.acknowledged()), absl::StrCat(c.answered()),
+        absl::StrCat(c.refused()),      absl::StrCat(c.overdue())};
+    if (csv) {
+      ctx.out << absl::StrJoin(cells, ",") << "\n";
+      return;
+    }
+    ctx.out << std::left << std::setw(14) << cells[0] << std::setw(10)
+            << cells[1];
+    for (size_t i = 2; i < cells.size(); ++i) {
+      ctx.out << std::right << std::setw(8) << cells[i];
+    }
+    ctx.out << "\n";
+  };
+  const std::vector<std::string> header = {
+      "section", "key",          "total",    "urgent",  "routine",
+      "open",    "acknowledged", "answered", "refused", "overdue"};
+  if (csv) {
+    ctx.out << absl::StrJoin(header, ",") << "\n";
+  } else {
+    ctx.out << "requests sent " << Time(s->from()) << " to " << Time(s->to())
+            << (s->party().empty() ? ", all parties"
+                                   : absl::StrCat(", party ", s->party()))
+            << "\n"
+            << std::left << std::setw(14) << "SECTION" << std::setw(10)
+            << "KEY";
+    for (size_t i = 2; i < header.size(); ++i) {
+      ctx.out << std::right << std::setw(8) << header[i].substr(0, 7);
+    }
+    ctx.out << "\n";
+  }
+  row("sent", "all", s->sent());
+  row("received", "all", s->received());
+  auto sorted = [](const auto& map) {
+    return std::map<std::string, v1::RequestCounts>(map.begin(), map.end());
+  };
+  for (const auto& [party, c] : sorted(s->sent_by_party())) {
+    row("sent-to", party, c);
+  }
+  for (const auto& [party, c] : sorted(s->received_by_party())) {
+    row("received-from", party, c);
+  }
+  for (const auto& [month, c] : sorted(s->by_month())) row("month", month, c);
+  std::map<std::string, int64_t> reasons;
+  for (const auto& [reason, n] : s->sent().refused_by_reason()) {
+    reasons[absl::StrCat("sent:", reason)] += n;
+  }
+  for (const auto& [reason, n] : s->received().refused_by_reason()) {
+    reasons[absl::StrCat("received:", reason)] += n;
+  }
+  for (const auto& [reason, n] : reasons) {
+    ctx.out << (csv ? absl::StrCat("refused-by-reason,", reason, ",", n)
+                    : absl::StrCat("refused by reason  ", reason, ": ", n))
+            << "\n";
+  }
+  ctx.out << (csv ? absl::StrCat("cases,opened,", s->cases_opened(),
+                                 "\ncases,closed,", s->cases_closed())
+                  : absl::StrCat("cases opened ", s->cases_opened(),
+                                 ", closed ", s->cases_closed()))
+          << "\n";
+  return kExitOk;
+}
+
 int CaseOut(Context& ctx, const absl::StatusOr<v1::Case>& c) {
   if (!c.ok()) return Fail(ctx, c.status());
   if (ctx.json) return PrintJson(ctx, *c);
@@ -1117,6 +1216,12 @@ const std::vector<Command>& Commands() {
       {"consent grant", 1, 1, "one consent id", {"text"}, RunConsentGrant},
       {"consent refuse", 1, 1, "one consent id", {"text"}, RunConsentRefuse},
       {"consent list", 0, 0, "no arguments", {}, RunConsentList},
+      {"report",
+       0,
+       0,
+       "no arguments",
+       {"from", "to", "party", "csv"},
+       RunReport},
       {"case open",
        0,
        0,

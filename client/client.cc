@@ -23,6 +23,7 @@ Client::Client(const std::shared_ptr<grpc::Channel>& channel,
     : exchange_(v1::Exchange::NewStub(channel)),
       admin_(v1::Admin::NewStub(channel)),
       cases_(v1::Cases::NewStub(channel)),
+      reports_(v1::Reports::NewStub(channel)),
       timeout_(timeout) {}
 
 template <typename Response, typename Stub, typename Method, typename Request>
@@ -118,6 +119,12 @@ absl::StatusOr<v1::Consent> Client::DecideConsent(
 absl::StatusOr<v1::ListConsentsResponse> Client::ListConsents() {
   return Call<v1::ListConsentsResponse>(
       *exchange_, &v1::Exchange::Stub::ListConsents, v1::ListConsentsRequest());
+}
+
+absl::StatusOr<v1::Statistics> Client::GetStatistics(
+    const v1::StatisticsRequest& request) {
+  return Call<v1::Statistics>(*reports_, &v1::Reports::Stub::GetStatistics,
+                              request);
 }
 
 absl::StatusOr<v1::Case> Client::OpenCase(const v1::OpenCaseRequest& request) {

@@ -13,6 +13,7 @@
 #include "liaison/v1/admin.grpc.pb.h"
 #include "liaison/v1/cases.grpc.pb.h"
 #include "liaison/v1/exchange.grpc.pb.h"
+#include "liaison/v1/reports.grpc.pb.h"
 
 namespace liaison::client {
 
@@ -58,6 +59,10 @@ class Client {
       const v1::DecideConsentRequest& request);
   absl::StatusOr<v1::ListConsentsResponse> ListConsents();
 
+  // liaison.v1.Reports.
+  absl::StatusOr<v1::Statistics> GetStatistics(
+      const v1::StatisticsRequest& request);
+
   // liaison.v1.Cases.
   absl::StatusOr<v1::Case> OpenCase(const v1::OpenCaseRequest& request);
   absl::StatusOr<v1::Case> AddParticipant(
@@ -99,6 +104,7 @@ class Client {
   std::unique_ptr<v1::Exchange::Stub> exchange_;
   std::unique_ptr<v1::Admin::Stub> admin_;
   std::unique_ptr<v1::Cases::Stub> cases_;
+  std::unique_ptr<v1::Reports::Stub> reports_;
   absl::Duration timeout_;
 };
 

@@ -17,7 +17,8 @@ Decision Hidden(std::string reason) {
 }
 
 bool ReadsMessageContents(Action action) {
-  return action != Action::kWhoAmI && !IsAdminAction(action);
+  return action != Action::kWhoAmI && action != Action::kGetStatistics &&
+         !IsAdminAction(action);
 }
 
 // The caller's certificate, party and role, whatever the action.
@@ -138,6 +139,8 @@ absl::string_view ActionName(Action action) {
       return "Exchange.DecideConsent";
     case Action::kListConsents:
       return "Exchange.ListConsents";
+    case Action::kGetStatistics:
+      return "Reports.GetStatistics";
     case Action::kOpenCase:
       return "Cases.OpenCase";
     case Action::kAddParticipant:
@@ -233,6 +236,7 @@ Decision Decide(const PolicyInput& in) {
     case Action::kListOutbox:
     case Action::kListRequests:
     case Action::kListConsents:
+    case Action::kGetStatistics:  // the scope is judged by the service
       // Listings show only the caller's own party's messages.
       return Decision::Allow();
     case Action::kGetMessage:

@@ -31,6 +31,8 @@ enum class Action {
   kRequestConsent,
   kDecideConsent,
   kListConsents,
+  // Reports: counts only, for every role.
+  kGetStatistics,
   // Cases: member states and operational partners; never observers.
   kOpenCase,
   kAddParticipant,
@@ -67,6 +69,7 @@ inline constexpr Action kAllActions[] = {
     Action::kRequestConsent,
     Action::kDecideConsent,
     Action::kListConsents,
+    Action::kGetStatistics,
     Action::kOpenCase,
     Action::kAddParticipant,
     Action::kRemoveParticipant,

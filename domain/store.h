@@ -111,6 +111,17 @@ class WriteTransaction {
   virtual absl::Status InsertRevocation(const Revocation& revocation) = 0;
 };
 
+// One recipient's copy of a request, for statistics: no contents.
+struct RequestRow {
+  std::string sender;
+  std::string recipient;
+  Priority priority = Priority::kRoutine;
+  RequestState state = RequestState::kOpen;
+  std::optional<RefusalReason> refusal_reason;
+  std::optional<absl::Time> due_at;
+  absl::Time sent_at;
+};
+
 // Which requests to list (Store::ListRequests).
 struct RequestQuery {
   std::string party;
@@ -182,6 +193,15 @@ class Store {
   // Summaries (no bodies) of the messages attached to a case, oldest first.
   virtual absl::StatusOr<std::vector<Message>> CaseThread(
       absl::string_view case_id) = 0;
+
+  // Every recipient copy of the requests sent in [from, to), involving
+  // `party` as sender or recipient (every party if empty).
+  virtual absl::StatusOr<std::vector<RequestRow>> ListRequestRows(
+      absl::Time from, absl::Time to, absl::string_view party) = 0;
+  // Cases opened and closed in [from, to) that `party` owns or takes part
+  // in (every case if empty).
+  virtual absl::StatusOr<std::pair<int64_t, int64_t>> CountCases(
+      absl::Time from, absl::Time to, absl::string_view party) = 0;
 
   // Requests as `query` says, newest first, as summaries (no bodies).
   virtual absl::StatusOr<std::vector<Message>> ListRequests(

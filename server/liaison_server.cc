@@ -84,6 +84,10 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
       std::make_unique<CaseService>(*server->store_, *server->audit_, clock);
   server->cases_handler_ =
       std::make_unique<CasesHandler>(*server->cases_, *server->peers_);
+  server->reports_ =
+      std::make_unique<ReportService>(*server->store_, *server->audit_, clock);
+  server->reports_handler_ =
+      std::make_unique<ReportsHandler>(*server->reports_, *server->peers_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -92,6 +96,7 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   builder.RegisterService(server->exchange_handler_.get());
   builder.RegisterService(server->admin_handler_.get());
   builder.RegisterService(server->cases_handler_.get());
+  builder.RegisterService(server->reports_handler_.get());
   // The largest valid request (a 1 MiB body plus headers) fits well below
   // this; larger ones are refused by gRPC with RESOURCE_EXHAUSTED.
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);

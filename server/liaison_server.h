@@ -17,11 +17,13 @@
 #include "domain/call_gate.h"
 #include "domain/cases.h"
 #include "domain/exchange.h"
+#include "domain/reports.h"
 #include "domain/store.h"
 #include "server/admin_handler.h"
 #include "server/cases_handler.h"
 #include "server/exchange_handler.h"
 #include "server/peer_identity.h"
+#include "server/reports_handler.h"
 #include "server/server_options.h"
 
 namespace liaison::server {
@@ -60,9 +62,11 @@ class LiaisonServer {
   std::unique_ptr<ExchangeService> exchange_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<CaseService> cases_;
+  std::unique_ptr<ReportService> reports_;
   std::unique_ptr<ExchangeHandler> exchange_handler_;
   std::unique_ptr<AdminHandler> admin_handler_;
   std::unique_ptr<CasesHandler> cases_handler_;
+  std::unique_ptr<ReportsHandler> reports_handler_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;

@@ -1211,6 +1211,60 @@ absl::StatusOr<std::vector<Consent>> SqliteStore::ListConsents(
   return consents;
 }
 
+absl::StatusOr<std::vector<RequestRow>> SqliteStore::ListRequestRows(
+    absl::Time from, absl::Time to, absl::string_view party) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_,
+              "SELECT m.sender_party, r.party, m.priority, r.request_state, "
+              "r.refusal_reason, r.due_at_us, m.created_at_us FROM recipients "
+              "r JOIN messages m ON m.seq = r.message_seq WHERE m.kind = "
+              "'REQUEST' AND r.request_state IS NOT NULL AND "
+              "m.created_at_us >= ? AND m.created_at_us < ? AND (? = '' OR "
+              "m.sender_party = ? OR r.party = ?)");
+  q.Bind(absl::ToUnixMicros(from))
+      .Bind(absl::ToUnixMicros(to))
+      .Bind(party)
+      .Bind(party)
+      .Bind(party);
+  std::vector<RequestRow> rows;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+    if (!has_row) break;
+    RequestRow row;
+    row.sender = q.Text(0);
+    row.recipient = q.Text(1);
+    LIAISON_ASSIGN_OR_RETURN(
+        row.priority, Decode(ParsePriority(q.Text(2)), "priority", q.Text(2)));
+    LIAISON_ASSIGN_OR_RETURN(row.state, Decode(ParseRequestState(q.Text(3)),
+                                               "request state", q.Text(3)));
+    if (!q.IsNull(4)) {
+      LIAISON_ASSIGN_OR_RETURN(
+          row.refusal_reason,
+          Decode(ParseRefusalReason(q.Text(4)), "refusal reason", q.Text(4)));
+    }
+    row.due_at = OptionalTime(q, 5);
+    row.sent_at = absl::FromUnixMicros(q.Int(6));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+absl::StatusOr<std::pair<int64_t, int64_t>> SqliteStore::CountCases(
+    absl::Time from, absl::Time to, absl::string_view party) {
+  absl::MutexLock lock(&mu_);
+  Statement q(
+      db_,
+      "SELECT COALESCE(SUM(opened_at_us >= ?1 AND opened_at_us < ?2), 0), "
+      "COALESCE(SUM(closed_at_us IS NOT NULL AND closed_at_us >= ?1 AND "
+      "closed_at_us < ?2), 0) FROM cases c WHERE ?3 = '' OR "
+      "c.owner_party = ?3 OR EXISTS (SELECT 1 FROM case_participants p "
+      "WHERE p.case_seq = c.seq AND p.party = ?3)");
+  q.Bind(absl::ToUnixMicros(from)).Bind(absl::ToUnixMicros(to)).Bind(party);
+  LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+  if (!has_row) return std::make_pair(int64_t{0}, int64_t{0});
+  return std::make_pair(q.Int(0), q.Int(1));
+}
+
 absl::StatusOr<Case> SqliteStore::GetCase(absl::string_view id) {
   absl::MutexLock lock(&mu_);
   return GetCaseIn(db_, id);

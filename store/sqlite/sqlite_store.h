@@ -52,6 +52,10 @@ class SqliteStore final : public Store {
       std::optional<int64_t> before_seq) override;
   absl::StatusOr<std::vector<Message>> ListRequests(
       const RequestQuery& query) override;
+  absl::StatusOr<std::vector<RequestRow>> ListRequestRows(
+      absl::Time from, absl::Time to, absl::string_view party) override;
+  absl::StatusOr<std::pair<int64_t, int64_t>> CountCases(
+      absl::Time from, absl::Time to, absl::string_view party) override;
   absl::StatusOr<Case> GetCase(absl::string_view id) override;
   absl::StatusOr<std::vector<Consent>> ListConsents(
       absl::string_view party) override;

@@ -398,6 +398,34 @@ TEST_F(CliTest, ForwardAndConsent) {
   EXPECT_THAT(Run("BG", {"inbox"}).out, HasSubstr("Suspect list"));
 }
 
+TEST_F(CliTest, Reports) {
+  ASSERT_EQ(Run("RO", {"send", "--to=HU,BG", "--subject=s", "--body=b"}).code,
+            kExitOk);
+  const std::string sent =
+      IdFrom(Run("RO", {"send", "--to=HU", "--subject=t", "--body=c"}).out);
+  ASSERT_EQ(Run("HU", {"refuse", sent, "--reason=NOT_AVAILABLE"}).code,
+            kExitOk);
+  Result csv = Run("RO", {"report", "--from=2020-01-01", "--csv"});
+  ASSERT_EQ(csv.code, kExitOk) << csv.err;
+  EXPECT_THAT(csv.out, HasSubstr("section,key,total,urgent,routine,open,"
+                                 "acknowledged,answered,refused,overdue\n"));
+  EXPECT_THAT(csv.out, HasSubstr("sent,all,3,0,3,2,0,0,1,0\n"));
+  EXPECT_THAT(csv.out, HasSubstr("sent-to,HU,2,0,2,1,0,0,1,0\n"));
+  EXPECT_THAT(csv.out, HasSubstr("refused-by-reason,sent:NOT_AVAILABLE,1"));
+  Result others = Run("RO", {"report", "--from=2020-01-01", "--party=HU"});
+  EXPECT_EQ(others.code, kExitRefused);
+  EXPECT_THAT(others.err, HasSubstr("may see only its own figures"));
+  Result all =
+      Run("HQ", {"report", "--from=2020-01-01", "--json"}, "auditor", "dpo");
+  ASSERT_EQ(all.code, kExitOk) << all.err;
+  EXPECT_THAT(all.out, HasSubstr("\"total\":\"3\""));
+  Result reversed =
+      Run("RO", {"report", "--from=2030-01-01", "--to=2020-01-01"});
+  EXPECT_EQ(reversed.code, kExitRefused);
+  EXPECT_THAT(reversed.err, HasSubstr("INVALID_ARGUMENT: from must be before"));
+  EXPECT_EQ(Run("RO", {"report", "--from=yesterday"}).code, kExitUsage);
+}
+
 TEST_F(CliTest, UsageErrors) {
   struct Case {
     std::vector<std::string> args;

@@ -7,11 +7,13 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/file_util.h"
 #include "common/tls.h"
 #include "common/x509.h"
 #include "liaison/v1/admin.grpc.pb.h"
 #include "liaison/v1/exchange.grpc.pb.h"
+#include "liaison/v1/reports.grpc.pb.h"
 #include "tests/testing/test_server.h"
 
 namespace liaison {
@@ -526,6 +528,57 @@ TEST_F(AdminE2eTest, CeilingChangeAppliesToTheNextSend) {
   EXPECT_EQ(audit[0].outcome, AuditOutcome::kAllowed);
   EXPECT_THAT(audit[0].reason, HasSubstr("CEILING SECRET -> RESTRICTED: "
                                          "accreditation expired"));
+}
+
+TEST_F(AdminE2eTest, GetStatisticsScopes) {
+  auto stub = [this](const std::string& party, const std::string& role) {
+    const CertPaths cert = TestPki::Shared().Issue(party, role, "stats");
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        MakeChannelCredentials({cert.cert, cert.key, TestPki::Shared().ca()});
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.use_local_subchannel_pool", 1);
+    return v1::Reports::NewStub(
+        grpc::CreateCustomChannel(server_.target(), *credentials, args));
+  };
+  auto get = [](v1::Reports::Stub& reports, int64_t from, int64_t to,
+                const std::string& party, v1::Statistics* out) {
+    grpc::ClientContext context;
+    v1::StatisticsRequest request;
+    request.mutable_from()->set_seconds(from);
+    request.mutable_to()->set_seconds(to);
+    request.set_party(party);
+    return reports.GetStatistics(&context, request, out);
+  };
+  auto ro = server_.Stub("RO", "liaison-officer", "ion");
+  ASSERT_TRUE(Send(*ro, Request({"HU", "BG"}, "stats", false)).ok());
+  // Requests only: that was SPONTANEOUS; send a request too.
+  v1::SendMessageRequest request = Request({"HU"}, "stats-req", false);
+  request.set_kind(v1::MESSAGE_KIND_REQUEST);
+  ASSERT_TRUE(Send(*ro, request).ok());
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+
+  v1::Statistics stats;
+  ASSERT_TRUE(get(*stub("RO", "focal-point"), 0, now + 10, "", &stats).ok());
+  EXPECT_EQ(stats.party(), "RO");
+  EXPECT_EQ(stats.sent().total(), 1);
+  EXPECT_EQ(stats.sent().open(), 1);
+  ASSERT_TRUE(get(*stub("HQ", "auditor"), 0, now + 10, "", &stats).ok());
+  EXPECT_EQ(stats.party(), "");
+  EXPECT_EQ(stats.received_by_party().at("HU").total(), 1);
+  ASSERT_TRUE(get(*stub("HQ", "admin"), 0, now + 10, "HU", &stats).ok());
+  EXPECT_EQ(stats.received().total(), 1);
+
+  const grpc::Status other =
+      get(*stub("BG", "liaison-officer"), 0, now + 10, "RO", &stats);
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  const grpc::Status empty =
+      get(*stub("RO", "liaison-officer"), 0, 0, "", &stats);
+  EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(Suspend("BG", "audit").ok());
+  EXPECT_EQ(
+      get(*stub("BG", "liaison-officer"), 0, now + 10, "", &stats).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(AuditOf("Reports.GetStatistics").size(), 6u);
 }
 
 TEST(CrlTest, CertificatesRevokedAtTheCaAreRefusedFromTheNextCall) {

@@ -53,6 +53,14 @@ class FaultyStore final : public Store {
   absl::StatusOr<Case> GetCase(absl::string_view id) override {
     return base_->GetCase(id);
   }
+  absl::StatusOr<std::vector<RequestRow>> ListRequestRows(
+      absl::Time from, absl::Time to, absl::string_view party) override {
+    return base_->ListRequestRows(from, to, party);
+  }
+  absl::StatusOr<std::pair<int64_t, int64_t>> CountCases(
+      absl::Time from, absl::Time to, absl::string_view party) override {
+    return base_->CountCases(from, to, party);
+  }
   absl::StatusOr<std::vector<Consent>> ListConsents(
       absl::string_view party) override {
     return base_->ListConsents(party);
