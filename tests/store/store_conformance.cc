@@ -376,3 +376,192 @@ TEST_P(StoreWithParties, ConcurrentWritersAreSerialised) {
 }
 
 }  // namespace liaison::testing
+
+namespace liaison::testing {
+namespace {
+
+Message Request(const std::string& id, const std::string& from,
+                std::vector<std::string> to, absl::Time due) {
+  Message m;
+  m.id = id;
+  m.idempotency_key = id;
+  m.content_digest = "d";
+  m.sender_party = from;
+  m.sender_user = "u";
+  m.kind = MessageKind::kRequest;
+  m.subject = "s";
+  m.body = "b";
+  m.created_at = absl::FromUnixSeconds(1790000000);
+  for (const std::string& party : to) {
+    Recipient r;
+    r.party = party;
+    r.request_state = RequestState::kOpen;
+    r.due_at = due;
+    m.recipients.push_back(r);
+  }
+  return m;
+}
+
+absl::Time At(int seconds) {
+  return absl::FromUnixSeconds(1790000000 + seconds);
+}
+
+}  // namespace
+
+TEST_P(StoreWithParties, RecipientStateReceiptsAndRequestQueries) {
+  ASSERT_TRUE(
+      Insert(Request("01M0000000000000000000000A", "RO", {"HU", "BG"}, At(100)))
+          .ok());
+  ASSERT_TRUE(
+      Insert(Request("01M0000000000000000000000B", "RO", {"HU"}, At(1000)))
+          .ok());
+  // Refuse BG's copy; deliver and read HU's.
+  ASSERT_TRUE(store_
+                  ->Write([&](WriteTransaction& txn) -> absl::Status {
+                    absl::StatusOr<Message> m =
+                        txn.GetMessage("01M0000000000000000000000A");
+                    if (!m.ok()) return m.status();
+                    Recipient bg = *m->FindRecipient("BG");
+                    bg.request_state = RequestState::kRefused;
+                    bg.refused_at = At(5);
+                    bg.refusal_reason = RefusalReason::kNationalLaw;
+                    bg.refusal_text = "courts";
+                    absl::Status s =
+                        txn.UpdateRecipient("01M0000000000000000000000A", bg);
+                    if (!s.ok()) return s;
+                    s = txn.RecordReceipts("HU", {"01M0000000000000000000000A"},
+                                           At(6), /*read=*/false);
+                    if (!s.ok()) return s;
+                    return txn.RecordReceipts(
+                        "HU", {"01M0000000000000000000000A"}, At(7), true);
+                  })
+                  .ok());
+  absl::StatusOr<Message> a = store_->GetMessage("01M0000000000000000000000A");
+  ASSERT_TRUE(a.ok());
+  const Recipient* hu = a->FindRecipient("HU");
+  EXPECT_EQ(hu->delivered_at, At(6));  // the first delivery is kept
+  EXPECT_EQ(hu->read_at, At(7));
+  EXPECT_EQ(hu->due_at, At(100));
+  const Recipient* bg = a->FindRecipient("BG");
+  EXPECT_EQ(bg->request_state, RequestState::kRefused);
+  EXPECT_EQ(bg->refusal_reason, RefusalReason::kNationalLaw);
+  EXPECT_EQ(bg->refusal_text, "courts");
+
+  RequestQuery query;
+  query.party = "HU";
+  query.due_before = At(500);
+  absl::StatusOr<std::vector<Message>> due = store_->ListRequests(query);
+  ASSERT_TRUE(due.ok()) << due.status();
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].id, "01M0000000000000000000000A");
+  query.party = "BG";
+  EXPECT_TRUE(store_->ListRequests(query)->empty());  // refused: not due
+  query.party = "RO";
+  query.sent = true;
+  query.due_before.reset();
+  query.state = RequestState::kRefused;
+  ASSERT_EQ(store_->ListRequests(query)->size(), 1u);
+
+  absl::StatusOr<std::vector<RequestRow>> rows =
+      store_->ListRequestRows(At(0), At(1), "BG");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].refusal_reason, RefusalReason::kNationalLaw);
+  EXPECT_EQ(store_->ListRequestRows(At(0), At(1), "")->size(), 3u);
+  EXPECT_TRUE(store_->ListRequestRows(At(1), At(2), "")->empty());
+}
+
+TEST_P(StoreWithParties, CasesConsentsHistoryAndRevocations) {
+  ASSERT_TRUE(
+      Insert(Request("01M0000000000000000000000A", "RO", {"HU"}, At(100)))
+          .ok());
+  Case c;
+  c.id = "01M0000000000000000000000C";
+  c.title = "Operation";
+  c.owner_party = "RO";
+  c.participants = {"HU"};
+  c.opened_at = At(1);
+  ASSERT_TRUE(store_
+                  ->Write([&](WriteTransaction& txn) -> absl::Status {
+                    absl::Status s = txn.InsertCase(c);
+                    if (!s.ok()) return s;
+                    s = txn.SetCaseParticipant(c.id, "BG", true, At(2));
+                    if (!s.ok()) return s;
+                    return txn.AttachToCase(c.id, "01M0000000000000000000000A",
+                                            At(3));
+                  })
+                  .ok());
+  absl::StatusOr<Case> got = store_->GetCase(c.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(got->participants, ElementsAre("HU", "BG"));
+  EXPECT_THAT(got->message_ids, ElementsAre("01M0000000000000000000000A"));
+  EXPECT_THAT(*store_->CaseReaders("01M0000000000000000000000A"),
+              ElementsAre("BG", "HU", "RO"));
+  EXPECT_EQ(store_->CaseThread(c.id)->size(), 1u);
+  EXPECT_EQ(store_->ListCases("BG")->size(), 1u);
+  ASSERT_TRUE(store_
+                  ->Write([&](WriteTransaction& txn) -> absl::Status {
+                    absl::Status s =
+                        txn.SetCaseParticipant(c.id, "BG", false, At(4));
+                    if (!s.ok()) return s;
+                    return txn.CloseCase(c.id, At(5));
+                  })
+                  .ok());
+  EXPECT_THAT(*store_->CaseReaders("01M0000000000000000000000A"),
+              ElementsAre("HU", "RO"));
+  EXPECT_TRUE(store_->ListCases("BG")->empty());
+  EXPECT_EQ(store_->GetCase(c.id)->state, CaseState::kClosed);
+  EXPECT_EQ(*store_->CountCases(At(0), At(10), "RO"),
+            std::make_pair(int64_t{1}, int64_t{1}));
+
+  Consent consent;
+  consent.id = "01M0000000000000000000000D";
+  consent.origin_id = "01M0000000000000000000000A";
+  consent.owner_party = "RO";
+  consent.requester_party = "HU";
+  consent.target_party = "BG";
+  consent.justification = "why";
+  consent.requested_at = At(6);
+  consent.requested_by = "spiffe://x";
+  ASSERT_TRUE(store_
+                  ->Write([&](WriteTransaction& txn) {
+                    return txn.InsertConsent(consent);
+                  })
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](WriteTransaction& txn) -> absl::Status {
+                    absl::StatusOr<std::optional<Consent>> none =
+                        txn.FindGrantedConsent(consent.origin_id, "HU", "BG");
+                    EXPECT_TRUE(none.ok() && !none->has_value());
+                    consent.state = ConsentState::kGranted;
+                    consent.decided_at = At(7);
+                    consent.decided_by = "spiffe://ro";
+                    return txn.UpdateConsent(consent);
+                  })
+                  .ok());
+  EXPECT_THAT(*store_->ListConsents("RO"), ElementsAre(consent));
+  EXPECT_THAT(*store_->ListConsents("HU"), ElementsAre(consent));
+  EXPECT_TRUE(store_->ListConsents("BG")->empty());
+
+  PartyChange change{"HU",     At(8),       "spiffe://hq", "SUSPENDED",
+                     "ACTIVE", "SUSPENDED", "audit"};
+  Revocation revocation{"ABC", "", "lost", At(9), "spiffe://hq"};
+  ASSERT_TRUE(store_
+                  ->Write([&](WriteTransaction& txn) -> absl::Status {
+                    absl::Status s = txn.AppendPartyChange(change);
+                    if (!s.ok()) return s;
+                    return txn.InsertRevocation(revocation);
+                  })
+                  .ok());
+  EXPECT_THAT(*store_->ListPartyChanges("HU"), ElementsAre(change));
+  EXPECT_EQ(**store_->FindRevocation("ABC", ""), revocation);
+  EXPECT_FALSE(store_->FindRevocation("", "")->has_value());
+  EXPECT_EQ(store_
+                ->Write([&](WriteTransaction& txn) {
+                  return txn.InsertRevocation(revocation);
+                })
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+}  // namespace liaison::testing
