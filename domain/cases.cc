@@ -279,22 +279,8 @@ absl::StatusOr<CaseView> CaseService::GetCase(const Caller& caller,
   for (Message& m : *thread) {
     MessageFacts facts = FactsOf(m);
     facts.case_parties = {party};  // a member, through this case
-    PolicyInput input;
-    input.principal = call.identity;
-    input.party = &call.party;
-    input.action = Action::kGetMessage;
-    input.message = &facts;
-    const Decision decision = Decide(input);
-    MessageView item;
-    item.as_of = now;
-    if (decision.allowed()) {
-      shown.push_back(m.id);
-    } else {
-      item.withheld_reason = decision.reason;
-      m.subject.clear();
-    }
-    RedactFor(party, m);
-    item.message = std::move(m);
+    MessageView item = ViewFor(call, std::move(m), facts, now);
+    if (item.withheld_reason.empty()) shown.push_back(item.message.id);
     view.thread.push_back(std::move(item));
   }
   LIAISON_RETURN_IF_ERROR(gate_.RecordAllowed(call, std::move(shown)));

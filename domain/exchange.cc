@@ -251,6 +251,25 @@ MessageFacts FactsOf(const Message& m) {
   return facts;
 }
 
+MessageView ViewFor(const Call& call, Message message,
+                    const MessageFacts& facts, absl::Time now) {
+  PolicyInput input;
+  input.principal = call.identity;
+  input.party = &call.party;
+  input.action = Action::kGetMessage;
+  input.message = &facts;
+  const Decision decision = Decide(input);
+  MessageView view;
+  view.as_of = now;
+  if (!decision.allowed()) {
+    view.withheld_reason = decision.reason;
+    message.subject.clear();
+  }
+  RedactFor(call.identity.party, message);
+  view.message = std::move(message);
+  return view;
+}
+
 ExchangeService::ExchangeService(Store& store, AuditLog& audit,
                                  const Clock& clock, DeadlineOptions deadlines)
     : store_(store),
@@ -570,28 +589,16 @@ absl::StatusOr<MessagePage> ExchangeService::Present(Call& call,
   std::vector<std::string> delivered;
   for (Message& m : found) {
     const MessageFacts facts = FactsOf(m);
-    PolicyInput input;
-    input.principal = call.identity;
-    input.party = &call.party;
-    input.action = Action::kGetMessage;
-    input.message = &facts;
-    const Decision decision = Decide(input);
-    MessageView view;
-    view.as_of = now;
-    if (!decision.allowed()) {
-      view.withheld_reason = decision.reason;
-      m.subject.clear();
-    } else {
-      listed.push_back(m.id);
-      if (Recipient* mine = FindMutableRecipient(m, party);
+    MessageView view = ViewFor(call, std::move(m), facts, now);
+    if (view.withheld_reason.empty()) {
+      listed.push_back(view.message.id);
+      if (Recipient* mine = FindMutableRecipient(view.message, party);
           record_delivery && mine != nullptr && !mine->delivered_at) {
         // What this listing shows is the delivery of the message.
         mine->delivered_at = now;
-        delivered.push_back(m.id);
+        delivered.push_back(view.message.id);
       }
     }
-    RedactFor(party, m);
-    view.message = std::move(m);
     page.messages.push_back(std::move(view));
   }
   LIAISON_RETURN_IF_ERROR(

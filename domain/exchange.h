@@ -149,6 +149,12 @@ MessageFacts FactsOf(const Message& message);
 // idempotency key, and other recipients' progress (the sender's business).
 void RedactFor(absl::string_view party, Message& message);
 
+// A listed message as `call`'s party may see it at `now`: withheld (subject
+// cleared, the rule given) when its status no longer allows reading it, and
+// redacted either way. Listings carry no bodies.
+MessageView ViewFor(const Call& call, Message message,
+                    const MessageFacts& facts, absl::Time now);
+
 class ExchangeService {
  public:
   // All references must outlive the service.

@@ -46,14 +46,7 @@ class AdminE2eTest : public ::testing::Test {
       : admin_(AdminStub(TestPki::Shared().Issue("HQ", "admin", "sec"))) {}
 
   std::unique_ptr<v1::Admin::Stub> AdminStub(const CertPaths& cert) {
-    // The same channel setup as the exchange stubs.
-    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-        MakeChannelCredentials({cert.cert, cert.key, TestPki::Shared().ca()});
-    EXPECT_TRUE(credentials.ok());
-    grpc::ChannelArguments args;
-    args.SetInt("grpc.use_local_subchannel_pool", 1);
-    return v1::Admin::NewStub(
-        grpc::CreateCustomChannel(server_.target(), *credentials, args));
+    return v1::Admin::NewStub(server_.ChannelFor(cert));
   }
 
   grpc::Status Suspend(const std::string& code, const std::string& reason,
@@ -532,13 +525,8 @@ TEST_F(AdminE2eTest, CeilingChangeAppliesToTheNextSend) {
 
 TEST_F(AdminE2eTest, GetStatisticsScopes) {
   auto stub = [this](const std::string& party, const std::string& role) {
-    const CertPaths cert = TestPki::Shared().Issue(party, role, "stats");
-    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-        MakeChannelCredentials({cert.cert, cert.key, TestPki::Shared().ca()});
-    grpc::ChannelArguments args;
-    args.SetInt("grpc.use_local_subchannel_pool", 1);
     return v1::Reports::NewStub(
-        grpc::CreateCustomChannel(server_.target(), *credentials, args));
+        server_.ChannelFor(TestPki::Shared().Issue(party, role, "stats")));
   };
   auto get = [](v1::Reports::Stub& reports, int64_t from, int64_t to,
                 const std::string& party, v1::Statistics* out) {

@@ -25,13 +25,8 @@ class CasesE2eTest : public ::testing::Test {
   std::unique_ptr<typename Service::Stub> StubOf(const std::string& party,
                                                  const std::string& role,
                                                  const std::string& user) {
-    const testing::CertPaths cert = TestPki::Shared().Issue(party, role, user);
-    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-        MakeChannelCredentials({cert.cert, cert.key, TestPki::Shared().ca()});
-    grpc::ChannelArguments args;
-    args.SetInt("grpc.use_local_subchannel_pool", 1);
     return Service::NewStub(
-        grpc::CreateCustomChannel(server_.target(), *credentials, args));
+        server_.ChannelFor(TestPki::Shared().Issue(party, role, user)));
   }
   std::unique_ptr<v1::Cases::Stub> Cases(
       const std::string& party, const std::string& role = "liaison-officer") {

@@ -56,8 +56,23 @@ std::unique_ptr<v1::Exchange::Stub> TestServer::Stub(const std::string& party,
   return StubWith(pki.Issue(party, role, user), pki.ca());
 }
 
+std::shared_ptr<grpc::Channel> TestServer::ChannelFor(
+    const CertPaths& client) const {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeChannelCredentials({client.cert, client.key, TestPki::Shared().ca()});
+  if (!credentials.ok()) {
+    std::cerr << "cannot build client credentials: " << credentials.status()
+              << "\n";
+    std::abort();
+  }
+  grpc::ChannelArguments args;
+  args.SetInt("grpc.use_local_subchannel_pool", 1);
+  return grpc::CreateCustomChannel(target(), *credentials, args);
+}
+
 std::unique_ptr<v1::Exchange::Stub> TestServer::StubWith(
     const CertPaths& client, const std::string& ca) const {
+  // With any CA, to test foreign certificates.
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       MakeChannelCredentials({client.cert, client.key, ca});
   if (!credentials.ok()) {

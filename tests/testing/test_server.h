@@ -30,6 +30,10 @@ class TestServer {
   std::unique_ptr<v1::Exchange::Stub> Stub(const std::string& party,
                                            const std::string& role,
                                            const std::string& user);
+  // A channel of its own presenting `client`'s certificate (shared PKI's
+  // CA), for a stub of any service.
+  std::shared_ptr<grpc::Channel> ChannelFor(const CertPaths& client) const;
+
   // A stub presenting any certificate, trusting `ca` for the server.
   std::unique_ptr<v1::Exchange::Stub> StubWith(const CertPaths& client,
                                                const std::string& ca) const;
