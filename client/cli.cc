@@ -44,6 +44,9 @@ Commands:
   consent ask ID --to=BG --text=WHY    ask the owner for consent to pass it on
   consent list                consent requests your party made or must decide
   consent grant|refuse CONSENT [--text=REASON]   decide, as the owner
+  watch [--cursor=N] [--max-events=N]   print events as they happen (new
+                              messages, receipts, request states); resume from
+                              the last seq printed
   case open --title=T [--participants=HU,BG]   open a case your party owns
   report --from=2026-01-01 [--to=2026-07-01] [--party=RO] [--csv]
                               request and case statistics (HQ: any party, or all)
@@ -111,16 +114,25 @@ Exit codes:
 
 // Flags that take a value; all others are boolean.
 const std::set<std::string>& ValueFlags() {
-  static const auto* flags = new std::set<std::string>{
-      "from",        "party",         "title",          "participants",
-      "state",       "due-within",    "text",           "name",
-      "tier",        "ceiling",       "agreement",      "reason",
-      "serial",      "user",          "server",         "ca",
-      "cert",        "key",           "timeout",        "to",
-      "kind",        "subject",       "body",           "body-file",
-      "priority",    "justification", "classification", "handling",
-      "restriction", "evaluation",    "in-reply-to",    "idempotency-key",
-      "page-size",   "page-token"};
+  static const auto* flags =
+      new std::set<std::string>{"cursor",         "max-events",
+                                "from",           "party",
+                                "title",          "participants",
+                                "state",          "due-within",
+                                "text",           "name",
+                                "tier",           "ceiling",
+                                "agreement",      "reason",
+                                "serial",         "user",
+                                "server",         "ca",
+                                "cert",           "key",
+                                "timeout",        "to",
+                                "kind",           "subject",
+                                "body",           "body-file",
+                                "priority",       "justification",
+                                "classification", "handling",
+                                "restriction",    "evaluation",
+                                "in-reply-to",    "idempotency-key",
+                                "page-size",      "page-token"};
   return *flags;
 }
 
@@ -737,6 +749,34 @@ int RunHandling(Context& ctx) {
                     absl::StrCat("handling code ", ctx.args[1], " set on"));
 }
 
+int RunWatch(Context& ctx) {
+  int64_t cursor = 0;
+  int64_t max_events = 0;  // 0: until interrupted
+  if ((ctx.inv.Has("cursor") &&
+       !absl::SimpleAtoi(ctx.inv.Get("cursor"), &cursor)) ||
+      (ctx.inv.Has("max-events") &&
+       (!absl::SimpleAtoi(ctx.inv.Get("max-events"), &max_events) ||
+        max_events < 0))) {
+    ctx.err << "liaison: --cursor and --max-events must be numbers\n";
+    return kExitUsage;
+  }
+  int64_t seen = 0;
+  const absl::Status end =
+      ctx.client.Subscribe(cursor, [&](const v1::Event& event) {
+        if (ctx.json) {
+          PrintJson(ctx, event);
+        } else {
+          ctx.out << event.seq() << "  " << Time(event.time()) << "  "
+                  << std::left << std::setw(14) << event.kind()
+                  << event.message_id() << "  " << Printable(event.detail())
+                  << std::endl;
+        }
+        return max_events == 0 || ++seen < max_events;
+      });
+  if (!end.ok()) return Fail(ctx, end);
+  return kExitOk;
+}
+
 int RunForward(Context& ctx) {
   if (!ctx.inv.Has("to")) {
     ctx.err << "liaison: forward needs --to=PARTY[,PARTY...]\n";
@@ -1206,6 +1246,7 @@ const std::vector<Command>& Commands() {
       {"ack", 1, 1, "one message id", {}, RunAck},
       {"refuse", 1, 1, "one message id", {"reason", "text"}, RunRefuse},
       {"handling", 2, 2, "ID CODE", {"restriction"}, RunHandling},
+      {"watch", 0, 0, "no arguments", {"cursor", "max-events"}, RunWatch},
       {"forward",
        1,
        1,

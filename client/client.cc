@@ -121,6 +121,28 @@ absl::StatusOr<v1::ListConsentsResponse> Client::ListConsents() {
       *exchange_, &v1::Exchange::Stub::ListConsents, v1::ListConsentsRequest());
 }
 
+absl::Status Client::Subscribe(
+    int64_t cursor, const std::function<bool(const v1::Event&)>& on_event,
+    std::optional<absl::Duration> deadline) {
+  grpc::ClientContext context;
+  if (deadline.has_value()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + *deadline));
+  }
+  v1::SubscribeRequest request;
+  request.set_cursor(cursor);
+  std::unique_ptr<grpc::ClientReader<v1::Event>> reader =
+      exchange_->Subscribe(&context, request);
+  v1::Event event;
+  while (reader->Read(&event)) {
+    if (!on_event(event)) {
+      context.TryCancel();
+      reader->Finish().IgnoreError();
+      return absl::OkStatus();
+    }
+  }
+  return FromGrpcStatus(reader->Finish());
+}
+
 absl::StatusOr<v1::Statistics> Client::GetStatistics(
     const v1::StatisticsRequest& request) {
   return Call<v1::Statistics>(*reports_, &v1::Reports::Stub::GetStatistics,

@@ -5,7 +5,9 @@
 #ifndef LIAISON_CLIENT_CLIENT_H_
 #define LIAISON_CLIENT_CLIENT_H_
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -58,6 +60,13 @@ class Client {
   absl::StatusOr<v1::Consent> DecideConsent(
       const v1::DecideConsentRequest& request);
   absl::StatusOr<v1::ListConsentsResponse> ListConsents();
+
+  // Live delivery: calls `on_event` for each event after `cursor` until it
+  // returns false (then OK) or the stream ends (its status). No deadline
+  // unless `deadline` is set.
+  absl::Status Subscribe(int64_t cursor,
+                         const std::function<bool(const v1::Event&)>& on_event,
+                         std::optional<absl::Duration> deadline = std::nullopt);
 
   // liaison.v1.Reports.
   absl::StatusOr<v1::Statistics> GetStatistics(

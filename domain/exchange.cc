@@ -271,12 +271,14 @@ MessageView ViewFor(const Call& call, Message message,
 }
 
 ExchangeService::ExchangeService(Store& store, AuditLog& audit,
-                                 const Clock& clock, DeadlineOptions deadlines)
+                                 const Clock& clock, DeadlineOptions deadlines,
+                                 SubscriptionOptions subscriptions)
     : store_(store),
       audit_(audit),
       gate_(store, audit, clock),
       ids_(clock),
-      deadlines_(deadlines) {}
+      deadlines_(deadlines),
+      subscriptions_(subscriptions) {}
 
 absl::StatusOr<Message> ExchangeService::LoadReadable(Call& call,
                                                       const std::string& id,
@@ -469,6 +471,17 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
       }
       if (!refusal.has_value()) {
         LIAISON_RETURN_IF_ERROR(txn.InsertMessage(m));
+        for (const Recipient& r : m.recipients) {
+          LIAISON_RETURN_IF_ERROR(txn.AppendEvent(
+              {0, r.party, "MESSAGE", m.id,
+               absl::StrCat(Name(m.kind), " from ", m.sender_party),
+               m.created_at}));
+        }
+        if (request != nullptr) {
+          LIAISON_RETURN_IF_ERROR(txn.AppendEvent(
+              {0, request->sender_party, "REQUEST_STATE", request->id,
+               absl::StrCat(m.sender_party, " ANSWERED"), m.created_at}));
+        }
         call.entry.resources.insert(call.entry.resources.begin(), m.id);
         CallGate::Settle(call, absl::OkStatus());
         result = SendResult{m.id, m.created_at, false};
@@ -485,6 +498,7 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
                   "idempotency key")));
   }
   if (refusal.has_value()) return *refusal;
+  if (!result.replayed) hub_.Notify();
   return result;
 }
 
@@ -535,6 +549,11 @@ absl::StatusOr<MessageView> ExchangeService::GetMessage(
         if (mine == nullptr) return absl::OkStatus();
         // Opening it is the read receipt (and a delivery, if it was not
         // listed first).
+        if (!mine->read_at.has_value()) {
+          LIAISON_RETURN_IF_ERROR(
+              txn.AppendEvent({0, message.sender_party, "RECEIPT", message.id,
+                               absl::StrCat(party, " read"), now}));
+        }
         return txn.RecordReceipts(party, {message.id}, now, /*read=*/true);
       }));
   if (mine != nullptr) {
@@ -587,6 +606,7 @@ absl::StatusOr<MessagePage> ExchangeService::Present(Call& call,
   const std::string& party = call.identity.party;
   std::vector<std::string> listed;
   std::vector<std::string> delivered;
+  std::vector<std::string> delivered_senders;
   for (Message& m : found) {
     const MessageFacts facts = FactsOf(m);
     MessageView view = ViewFor(call, std::move(m), facts, now);
@@ -597,12 +617,18 @@ absl::StatusOr<MessagePage> ExchangeService::Present(Call& call,
         // What this listing shows is the delivery of the message.
         mine->delivered_at = now;
         delivered.push_back(view.message.id);
+        delivered_senders.push_back(view.message.sender_party);
       }
     }
     page.messages.push_back(std::move(view));
   }
   LIAISON_RETURN_IF_ERROR(
       gate_.RecordAllowed(call, std::move(listed), [&](WriteTransaction& txn) {
+        for (size_t i = 0; i < delivered.size(); ++i) {
+          LIAISON_RETURN_IF_ERROR(
+              txn.AppendEvent({0, delivered_senders[i], "RECEIPT", delivered[i],
+                               absl::StrCat(party, " delivered"), now}));
+        }
         return txn.RecordReceipts(party, delivered, now, /*read=*/false);
       }));
   return page;
@@ -640,6 +666,9 @@ absl::StatusOr<MessageView> ExchangeService::Transition(
         if (moved.ok()) moved = transition(*mine, now);
         if (moved.ok()) {
           LIAISON_RETURN_IF_ERROR(txn.UpdateRecipient(id, *mine));
+          LIAISON_RETURN_IF_ERROR(txn.AppendEvent(
+              {0, request.sender_party, "REQUEST_STATE", id,
+               absl::StrCat(party, " ", Name(*mine->request_state)), now}));
           call.entry.reason = absl::StrCat(
               from, " -> ", Name(*mine->request_state),
               mine->refusal_reason.has_value()
@@ -658,6 +687,7 @@ absl::StatusOr<MessageView> ExchangeService::Transition(
                                      "changed, retry later"));
   }
   if (refusal.has_value()) return *refusal;
+  hub_.Notify();
   RedactFor(party, request);
   return MessageView{now, std::move(request), ""};
 }
@@ -956,6 +986,49 @@ absl::StatusOr<std::vector<Consent>> ExchangeService::ListConsents(
   if (!consents.ok()) return gate_.Refuse(call, consents.status());
   LIAISON_RETURN_IF_ERROR(gate_.RecordAllowed(call, {}));
   return consents;
+}
+
+absl::Status ExchangeService::Subscribe(const Caller& caller, int64_t cursor,
+                                        EventSink& sink) {
+  LIAISON_ASSIGN_OR_RETURN(Call call, gate_.Begin(caller, Action::kSubscribe));
+  if (cursor < 0) {
+    return gate_.Refuse(call,
+                        absl::InvalidArgumentError(
+                            "cursor must be 0 or a previous event's seq"));
+  }
+  const std::string& party = call.identity.party;
+  LIAISON_RETURN_IF_ERROR(
+      gate_.RecordAllowed(call, {absl::StrCat("cursor:", cursor)}));
+  int64_t last = cursor;
+  while (!sink.Cancelled()) {
+    if (stopping_) {
+      return absl::UnavailableError(
+          absl::StrCat("liaisond is shutting down; resume from cursor ", last));
+    }
+    const uint64_t generation = hub_.Generation();
+    // Judged on every round: a suspended or revoked party's stream ends at
+    // once, and the end is audited.
+    absl::StatusOr<Call> still = gate_.Begin(caller, Action::kSubscribe);
+    if (!still.ok()) return still.status();
+    absl::StatusOr<int64_t> latest = store_.LastEventSeq(party);
+    if (!latest.ok()) return latest.status();
+    if (*latest - last > subscriptions_.max_backlog) {
+      return gate_.Refuse(
+          *still,
+          absl::ResourceExhaustedError(absl::StrCat(
+              "this subscriber is ", *latest - last, " events behind (limit ",
+              subscriptions_.max_backlog, "); resume from cursor ", last)));
+    }
+    absl::StatusOr<std::vector<Event>> events =
+        store_.ReadEvents(party, last, 100);
+    if (!events.ok()) return events.status();
+    for (const Event& event : *events) {
+      if (!sink.Send(event)) return absl::OkStatus();
+      last = event.seq;
+    }
+    if (events->empty()) hub_.WaitPast(generation, subscriptions_.recheck);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace liaison

@@ -8,6 +8,7 @@
 #ifndef LIAISON_DOMAIN_EXCHANGE_H_
 #define LIAISON_DOMAIN_EXCHANGE_H_
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "common/identity.h"
 #include "domain/audit_log.h"
 #include "domain/call_gate.h"
+#include "domain/event_hub.h"
 #include "domain/message_id.h"
 #include "domain/model.h"
 #include "domain/policy.h"
@@ -149,6 +151,24 @@ MessageFacts FactsOf(const Message& message);
 // idempotency key, and other recipients' progress (the sender's business).
 void RedactFor(absl::string_view party, Message& message);
 
+// Where Subscribe delivers events; implemented at the edge over a stream.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // False if the subscriber has gone.
+  virtual bool Send(const Event& event) = 0;
+  virtual bool Cancelled() const = 0;
+};
+
+// Limits of live delivery.
+struct SubscriptionOptions {
+  // A subscriber further behind than this is dropped (RESOURCE_EXHAUSTED)
+  // and resumes from its cursor.
+  int64_t max_backlog = 10000;
+  // How often an idle stream rechecks the party's status.
+  absl::Duration recheck = absl::Milliseconds(200);
+};
+
 // A listed message as `call`'s party may see it at `now`: withheld (subject
 // cleared, the rule given) when its status no longer allows reading it, and
 // redacted either way. Listings carry no bodies.
@@ -159,7 +179,8 @@ class ExchangeService {
  public:
   // All references must outlive the service.
   ExchangeService(Store& store, AuditLog& audit, const Clock& clock,
-                  DeadlineOptions deadlines = {});
+                  DeadlineOptions deadlines = {},
+                  SubscriptionOptions subscriptions = {});
 
   // Every method returns the error statuses documented in exchange.proto and
   // appends exactly one audit entry, allowed or not.
@@ -188,6 +209,19 @@ class ExchangeService {
                                         const ConsentDecisionCommand& command);
   // Consent requests the caller's party made or must decide.
   absl::StatusOr<std::vector<Consent>> ListConsents(const Caller& caller);
+
+  // Live delivery: sends the caller's party's events after `cursor` (0: all)
+  // as they happen, until the subscriber leaves (OK), its party may no
+  // longer call (the refusal: suspended, revoked), or it falls behind by
+  // more than max_backlog (RESOURCE_EXHAUSTED naming the cursor to resume
+  // from). No gap and no duplicate after the cursor.
+  absl::Status Subscribe(const Caller& caller, int64_t cursor, EventSink& sink);
+  // Ends every open subscription with UNAVAILABLE (naming the cursor to
+  // resume from), for a prompt shutdown.
+  void StopSubscriptions() {
+    stopping_ = true;
+    hub_.Notify();
+  }
 
   // A recipient confirms receipt of a request: OPEN -> ACKNOWLEDGED.
   absl::StatusOr<MessageView> AcknowledgeRequest(const Caller& caller,
@@ -241,6 +275,9 @@ class ExchangeService {
   CallGate gate_;
   MessageIdGenerator ids_;
   const DeadlineOptions deadlines_;
+  const SubscriptionOptions subscriptions_;
+  EventHub hub_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace liaison

@@ -127,6 +127,17 @@ struct Consent {
   bool operator==(const Consent& other) const;
 };
 
+// Something that happened for a party, in order (live delivery). `seq` is
+// the cursor a subscriber resumes from.
+struct Event {
+  int64_t seq = 0;
+  std::string party;       // Who is told.
+  std::string kind;        // MESSAGE, REQUEST_STATE, RECEIPT
+  std::string message_id;  // The message concerned.
+  std::string detail;      // e.g. "REQUEST from RO", "HU ACKNOWLEDGED"
+  absl::Time time;
+};
+
 // One entry of a party's status history.
 struct PartyChange {
   std::string code;

@@ -141,6 +141,8 @@ absl::string_view ActionName(Action action) {
       return "Exchange.ListConsents";
     case Action::kGetStatistics:
       return "Reports.GetStatistics";
+    case Action::kSubscribe:
+      return "Exchange.Subscribe";
     case Action::kOpenCase:
       return "Cases.OpenCase";
     case Action::kAddParticipant:
@@ -236,6 +238,7 @@ Decision Decide(const PolicyInput& in) {
     case Action::kListOutbox:
     case Action::kListRequests:
     case Action::kListConsents:
+    case Action::kSubscribe:
     case Action::kGetStatistics:  // the scope is judged by the service
       // Listings show only the caller's own party's messages.
       return Decision::Allow();

@@ -31,6 +31,7 @@ enum class Action {
   kRequestConsent,
   kDecideConsent,
   kListConsents,
+  kSubscribe,
   // Reports: counts only, for every role.
   kGetStatistics,
   // Cases: member states and operational partners; never observers.
@@ -69,6 +70,7 @@ inline constexpr Action kAllActions[] = {
     Action::kRequestConsent,
     Action::kDecideConsent,
     Action::kListConsents,
+    Action::kSubscribe,
     Action::kGetStatistics,
     Action::kOpenCase,
     Action::kAddParticipant,

@@ -55,6 +55,9 @@ class WriteTransaction {
       absl::string_view party, const std::vector<std::string>& message_ids,
       absl::Time at, bool read) = 0;
 
+  // Appends an event for `event.party` (its seq is assigned by the store).
+  virtual absl::Status AppendEvent(const Event& event) = 0;
+
   // Stores a consent request, or records the owner's decision on one.
   virtual absl::Status InsertConsent(const Consent& consent) = 0;
   virtual absl::Status UpdateConsent(const Consent& consent) = 0;
@@ -193,6 +196,13 @@ class Store {
   // Summaries (no bodies) of the messages attached to a case, oldest first.
   virtual absl::StatusOr<std::vector<Message>> CaseThread(
       absl::string_view case_id) = 0;
+
+  // Events of `party` with seq > `after_seq`, in order, at most `limit`.
+  virtual absl::StatusOr<std::vector<Event>> ReadEvents(absl::string_view party,
+                                                        int64_t after_seq,
+                                                        int limit) = 0;
+  // The seq of the party's latest event, 0 if none.
+  virtual absl::StatusOr<int64_t> LastEventSeq(absl::string_view party) = 0;
 
   // Every recipient copy of the requests sent in [from, to), involving
   // `party` as sender or recipient (every party if empty).

@@ -173,4 +173,40 @@ grpc::Status ExchangeHandler::ListConsents(
   return grpc::Status::OK;
 }
 
+namespace {
+
+// Events onto the gRPC stream.
+class StreamSink final : public EventSink {
+ public:
+  StreamSink(grpc::ServerContext& context,
+             grpc::ServerWriter<v1::Event>& writer)
+      : context_(context), writer_(writer) {}
+
+  // liaison::EventSink
+  bool Send(const Event& event) override {
+    v1::Event out;
+    out.set_seq(event.seq);
+    out.set_kind(event.kind);
+    out.set_message_id(event.message_id);
+    out.set_detail(event.detail);
+    ToProto(event.time, out.mutable_time());
+    return writer_.Write(out);
+  }
+  bool Cancelled() const override { return context_.IsCancelled(); }
+
+ private:
+  grpc::ServerContext& context_;
+  grpc::ServerWriter<v1::Event>& writer_;
+};
+
+}  // namespace
+
+grpc::Status ExchangeHandler::Subscribe(grpc::ServerContext* context,
+                                        const v1::SubscribeRequest* request,
+                                        grpc::ServerWriter<v1::Event>* writer) {
+  StreamSink sink(*context, *writer);
+  return ToGrpcStatus(
+      exchange_.Subscribe(peers_.Identify(*context), request->cursor(), sink));
+}
+
 }  // namespace liaison::server

@@ -61,6 +61,9 @@ class ExchangeHandler final : public v1::Exchange::Service {
   grpc::Status ListConsents(grpc::ServerContext* context,
                             const v1::ListConsentsRequest* request,
                             v1::ListConsentsResponse* response) override;
+  grpc::Status Subscribe(grpc::ServerContext* context,
+                         const v1::SubscribeRequest* request,
+                         grpc::ServerWriter<v1::Event>* writer) override;
 
  private:
   ExchangeService& exchange_;

@@ -122,6 +122,9 @@ LiaisonServer::~LiaisonServer() {
 }
 
 void LiaisonServer::Shutdown(absl::Duration grace) {
+  // Subscriptions never finish by themselves: end them so that draining
+  // waits only for real in-flight calls.
+  if (exchange_ != nullptr) exchange_->StopSubscriptions();
   if (server_ != nullptr)
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
 }

@@ -17,7 +17,7 @@ namespace {
 
 // Each entry migrates the schema from version i to i + 1. Append only: a
 // released migration is never edited.
-constexpr std::array<const char*, 5> kMigrations = {
+constexpr std::array<const char*, 6> kMigrations = {
     // Version 1: parties, messages with recipients, the audit log.
     R"sql(
 CREATE TABLE parties (
@@ -180,6 +180,18 @@ CREATE TABLE consents (
 );
 CREATE INDEX consents_lookup ON consents (origin_id, requester_party,
                                           target_party, state);
+)sql",
+    // Version 6: per-party events for live delivery (Subscribe).
+    R"sql(
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  party TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  time_us INTEGER NOT NULL
+);
+CREATE INDEX events_party ON events (party, seq);
 )sql",
 };
 
@@ -804,6 +816,18 @@ class SqliteStore::Transaction final : public WriteTransaction {
     return GetConsentIn(db_, q.Text(0));
   }
 
+  absl::Status AppendEvent(const Event& e) override {
+    Statement insert(db_,
+                     "INSERT INTO events (party, kind, message_id, detail, "
+                     "time_us) VALUES (?, ?, ?, ?, ?)");
+    insert.Bind(e.party)
+        .Bind(e.kind)
+        .Bind(e.message_id)
+        .Bind(e.detail)
+        .Bind(absl::ToUnixMicros(e.time));
+    return insert.Run();
+  }
+
   absl::Status InsertCase(const Case& c) override {
     Statement insert(
         db_,
@@ -1209,6 +1233,31 @@ absl::StatusOr<std::vector<Consent>> SqliteStore::ListConsents(
     consents.push_back(std::move(c));
   }
   return consents;
+}
+
+absl::StatusOr<std::vector<Event>> SqliteStore::ReadEvents(
+    absl::string_view party, int64_t after_seq, int limit) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_,
+              "SELECT seq, party, kind, message_id, detail, time_us FROM "
+              "events WHERE party = ? AND seq > ? ORDER BY seq LIMIT ?");
+  q.Bind(party).Bind(after_seq).Bind(int64_t{limit});
+  std::vector<Event> events;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+    if (!has_row) break;
+    events.push_back(Event{q.Int(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4),
+                           absl::FromUnixMicros(q.Int(5))});
+  }
+  return events;
+}
+
+absl::StatusOr<int64_t> SqliteStore::LastEventSeq(absl::string_view party) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE party = ?");
+  q.Bind(party);
+  LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+  return has_row ? q.Int(0) : 0;
 }
 
 absl::StatusOr<std::vector<RequestRow>> SqliteStore::ListRequestRows(

@@ -52,6 +52,10 @@ class SqliteStore final : public Store {
       std::optional<int64_t> before_seq) override;
   absl::StatusOr<std::vector<Message>> ListRequests(
       const RequestQuery& query) override;
+  absl::StatusOr<std::vector<Event>> ReadEvents(absl::string_view party,
+                                                int64_t after_seq,
+                                                int limit) override;
+  absl::StatusOr<int64_t> LastEventSeq(absl::string_view party) override;
   absl::StatusOr<std::vector<RequestRow>> ListRequestRows(
       absl::Time from, absl::Time to, absl::string_view party) override;
   absl::StatusOr<std::pair<int64_t, int64_t>> CountCases(

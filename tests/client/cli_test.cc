@@ -426,6 +426,19 @@ TEST_F(CliTest, Reports) {
   EXPECT_EQ(Run("RO", {"report", "--from=yesterday"}).code, kExitUsage);
 }
 
+TEST_F(CliTest, Watch) {
+  const std::string id = IdFrom(
+      Run("RO", {"send", "--to=HU", "--subject=Alert", "--body=Now"}).out);
+  Result json = Run("HU", {"watch", "--max-events=1", "--json"});
+  ASSERT_EQ(json.code, kExitOk) << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"kind\":\"MESSAGE\""));
+  EXPECT_THAT(json.out, HasSubstr(id));
+  EXPECT_EQ(std::count(json.out.begin(), json.out.end(), '\n'), 1);
+  Result human = Run("HU", {"watch", "--max-events=1", "--cursor=0"});
+  EXPECT_THAT(human.out, HasSubstr("REQUEST from RO"));
+  EXPECT_EQ(Run("HU", {"watch", "--cursor=x"}).code, kExitUsage);
+}
+
 TEST_F(CliTest, UsageErrors) {
   struct Case {
     std::vector<std::string> args;

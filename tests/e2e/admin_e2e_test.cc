@@ -569,6 +569,32 @@ TEST_F(AdminE2eTest, GetStatisticsScopes) {
   EXPECT_EQ(AuditOf("Reports.GetStatistics").size(), 6u);
 }
 
+TEST_F(AdminE2eTest, SubscribeStreamsEndWhenThePartyIsSuspended) {
+  auto hu = server_.Stub("HU", "liaison-officer", "anna");
+  grpc::ClientContext context;
+  v1::SubscribeRequest request;
+  std::unique_ptr<grpc::ClientReader<v1::Event>> stream =
+      hu->Subscribe(&context, request);
+  auto ro = server_.Stub("RO", "liaison-officer", "ion");
+  std::string id;
+  ASSERT_TRUE(Send(*ro, Request({"HU"}, "live", false), &id).ok());
+  v1::Event event;
+  ASSERT_TRUE(stream->Read(&event));
+  EXPECT_EQ(event.kind(), "MESSAGE");
+  EXPECT_EQ(event.message_id(), id);
+  EXPECT_GT(event.seq(), 0);
+
+  ASSERT_TRUE(Suspend("HU", "compromised terminal").ok());
+  EXPECT_FALSE(stream->Read(&event));
+  const grpc::Status end = stream->Finish();
+  EXPECT_EQ(end.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(end.error_message(), HasSubstr("party HU is suspended"));
+  // The end of the stream is audited like any refusal.
+  const std::vector<AuditEntry> subscribe = AuditOf("Exchange.Subscribe");
+  ASSERT_EQ(subscribe.size(), 2u);
+  EXPECT_EQ(subscribe[1].outcome, AuditOutcome::kDenied);
+}
+
 TEST(CrlTest, CertificatesRevokedAtTheCaAreRefusedFromTheNextCall) {
   TestPki& pki = TestPki::Shared();
   const CertPaths lost = pki.Issue("HU", "liaison-officer", "lost");

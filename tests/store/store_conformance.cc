@@ -565,3 +565,32 @@ TEST_P(StoreWithParties, CasesConsentsHistoryAndRevocations) {
 }
 
 }  // namespace liaison::testing
+
+namespace liaison::testing {
+
+TEST_P(StoreWithParties, EventsArePerPartyAndOrdered) {
+  EXPECT_EQ(*store_->LastEventSeq("HU"), 0);
+  ASSERT_TRUE(store_
+                  ->Write([](WriteTransaction& txn) -> absl::Status {
+                    for (const char* party : {"HU", "RO", "HU"}) {
+                      absl::Status s = txn.AppendEvent(
+                          {0, party, "MESSAGE", "01M0000000000000000000000A",
+                           "REQUEST from RO", absl::FromUnixSeconds(5)});
+                      if (!s.ok()) return s;
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  absl::StatusOr<std::vector<Event>> hu = store_->ReadEvents("HU", 0, 10);
+  ASSERT_TRUE(hu.ok()) << hu.status();
+  ASSERT_EQ(hu->size(), 2u);
+  EXPECT_LT((*hu)[0].seq, (*hu)[1].seq);
+  EXPECT_EQ((*hu)[0].detail, "REQUEST from RO");
+  EXPECT_EQ((*hu)[0].time, absl::FromUnixSeconds(5));
+  EXPECT_EQ(*store_->LastEventSeq("HU"), (*hu)[1].seq);
+  EXPECT_EQ(store_->ReadEvents("HU", (*hu)[0].seq, 10)->size(), 1u);
+  EXPECT_EQ(store_->ReadEvents("HU", 0, 1)->size(), 1u);
+  EXPECT_EQ(store_->ReadEvents("RO", 0, 10)->size(), 1u);
+}
+
+}  // namespace liaison::testing

@@ -53,6 +53,14 @@ class FaultyStore final : public Store {
   absl::StatusOr<Case> GetCase(absl::string_view id) override {
     return base_->GetCase(id);
   }
+  absl::StatusOr<std::vector<Event>> ReadEvents(absl::string_view party,
+                                                int64_t after_seq,
+                                                int limit) override {
+    return base_->ReadEvents(party, after_seq, limit);
+  }
+  absl::StatusOr<int64_t> LastEventSeq(absl::string_view party) override {
+    return base_->LastEventSeq(party);
+  }
   absl::StatusOr<std::vector<RequestRow>> ListRequestRows(
       absl::Time from, absl::Time to, absl::string_view party) override {
     return base_->ListRequestRows(from, to, party);
