@@ -86,7 +86,7 @@ reply flags: --body/--body-file, --subject, --classification, --personal-data,
 inbox/outbox flags: --page-size=N (default 50, max 500), --page-token=TOKEN
 
 requests flags: --sent, --state=OPEN|ACKNOWLEDGED|ANSWERED|REFUSED, --overdue,
-  --due-within=8h, and the paging flags
+  --due-within=8h, --case=CASE, and the paging flags
 refuse reasons: NOT_COMPETENT, INSUFFICIENT_DETAIL, NATIONAL_LAW,
   JUDICIAL_AUTHORISATION, ONGOING_INVESTIGATION, DISPROPORTIONATE,
   NOT_AVAILABLE, OTHER (needs --text)
@@ -114,25 +114,43 @@ Exit codes:
 
 // Flags that take a value; all others are boolean.
 const std::set<std::string>& ValueFlags() {
-  static const auto* flags =
-      new std::set<std::string>{"cursor",         "max-events",
-                                "from",           "party",
-                                "title",          "participants",
-                                "state",          "due-within",
-                                "text",           "name",
-                                "tier",           "ceiling",
-                                "agreement",      "reason",
-                                "serial",         "user",
-                                "server",         "ca",
-                                "cert",           "key",
-                                "timeout",        "to",
-                                "kind",           "subject",
-                                "body",           "body-file",
-                                "priority",       "justification",
-                                "classification", "handling",
-                                "restriction",    "evaluation",
-                                "in-reply-to",    "idempotency-key",
-                                "page-size",      "page-token"};
+  static const auto* flags = new std::set<std::string>{"case",
+                                                       "cursor",
+                                                       "max-events",
+                                                       "from",
+                                                       "party",
+                                                       "title",
+                                                       "participants",
+                                                       "state",
+                                                       "due-within",
+                                                       "text",
+                                                       "name",
+                                                       "tier",
+                                                       "ceiling",
+                                                       "agreement",
+                                                       "reason",
+                                                       "serial",
+                                                       "user",
+                                                       "server",
+                                                       "ca",
+                                                       "cert",
+                                                       "key",
+                                                       "timeout",
+                                                       "to",
+                                                       "kind",
+                                                       "subject",
+                                                       "body",
+                                                       "body-file",
+                                                       "priority",
+                                                       "justification",
+                                                       "classification",
+                                                       "handling",
+                                                       "restriction",
+                                                       "evaluation",
+                                                       "in-reply-to",
+                                                       "idempotency-key",
+                                                       "page-size",
+                                                       "page-token"};
   return *flags;
 }
 
@@ -673,6 +691,7 @@ int RunRequests(Context& ctx) {
     return kExitUsage;
   }
   request.set_sent(ctx.inv.Has("sent"));
+  request.set_case_id(ctx.inv.Get("case"));
   request.set_overdue(ctx.inv.Has("overdue"));
   if (ctx.inv.Has("state")) {
     const auto state = ParseEnum<v1::RequestState>(
@@ -705,7 +724,7 @@ int RunRequests(Context& ctx) {
   for (const char* flag : {"sent", "overdue"}) {
     if (ctx.inv.Has(flag)) absl::StrAppend(&command, " --", flag);
   }
-  for (const char* flag : {"state", "due-within", "page-size"}) {
+  for (const char* flag : {"state", "due-within", "case", "page-size"}) {
     if (ctx.inv.Has(flag)) {
       absl::StrAppend(&command, " --", flag, "=", ctx.inv.Get(flag));
     }
@@ -1241,7 +1260,8 @@ const std::vector<Command>& Commands() {
        0,
        0,
        "no arguments",
-       {"sent", "state", "overdue", "due-within", "page-size", "page-token"},
+       {"sent", "state", "overdue", "due-within", "case", "page-size",
+        "page-token"},
        RunRequests},
       {"ack", 1, 1, "one message id", {}, RunAck},
       {"refuse", 1, 1, "one message id", {"reason", "text"}, RunRefuse},

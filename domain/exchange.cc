@@ -754,6 +754,11 @@ absl::StatusOr<MessagePage> ExchangeService::ListRequests(
                      "OPEN, ACKNOWLEDGED, ANSWERED or REFUSED")
           .status();
     }
+    if (!filter.case_id.empty() && !IsValidMessageId(filter.case_id)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("case_id '", absl::CEscape(filter.case_id.substr(0, 64)),
+                       "' is not a case id"));
+    }
     if (filter.due_within.has_value() &&
         (*filter.due_within <= absl::ZeroDuration() ||
          *filter.due_within > absl::Hours(24 * 366))) {
@@ -770,6 +775,7 @@ absl::StatusOr<MessagePage> ExchangeService::ListRequests(
   query.party = call.identity.party;
   query.sent = filter.sent;
   query.state = filter.state.value;
+  query.case_id = filter.case_id;
   const absl::Time now = gate_.Now();
   if (filter.overdue) query.due_before = now;
   if (filter.due_within.has_value()) {

@@ -88,6 +88,7 @@ struct RequestFilter {
   Choice<RequestState> state;  // Unspecified (raw 0): any state.
   bool overdue = false;        // Only those past their due time.
   std::optional<absl::Duration> due_within;  // Only those due this soon.
+  std::string case_id;           // Only those attached to this case.
   PageQuery page;
 };
 

@@ -134,6 +134,8 @@ struct RequestQuery {
   std::optional<RequestState> state;
   // Only OPEN or ACKNOWLEDGED requests due before this time.
   std::optional<absl::Time> due_before;
+  // Only requests attached to this case.
+  std::string case_id;
   int limit = 50;
   std::optional<int64_t> before_seq;  // Newest first, below this seq.
 };

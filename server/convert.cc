@@ -366,6 +366,7 @@ RequestFilter ToRequestFilter(const v1::ListRequestsRequest& r) {
                         absl::Nanoseconds(r.due_within().nanos());
   }
   filter.page = {r.page_size(), r.page_token()};
+  filter.case_id = r.case_id();
   return filter;
 }
 

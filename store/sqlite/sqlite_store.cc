@@ -1169,6 +1169,11 @@ absl::StatusOr<std::vector<Message>> SqliteStore::ListRequests(
                     " AND r.request_state IN ('OPEN', 'ACKNOWLEDGED') AND "
                     "r.due_at_us < ?");
   }
+  if (!query.case_id.empty()) {
+    absl::StrAppend(&conditions,
+                    " AND m.id IN (SELECT cm.message_id FROM case_messages "
+                    "cm JOIN cases c ON c.seq = cm.case_seq WHERE c.id = ?)");
+  }
   const std::string sql =
       query.sent
           ? absl::StrCat("SELECT ", kSummaryColumns,
@@ -1189,6 +1194,7 @@ absl::StatusOr<std::vector<Message>> SqliteStore::ListRequests(
   if (query.due_before.has_value()) {
     q.Bind(absl::ToUnixMicros(*query.due_before));
   }
+  if (!query.case_id.empty()) q.Bind(query.case_id);
   q.Bind(int64_t{query.limit});
   return QueryMessages(db_, q);
 }

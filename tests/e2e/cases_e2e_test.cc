@@ -136,6 +136,33 @@ TEST_F(CasesE2eTest, ParticipantsReadTheThreadAndLoseItWhenRemoved) {
             grpc::StatusCode::NOT_FOUND);
   EXPECT_TRUE(Read("HU", id).ok());  // a recipient in its own right
 
+  // Listing HU's requests of this case: only the one attached to it.
+  v1::SendMessageRequest r;
+  r.add_recipients("HU");
+  r.set_kind(v1::MESSAGE_KIND_REQUEST);
+  r.set_subject("Who owns the boat?");
+  r.set_body("Registration?");
+  r.set_priority(v1::PRIORITY_ROUTINE);
+  r.set_classification(v1::CLASSIFICATION_UNCLASSIFIED);
+  r.mutable_handling()->set_code(v1::HANDLING_CODE_H0);
+  std::vector<std::string> requests;
+  for (const char* key : {"danube-req", "other-req"}) {
+    r.set_idempotency_key(key);
+    grpc::ClientContext send_context;
+    v1::SendMessageResponse request;
+    ASSERT_TRUE(Exchange("RO")->SendMessage(&send_context, r, &request).ok());
+    requests.push_back(request.message_id());
+  }
+  ASSERT_TRUE(Attach(*ro, opened.id(), requests[0]).ok());
+  grpc::ClientContext requests_context;
+  v1::ListRequestsRequest by_case;
+  by_case.set_case_id(opened.id());
+  v1::ListRequestsResponse in_case;
+  ASSERT_TRUE(
+      Exchange("HU")->ListRequests(&requests_context, by_case, &in_case).ok());
+  ASSERT_EQ(in_case.messages_size(), 1);
+  EXPECT_EQ(in_case.messages(0).id(), requests[0]);
+
   grpc::ClientContext list_context;
   v1::ListCasesResponse hu_cases;
   ASSERT_TRUE(Cases("HU")
@@ -143,7 +170,7 @@ TEST_F(CasesE2eTest, ParticipantsReadTheThreadAndLoseItWhenRemoved) {
                   .ok());
   ASSERT_EQ(hu_cases.cases_size(), 1);
   EXPECT_EQ(AuditCount("Cases.OpenCase"), 1);
-  EXPECT_EQ(AuditCount("Cases.AttachMessage"), 1);
+  EXPECT_EQ(AuditCount("Cases.AttachMessage"), 2);
   EXPECT_EQ(AuditCount("Cases.RemoveParticipant"), 1);
 }
 
