@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "domain/validation.h"
 
@@ -272,13 +273,15 @@ MessageView ViewFor(const Call& call, Message message,
 
 ExchangeService::ExchangeService(Store& store, AuditLog& audit,
                                  const Clock& clock, DeadlineOptions deadlines,
-                                 SubscriptionOptions subscriptions)
+                                 SubscriptionOptions subscriptions,
+                                 int64_t max_attachment_bytes)
     : store_(store),
       audit_(audit),
       gate_(store, audit, clock),
       ids_(clock),
       deadlines_(deadlines),
-      subscriptions_(subscriptions) {}
+      subscriptions_(subscriptions),
+      max_attachment_bytes_(max_attachment_bytes) {}
 
 absl::StatusOr<Message> ExchangeService::LoadReadable(Call& call,
                                                       const std::string& id,
@@ -560,8 +563,11 @@ absl::StatusOr<MessageView> ExchangeService::GetMessage(
     if (!mine->delivered_at) mine->delivered_at = now;
     if (!mine->read_at) mine->read_at = now;
   }
+  absl::StatusOr<std::vector<AttachmentInfo>> attachments =
+      store_.ListAttachments(message.id);
+  if (!attachments.ok()) return attachments.status();
   RedactFor(party, message);
-  return MessageView{now, std::move(message), ""};
+  return MessageView{now, std::move(message), "", *std::move(attachments)};
 }
 
 absl::StatusOr<MessagePage> ExchangeService::ListInbox(const Caller& caller,
@@ -1035,6 +1041,134 @@ absl::Status ExchangeService::Subscribe(const Caller& caller, int64_t cursor,
     if (events->empty()) hub_.WaitPast(generation, subscriptions_.recheck);
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<AttachmentInfo> ExchangeService::UploadAttachment(
+    const Caller& caller, const AttachmentHeader& header, ChunkReader& chunks) {
+  LIAISON_ASSIGN_OR_RETURN(Call call,
+                           gate_.Begin(caller, Action::kUploadAttachment));
+  LIAISON_ASSIGN_OR_RETURN(Message message,
+                           LoadReadable(call, header.message_id, "message_id"));
+  const std::string& party = call.identity.party;
+  const std::string digest = absl::AsciiStrToLower(header.sha256_hex);
+  absl::Status valid = [&]() -> absl::Status {
+    LIAISON_RETURN_IF_ERROR(
+        CheckLine("file_name", header.file_name, 255, true));
+    if (header.file_name.find_first_of("/\\") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          "file_name may not contain '/' or '\\'");
+    }
+    if (digest.size() != 64 ||
+        digest.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          "sha256 must be 64 hexadecimal characters");
+    }
+    if (header.size < 0) {
+      return absl::InvalidArgumentError("size may not be negative");
+    }
+    if (header.size > max_attachment_bytes_) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "an attachment of ", header.size, " bytes is over the limit of ",
+          max_attachment_bytes_, " bytes"));
+    }
+    return absl::OkStatus();
+  }();
+  if (!valid.ok()) return gate_.Refuse(call, valid);
+  if (message.sender_party != party) {
+    return gate_.Refuse(
+        call, absl::PermissionDeniedError(absl::StrCat(
+                  "only ", message.sender_party, ", which sent message ",
+                  message.id, ", may attach files to it")));
+  }
+
+  // Received whole before anything is stored: a broken upload leaves
+  // nothing. Memory is bounded by the size limit.
+  constexpr size_t kChunk = 1 << 20;
+  std::vector<std::string> pieces;
+  std::string pending;
+  Sha256Hasher hasher;
+  int64_t received = 0;
+  std::string chunk;
+  while (chunks.Next(&chunk)) {
+    received += static_cast<int64_t>(chunk.size());
+    if (received > header.size) {
+      return gate_.Refuse(call, absl::InvalidArgumentError(absl::StrCat(
+                                    "more bytes than the declared size of ",
+                                    header.size, "; nothing was stored")));
+    }
+    hasher.Update(chunk);
+    pending += chunk;
+    while (pending.size() >= kChunk) {
+      pieces.push_back(pending.substr(0, kChunk));
+      pending.erase(0, kChunk);
+    }
+  }
+  if (!pending.empty()) pieces.push_back(std::move(pending));
+  if (received != header.size) {
+    return gate_.Refuse(call, absl::InvalidArgumentError(absl::StrCat(
+                                  "the upload ended after ", received, " of ",
+                                  header.size, " bytes; nothing was stored")));
+  }
+  const std::string actual = HexEncode(hasher.Finish());
+  if (actual != digest) {
+    return gate_.Refuse(
+        call, absl::InvalidArgumentError(absl::StrCat(
+                  "the bytes received have SHA-256 ", actual,
+                  ", not the declared ", digest, "; nothing was stored")));
+  }
+  AttachmentInfo info;
+  info.id = ids_.Next();
+  info.message_id = message.id;
+  info.file_name = header.file_name;
+  info.size = header.size;
+  info.sha256_hex = digest;
+  info.uploaded_at = gate_.Now();
+  info.uploaded_by = call.identity.spiffe_id;
+  call.entry.resources = {info.id, message.id};
+  LIAISON_RETURN_IF_ERROR(gate_.WriteAudited(call, [&](WriteTransaction& txn) {
+    return txn.InsertAttachment(info, pieces);
+  }));
+  return info;
+}
+
+absl::Status ExchangeService::DownloadAttachment(const Caller& caller,
+                                                 const std::string& id,
+                                                 ChunkWriter& out) {
+  LIAISON_ASSIGN_OR_RETURN(Call call,
+                           gate_.Begin(caller, Action::kDownloadAttachment));
+  if (!IsValidMessageId(id)) {
+    return gate_.Refuse(call,
+                        absl::InvalidArgumentError(absl::StrCat(
+                            "attachment_id '", absl::CEscape(id.substr(0, 64)),
+                            "' is not an attachment id")));
+  }
+  const absl::Status not_found =
+      absl::NotFoundError(absl::StrCat("attachment ", id, " not found"));
+  absl::StatusOr<AttachmentInfo> info = store_.GetAttachment(id);
+  if (absl::IsNotFound(info.status())) return gate_.Refuse(call, not_found);
+  if (!info.ok()) return gate_.Refuse(call, info.status());
+  // The same policy as its message: refusals are recorded by LoadReadable.
+  absl::StatusOr<Message> message =
+      LoadReadable(call, info->message_id, "message_id");
+  if (absl::IsNotFound(message.status())) return not_found;
+  if (!message.ok()) return message.status();
+  LIAISON_RETURN_IF_ERROR(gate_.RecordAllowed(call, {id, info->message_id}));
+  bool first = true;
+  for (int64_t index = 0;; ++index) {
+    absl::StatusOr<std::optional<std::string>> piece =
+        store_.ReadAttachmentChunk(id, index);
+    if (!piece.ok()) return piece.status();
+    if (!piece->has_value()) break;
+    if (!out.Write(first ? &*info : nullptr, **piece)) return absl::OkStatus();
+    first = false;
+  }
+  if (first) out.Write(&*info, "");  // an empty file: the header alone
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<AttachmentInfo>> ExchangeService::AttachmentsOf(
+    const std::string& message_id) {
+  return store_.ListAttachments(message_id);
 }
 
 }  // namespace liaison

@@ -88,7 +88,7 @@ struct RequestFilter {
   Choice<RequestState> state;  // Unspecified (raw 0): any state.
   bool overdue = false;        // Only those past their due time.
   std::optional<absl::Duration> due_within;  // Only those due this soon.
-  std::string case_id;           // Only those attached to this case.
+  std::string case_id;  // Only those attached to this case.
   PageQuery page;
 };
 
@@ -138,6 +138,8 @@ struct MessageView {
   // reply, which the caller's party may not see).
   Message message;
   std::string withheld_reason;
+  // GetMessage only: the files attached to it.
+  std::vector<AttachmentInfo> attachments;
 };
 
 struct MessagePage {
@@ -161,6 +163,30 @@ class EventSink {
   virtual bool Cancelled() const = 0;
 };
 
+// What an upload declares before its bytes.
+struct AttachmentHeader {
+  std::string message_id;
+  std::string file_name;
+  int64_t size = 0;
+  std::string sha256_hex;
+};
+
+// The bytes of an upload, in the order sent; implemented at the edge.
+class ChunkReader {
+ public:
+  virtual ~ChunkReader() = default;
+  // The next piece, or false at the end of the stream (finished or broken).
+  virtual bool Next(std::string* chunk) = 0;
+};
+
+// Where a download goes; implemented at the edge.
+class ChunkWriter {
+ public:
+  virtual ~ChunkWriter() = default;
+  // `info` with the first piece only; false if the receiver has gone.
+  virtual bool Write(const AttachmentInfo* info, absl::string_view data) = 0;
+};
+
 // Limits of live delivery.
 struct SubscriptionOptions {
   // A subscriber further behind than this is dropped (RESOURCE_EXHAUSTED)
@@ -181,7 +207,8 @@ class ExchangeService {
   // All references must outlive the service.
   ExchangeService(Store& store, AuditLog& audit, const Clock& clock,
                   DeadlineOptions deadlines = {},
-                  SubscriptionOptions subscriptions = {});
+                  SubscriptionOptions subscriptions = {},
+                  int64_t max_attachment_bytes = int64_t{64} << 20);
 
   // Every method returns the error statuses documented in exchange.proto and
   // appends exactly one audit entry, allowed or not.
@@ -217,6 +244,19 @@ class ExchangeService {
   // more than max_backlog (RESOURCE_EXHAUSTED naming the cursor to resume
   // from). No gap and no duplicate after the cursor.
   absl::Status Subscribe(const Caller& caller, int64_t cursor, EventSink& sink);
+  // The owner of a message attaches a file to it. The bytes must match the
+  // declared size and SHA-256 and stay within the size limit; otherwise
+  // (or if the stream breaks) nothing is stored.
+  absl::StatusOr<AttachmentInfo> UploadAttachment(
+      const Caller& caller, const AttachmentHeader& header,
+      ChunkReader& chunks);
+  // Sends an attachment to whoever may read its message.
+  absl::Status DownloadAttachment(const Caller& caller, const std::string& id,
+                                  ChunkWriter& out);
+  // A message's attachments (GetMessage shows them).
+  absl::StatusOr<std::vector<AttachmentInfo>> AttachmentsOf(
+      const std::string& message_id);
+
   // Ends every open subscription with UNAVAILABLE (naming the cursor to
   // resume from), for a prompt shutdown.
   void StopSubscriptions() {
@@ -279,6 +319,7 @@ class ExchangeService {
   const SubscriptionOptions subscriptions_;
   EventHub hub_;
   std::atomic<bool> stopping_{false};
+  const int64_t max_attachment_bytes_;
 };
 
 }  // namespace liaison

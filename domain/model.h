@@ -127,6 +127,25 @@ struct Consent {
   bool operator==(const Consent& other) const;
 };
 
+// A file attached to a message by its owner. The bytes live apart from the
+// message rows, in chunks.
+struct AttachmentInfo {
+  std::string id;
+  std::string message_id;
+  std::string file_name;
+  int64_t size = 0;
+  std::string sha256_hex;  // lower-case
+  absl::Time uploaded_at;
+  std::string uploaded_by;  // URI SAN
+
+  bool operator==(const AttachmentInfo& other) const {
+    return id == other.id && message_id == other.message_id &&
+           file_name == other.file_name && size == other.size &&
+           sha256_hex == other.sha256_hex && uploaded_at == other.uploaded_at &&
+           uploaded_by == other.uploaded_by;
+  }
+};
+
 // Something that happened for a party, in order (live delivery). `seq` is
 // the cursor a subscriber resumes from.
 struct Event {

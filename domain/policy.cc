@@ -143,6 +143,10 @@ absl::string_view ActionName(Action action) {
       return "Reports.GetStatistics";
     case Action::kSubscribe:
       return "Exchange.Subscribe";
+    case Action::kUploadAttachment:
+      return "Exchange.UploadAttachment";
+    case Action::kDownloadAttachment:
+      return "Exchange.DownloadAttachment";
     case Action::kOpenCase:
       return "Cases.OpenCase";
     case Action::kAddParticipant:
@@ -248,6 +252,8 @@ Decision Decide(const PolicyInput& in) {
     case Action::kSetHandling:
     case Action::kRequestConsent:
     case Action::kDecideConsent:
+    case Action::kUploadAttachment:
+    case Action::kDownloadAttachment:
       // Acting on a message starts with being allowed to read it.
       if (in.message == nullptr) return Decision::Allow();
       return DecideRead(party, *in.message);

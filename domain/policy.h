@@ -32,6 +32,8 @@ enum class Action {
   kDecideConsent,
   kListConsents,
   kSubscribe,
+  kUploadAttachment,
+  kDownloadAttachment,
   // Reports: counts only, for every role.
   kGetStatistics,
   // Cases: member states and operational partners; never observers.
@@ -71,6 +73,8 @@ inline constexpr Action kAllActions[] = {
     Action::kDecideConsent,
     Action::kListConsents,
     Action::kSubscribe,
+    Action::kUploadAttachment,
+    Action::kDownloadAttachment,
     Action::kGetStatistics,
     Action::kOpenCase,
     Action::kAddParticipant,

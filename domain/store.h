@@ -55,6 +55,11 @@ class WriteTransaction {
       absl::string_view party, const std::vector<std::string>& message_ids,
       absl::Time at, bool read) = 0;
 
+  // Stores an attachment and its bytes (in order). ALREADY_EXISTS if the
+  // id is taken.
+  virtual absl::Status InsertAttachment(
+      const AttachmentInfo& info, const std::vector<std::string>& chunks) = 0;
+
   // Appends an event for `event.party` (its seq is assigned by the store).
   virtual absl::Status AppendEvent(const Event& event) = 0;
 
@@ -198,6 +203,16 @@ class Store {
   // Summaries (no bodies) of the messages attached to a case, oldest first.
   virtual absl::StatusOr<std::vector<Message>> CaseThread(
       absl::string_view case_id) = 0;
+
+  // NOT_FOUND if there is no attachment `id`.
+  virtual absl::StatusOr<AttachmentInfo> GetAttachment(
+      absl::string_view id) = 0;
+  // A message's attachments, oldest first.
+  virtual absl::StatusOr<std::vector<AttachmentInfo>> ListAttachments(
+      absl::string_view message_id) = 0;
+  // Chunk `index` (0-based) of an attachment's bytes; empty past the end.
+  virtual absl::StatusOr<std::optional<std::string>> ReadAttachmentChunk(
+      absl::string_view id, int64_t index) = 0;
 
   // Events of `party` with seq > `after_seq`, in order, at most `limit`.
   virtual absl::StatusOr<std::vector<Event>> ReadEvents(absl::string_view party,

@@ -380,6 +380,9 @@ Choice<HandlingCode> ToChoice(v1::HandlingCode code) {
 
 void ToProto(const MessageView& view, v1::Message* out) {
   const Message& m = view.message;
+  for (const AttachmentInfo& a : view.attachments) {
+    ToProto(a, out->add_attachments());
+  }
   out->set_id(m.id);
   ToProto(m, out->mutable_sender());
   for (const Recipient& r : m.recipients) {
@@ -474,6 +477,15 @@ void ToProto(const Revocation& r, v1::Revocation* out) {
   out->set_reason(r.reason);
   ToProto(r.revoked_at, out->mutable_revoked_at());
   out->set_revoked_by(r.revoked_by);
+}
+
+void ToProto(const AttachmentInfo& a, v1::AttachmentInfo* out) {
+  out->set_id(a.id);
+  out->set_message_id(a.message_id);
+  out->set_file_name(a.file_name);
+  out->set_size(a.size);
+  out->set_sha256(a.sha256_hex);
+  ToProto(a.uploaded_at, out->mutable_uploaded_at());
 }
 
 void ToProto(const Consent& c, v1::Consent* out) {

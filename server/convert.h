@@ -33,6 +33,7 @@ void ToProto(const PartyDetails& details, v1::PartyDetails* out);
 void ToProto(const Revocation& revocation, v1::Revocation* out);
 
 void ToProto(const Consent& consent, v1::Consent* out);
+void ToProto(const AttachmentInfo& info, v1::AttachmentInfo* out);
 
 // Cases.
 void ToProto(const Case& c, v1::Case* out);

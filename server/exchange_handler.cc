@@ -209,4 +209,73 @@ grpc::Status ExchangeHandler::Subscribe(grpc::ServerContext* context,
       exchange_.Subscribe(peers_.Identify(*context), request->cursor(), sink));
 }
 
+namespace {
+
+// The bytes after the header: pieces until the stream ends or breaks. A
+// second header is treated as the end (the upload then fails on size).
+class UploadReader final : public ChunkReader {
+ public:
+  explicit UploadReader(grpc::ServerReader<v1::UploadAttachmentRequest>& in)
+      : in_(in) {}
+
+  // liaison::ChunkReader
+  bool Next(std::string* chunk) override {
+    v1::UploadAttachmentRequest part;
+    if (!in_.Read(&part) || !part.has_chunk()) return false;
+    *chunk = std::move(*part.mutable_chunk());
+    return true;
+  }
+
+ private:
+  grpc::ServerReader<v1::UploadAttachmentRequest>& in_;
+};
+
+class DownloadWriter final : public ChunkWriter {
+ public:
+  explicit DownloadWriter(grpc::ServerWriter<v1::AttachmentChunk>& out)
+      : out_(out) {}
+
+  // liaison::ChunkWriter
+  bool Write(const AttachmentInfo* info, absl::string_view data) override {
+    v1::AttachmentChunk chunk;
+    if (info != nullptr) ToProto(*info, chunk.mutable_info());
+    chunk.set_data(std::string(data));
+    return out_.Write(chunk);
+  }
+
+ private:
+  grpc::ServerWriter<v1::AttachmentChunk>& out_;
+};
+
+}  // namespace
+
+grpc::Status ExchangeHandler::UploadAttachment(
+    grpc::ServerContext* context,
+    grpc::ServerReader<v1::UploadAttachmentRequest>* reader,
+    v1::AttachmentInfo* response) {
+  v1::UploadAttachmentRequest first;
+  AttachmentHeader header;
+  if (reader->Read(&first) && first.has_header()) {
+    header.message_id = first.header().message_id();
+    header.file_name = first.header().file_name();
+    header.size = first.header().size();
+    header.sha256_hex = first.header().sha256();
+  }
+  // A missing header leaves every field empty: the domain refuses it.
+  UploadReader chunks(*reader);
+  absl::StatusOr<AttachmentInfo> info =
+      exchange_.UploadAttachment(peers_.Identify(*context), header, chunks);
+  if (!info.ok()) return ToGrpcStatus(info.status());
+  ToProto(*info, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status ExchangeHandler::DownloadAttachment(
+    grpc::ServerContext* context, const v1::DownloadAttachmentRequest* request,
+    grpc::ServerWriter<v1::AttachmentChunk>* writer) {
+  DownloadWriter out(*writer);
+  return ToGrpcStatus(exchange_.DownloadAttachment(
+      peers_.Identify(*context), request->attachment_id(), out));
+}
+
 }  // namespace liaison::server

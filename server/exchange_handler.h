@@ -64,6 +64,14 @@ class ExchangeHandler final : public v1::Exchange::Service {
   grpc::Status Subscribe(grpc::ServerContext* context,
                          const v1::SubscribeRequest* request,
                          grpc::ServerWriter<v1::Event>* writer) override;
+  grpc::Status UploadAttachment(
+      grpc::ServerContext* context,
+      grpc::ServerReader<v1::UploadAttachmentRequest>* reader,
+      v1::AttachmentInfo* response) override;
+  grpc::Status DownloadAttachment(
+      grpc::ServerContext* context,
+      const v1::DownloadAttachmentRequest* request,
+      grpc::ServerWriter<v1::AttachmentChunk>* writer) override;
 
  private:
   ExchangeService& exchange_;

@@ -73,7 +73,8 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
       std::make_unique<CallGate>(*server->store_, *server->audit_, clock);
   server->exchange_ = std::make_unique<ExchangeService>(
       *server->store_, *server->audit_, clock,
-      DeadlineOptions{options.urgent_deadline, options.routine_deadline});
+      DeadlineOptions{options.urgent_deadline, options.routine_deadline},
+      SubscriptionOptions{}, options.max_attachment_bytes);
   server->admin_ =
       std::make_unique<AdminService>(*server->store_, *server->audit_, clock);
   server->exchange_handler_ =

@@ -29,6 +29,8 @@ ABSL_FLAG(absl::Duration, urgent_deadline, absl::Hours(8),
           "time from receipt to answer an URGENT request");
 ABSL_FLAG(absl::Duration, routine_deadline, absl::Hours(7 * 24),
           "time from receipt to answer a ROUTINE request");
+ABSL_FLAG(int64_t, max_attachment_size, int64_t{64} << 20,
+          "largest attachment accepted, in bytes");
 ABSL_FLAG(std::string, parties, "",
           "roster file loaded into an empty store (see "
           "deploy/parties.example)");
@@ -73,6 +75,7 @@ int main(int argc, char** argv) {
   options.crl_file = absl::GetFlag(FLAGS_crl);
   options.urgent_deadline = absl::GetFlag(FLAGS_urgent_deadline);
   options.routine_deadline = absl::GetFlag(FLAGS_routine_deadline);
+  options.max_attachment_bytes = absl::GetFlag(FLAGS_max_attachment_size);
 
   // Signals are taken synchronously by this thread; block them before any
   // gRPC thread starts so that none of those receives them.

@@ -29,6 +29,10 @@ absl::Status ServerOptions::Validate() const {
         "--urgent-deadline and --routine-deadline must be positive durations "
         "(e.g. 8h, 168h)");
   }
+  if (max_attachment_bytes < 0) {
+    return absl::InvalidArgumentError(
+        "--max-attachment-size must be 0 or more bytes");
+  }
   if (trust_domain.empty()) {
     return absl::InvalidArgumentError("--trust-domain is required");
   }

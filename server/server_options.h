@@ -29,6 +29,8 @@ struct ServerOptions {
   // How long recipients have to answer requests, from receipt.
   absl::Duration urgent_deadline = absl::Hours(8);
   absl::Duration routine_deadline = absl::Hours(7 * 24);
+  // Largest attachment accepted, in bytes.
+  int64_t max_attachment_bytes = int64_t{64} << 20;
 
   // INVALID_ARGUMENT naming the first missing or malformed option.
   absl::Status Validate() const;

@@ -17,7 +17,7 @@ namespace {
 
 // Each entry migrates the schema from version i to i + 1. Append only: a
 // released migration is never edited.
-constexpr std::array<const char*, 6> kMigrations = {
+constexpr std::array<const char*, 7> kMigrations = {
     // Version 1: parties, messages with recipients, the audit log.
     R"sql(
 CREATE TABLE parties (
@@ -192,6 +192,25 @@ CREATE TABLE events (
   time_us INTEGER NOT NULL
 );
 CREATE INDEX events_party ON events (party, seq);
+)sql",
+    // Version 7: attachments, their bytes in chunks apart from the rows.
+    R"sql(
+CREATE TABLE attachments (
+  id TEXT PRIMARY KEY,
+  message_id TEXT NOT NULL REFERENCES messages(id),
+  file_name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sha256_hex TEXT NOT NULL,
+  uploaded_at_us INTEGER NOT NULL,
+  uploaded_by TEXT NOT NULL
+);
+CREATE INDEX attachments_message ON attachments (message_id);
+CREATE TABLE attachment_chunks (
+  attachment_id TEXT NOT NULL REFERENCES attachments(id),
+  idx INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (attachment_id, idx)
+);
 )sql",
 };
 
@@ -816,6 +835,31 @@ class SqliteStore::Transaction final : public WriteTransaction {
     return GetConsentIn(db_, q.Text(0));
   }
 
+  absl::Status InsertAttachment(
+      const AttachmentInfo& a,
+      const std::vector<std::string>& chunks) override {
+    Statement insert(db_,
+                     "INSERT INTO attachments (id, message_id, file_name, "
+                     "size, sha256_hex, uploaded_at_us, uploaded_by) VALUES "
+                     "(?, ?, ?, ?, ?, ?, ?)");
+    insert.Bind(a.id)
+        .Bind(a.message_id)
+        .Bind(a.file_name)
+        .Bind(a.size)
+        .Bind(a.sha256_hex)
+        .Bind(absl::ToUnixMicros(a.uploaded_at))
+        .Bind(a.uploaded_by);
+    LIAISON_RETURN_IF_ERROR(insert.Run());
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      Statement chunk(db_,
+                      "INSERT INTO attachment_chunks (attachment_id, idx, "
+                      "data) VALUES (?, ?, ?)");
+      chunk.Bind(a.id).Bind(static_cast<int64_t>(i)).BindBlob(chunks[i]);
+      LIAISON_RETURN_IF_ERROR(chunk.Run());
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status AppendEvent(const Event& e) override {
     Statement insert(db_,
                      "INSERT INTO events (party, kind, message_id, detail, "
@@ -1239,6 +1283,61 @@ absl::StatusOr<std::vector<Consent>> SqliteStore::ListConsents(
     consents.push_back(std::move(c));
   }
   return consents;
+}
+
+namespace {
+
+constexpr char kAttachmentColumns[] =
+    "id, message_id, file_name, size, sha256_hex, uploaded_at_us, "
+    "uploaded_by";
+
+AttachmentInfo ReadAttachment(const Statement& q) {
+  return AttachmentInfo{q.Text(0), q.Text(1), q.Text(2),
+                        q.Int(3),  q.Text(4), absl::FromUnixMicros(q.Int(5)),
+                        q.Text(6)};
+}
+
+}  // namespace
+
+absl::StatusOr<AttachmentInfo> SqliteStore::GetAttachment(
+    absl::string_view id) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_, absl::StrCat("SELECT ", kAttachmentColumns,
+                                " FROM attachments WHERE id = ?"));
+  q.Bind(id);
+  LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat("attachment ", id, " not found"));
+  }
+  return ReadAttachment(q);
+}
+
+absl::StatusOr<std::vector<AttachmentInfo>> SqliteStore::ListAttachments(
+    absl::string_view message_id) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_, absl::StrCat("SELECT ", kAttachmentColumns,
+                                " FROM attachments WHERE message_id = ? "
+                                "ORDER BY uploaded_at_us, id"));
+  q.Bind(message_id);
+  std::vector<AttachmentInfo> attachments;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    attachments.push_back(ReadAttachment(q));
+  }
+  return attachments;
+}
+
+absl::StatusOr<std::optional<std::string>> SqliteStore::ReadAttachmentChunk(
+    absl::string_view id, int64_t index) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_,
+              "SELECT data FROM attachment_chunks WHERE attachment_id = ? "
+              "AND idx = ?");
+  q.Bind(id).Bind(index);
+  LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
+  if (!found) return std::nullopt;
+  return q.Blob(0);
 }
 
 absl::StatusOr<std::vector<Event>> SqliteStore::ReadEvents(

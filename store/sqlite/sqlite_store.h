@@ -52,6 +52,11 @@ class SqliteStore final : public Store {
       std::optional<int64_t> before_seq) override;
   absl::StatusOr<std::vector<Message>> ListRequests(
       const RequestQuery& query) override;
+  absl::StatusOr<AttachmentInfo> GetAttachment(absl::string_view id) override;
+  absl::StatusOr<std::vector<AttachmentInfo>> ListAttachments(
+      absl::string_view message_id) override;
+  absl::StatusOr<std::optional<std::string>> ReadAttachmentChunk(
+      absl::string_view id, int64_t index) override;
   absl::StatusOr<std::vector<Event>> ReadEvents(absl::string_view party,
                                                 int64_t after_seq,
                                                 int limit) override;

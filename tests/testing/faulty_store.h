@@ -61,6 +61,17 @@ class FaultyStore final : public Store {
   absl::StatusOr<int64_t> LastEventSeq(absl::string_view party) override {
     return base_->LastEventSeq(party);
   }
+  absl::StatusOr<AttachmentInfo> GetAttachment(absl::string_view id) override {
+    return base_->GetAttachment(id);
+  }
+  absl::StatusOr<std::vector<AttachmentInfo>> ListAttachments(
+      absl::string_view message_id) override {
+    return base_->ListAttachments(message_id);
+  }
+  absl::StatusOr<std::optional<std::string>> ReadAttachmentChunk(
+      absl::string_view id, int64_t index) override {
+    return base_->ReadAttachmentChunk(id, index);
+  }
   absl::StatusOr<std::vector<RequestRow>> ListRequestRows(
       absl::Time from, absl::Time to, absl::string_view party) override {
     return base_->ListRequestRows(from, to, party);
