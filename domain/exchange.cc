@@ -695,7 +695,7 @@ absl::StatusOr<MessageView> ExchangeService::Transition(
   if (refusal.has_value()) return *refusal;
   hub_.Notify();
   RedactFor(party, request);
-  return MessageView{now, std::move(request), ""};
+  return MessageView{now, std::move(request), "", {}};
 }
 
 absl::StatusOr<MessageView> ExchangeService::AcknowledgeRequest(
@@ -834,7 +834,7 @@ absl::StatusOr<MessageView> ExchangeService::SetHandling(
     // On the original: every copy follows it.
     return txn.SetHandling(message.Origin(), to, restriction);
   }));
-  return MessageView{gate_.Now(), std::move(message), ""};
+  return MessageView{gate_.Now(), std::move(message), "", {}};
 }
 
 absl::StatusOr<SendResult> ExchangeService::Forward(
