@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -44,6 +45,8 @@ Commands:
   consent ask ID --to=BG --text=WHY    ask the owner for consent to pass it on
   consent list                consent requests your party made or must decide
   consent grant|refuse CONSENT [--text=REASON]   decide, as the owner
+  attach ID FILE              attach a file to a message your party sent
+  download ATTACHMENT --out=FILE   fetch an attachment (size and SHA-256 checked)
   watch [--cursor=N] [--max-events=N]   print events as they happen (new
                               messages, receipts, request states); resume from
                               the last seq printed
@@ -114,43 +117,17 @@ Exit codes:
 
 // Flags that take a value; all others are boolean.
 const std::set<std::string>& ValueFlags() {
-  static const auto* flags = new std::set<std::string>{"case",
-                                                       "cursor",
-                                                       "max-events",
-                                                       "from",
-                                                       "party",
-                                                       "title",
-                                                       "participants",
-                                                       "state",
-                                                       "due-within",
-                                                       "text",
-                                                       "name",
-                                                       "tier",
-                                                       "ceiling",
-                                                       "agreement",
-                                                       "reason",
-                                                       "serial",
-                                                       "user",
-                                                       "server",
-                                                       "ca",
-                                                       "cert",
-                                                       "key",
-                                                       "timeout",
-                                                       "to",
-                                                       "kind",
-                                                       "subject",
-                                                       "body",
-                                                       "body-file",
-                                                       "priority",
-                                                       "justification",
-                                                       "classification",
-                                                       "handling",
-                                                       "restriction",
-                                                       "evaluation",
-                                                       "in-reply-to",
-                                                       "idempotency-key",
-                                                       "page-size",
-                                                       "page-token"};
+  static const auto* flags = new std::set<std::string>{
+      "out",         "case",          "cursor",         "max-events",
+      "from",        "party",         "title",          "participants",
+      "state",       "due-within",    "text",           "name",
+      "tier",        "ceiling",       "agreement",      "reason",
+      "serial",      "user",          "server",         "ca",
+      "cert",        "key",           "timeout",        "to",
+      "kind",        "subject",       "body",           "body-file",
+      "priority",    "justification", "classification", "handling",
+      "restriction", "evaluation",    "in-reply-to",    "idempotency-key",
+      "page-size",   "page-token"};
   return *flags;
 }
 
@@ -231,6 +208,7 @@ struct Context {
   std::ostream& err;
   Client& client;
   bool json;
+  bool interactive;  // err is a terminal
 };
 
 struct Command {
@@ -671,6 +649,10 @@ int RunShow(Context& ctx) {
       line(absl::StrCat("  ", r.party()), absl::StrJoin(facts, "; "));
     }
   }
+  for (const v1::AttachmentInfo& a : m->attachments()) {
+    line("attachment", absl::StrCat(a.id(), " ", Printable(a.file_name()), " (",
+                                    a.size(), " bytes)"));
+  }
   ctx.out << "\n" << Printable(m->body(), /*multiline=*/true);
   if (!absl::EndsWith(m->body(), "\n")) ctx.out << "\n";
   return kExitOk;
@@ -766,6 +748,55 @@ int RunHandling(Context& ctx) {
   request.mutable_handling()->set_restriction(ctx.inv.Get("restriction"));
   return MessageOut(ctx, ctx.client.SetHandling(request),
                     absl::StrCat("handling code ", ctx.args[1], " set on"));
+}
+
+// A progress bar on a terminal for transfers over 1 MiB; nothing otherwise.
+Client::Progress ProgressBar(Context& ctx, absl::string_view verb) {
+  if (!ctx.interactive) return [](int64_t, int64_t) {};
+  return [&ctx, verb](int64_t done, int64_t total) {
+    if (total < (1 << 20)) return;
+    const int width = 30;
+    const int filled =
+        static_cast<int>(width * done / std::max<int64_t>(total, 1));
+    ctx.err << "\r" << verb << " [" << std::string(filled, '#')
+            << std::string(width - filled, ' ') << "] "
+            << absl::StrFormat("%5.1f/%.1f MiB", done / 1048576.0,
+                               total / 1048576.0)
+            << (done >= total ? "\n" : "") << std::flush;
+  };
+}
+
+int RunAttach(Context& ctx) {
+  absl::StatusOr<v1::AttachmentInfo> info = ctx.client.UploadAttachment(
+      ctx.args[0], ctx.args[1], ProgressBar(ctx, "upload"));
+  if (!info.ok()) {
+    if (absl::IsNotFound(info.status()) &&
+        absl::StartsWith(info.status().message(), "cannot open")) {
+      ctx.err << "liaison: " << info.status().message() << "\n";
+      return kExitLocal;
+    }
+    return Fail(ctx, info.status());
+  }
+  if (ctx.json) return PrintJson(ctx, *info);
+  ctx.out << "attached " << info->id() << " " << Printable(info->file_name())
+          << " (" << info->size() << " bytes, sha256 " << info->sha256()
+          << ") to " << info->message_id() << "\n";
+  return kExitOk;
+}
+
+int RunDownload(Context& ctx) {
+  if (!ctx.inv.Has("out")) {
+    ctx.err << "liaison: download needs --out=FILE\n";
+    return kExitUsage;
+  }
+  absl::StatusOr<v1::AttachmentInfo> info = ctx.client.DownloadAttachment(
+      ctx.args[0], ctx.inv.Get("out"), ProgressBar(ctx, "download"));
+  if (!info.ok()) return Fail(ctx, info.status());
+  if (ctx.json) return PrintJson(ctx, *info);
+  ctx.out << "downloaded " << Printable(info->file_name()) << " ("
+          << info->size() << " bytes, sha256 verified) to "
+          << ctx.inv.Get("out") << "\n";
+  return kExitOk;
 }
 
 int RunWatch(Context& ctx) {
@@ -1267,6 +1298,8 @@ const std::vector<Command>& Commands() {
       {"refuse", 1, 1, "one message id", {"reason", "text"}, RunRefuse},
       {"handling", 2, 2, "ID CODE", {"restriction"}, RunHandling},
       {"watch", 0, 0, "no arguments", {"cursor", "max-events"}, RunWatch},
+      {"attach", 2, 2, "ID FILE", {}, RunAttach},
+      {"download", 1, 1, "one attachment id", {"out"}, RunDownload},
       {"forward",
        1,
        1,
@@ -1344,7 +1377,7 @@ std::optional<std::string> ProcessEnv(const std::string& name) {
 }
 
 int RunCli(const std::vector<std::string>& args, std::ostream& out,
-           std::ostream& err, const EnvLookup& env) {
+           std::ostream& err, const EnvLookup& env, bool interactive) {
   Invocation inv;
   if (std::optional<UsageError> error = Parse(args, inv)) {
     err << "liaison: " << error->message << "\n(liaison --help for usage)\n";
@@ -1428,7 +1461,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
     err << "liaison: " << client.status().message() << "\n";
     return kExitLocal;
   }
-  Context ctx{inv, command_args, out, err, **client, inv.Has("json")};
+  Context ctx{inv,      command_args,    out,        err,
+              **client, inv.Has("json"), interactive};
   return command->run(ctx);
 }
 

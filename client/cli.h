@@ -30,8 +30,10 @@ std::optional<std::string> ProcessEnv(const std::string& name);
 
 // Runs one invocation; `args` excludes the program name. Output goes to
 // `out`, diagnostics to `err`. Returns an ExitCode.
+// `interactive`: `err` is a terminal, so long transfers show progress.
 int RunCli(const std::vector<std::string>& args, std::ostream& out,
-           std::ostream& err, const EnvLookup& env = ProcessEnv);
+           std::ostream& err, const EnvLookup& env = ProcessEnv,
+           bool interactive = false);
 
 }  // namespace liaison::client
 

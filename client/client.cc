@@ -3,7 +3,12 @@
 #include <grpcpp/channel.h>
 #include <grpcpp/create_channel.h>
 
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
 
@@ -141,6 +146,96 @@ absl::Status Client::Subscribe(
     }
   }
   return FromGrpcStatus(reader->Finish());
+}
+
+absl::StatusOr<v1::AttachmentInfo> Client::UploadAttachment(
+    const std::string& message_id, const std::string& path,
+    const Progress& progress) {
+  constexpr size_t kPiece = 1 << 20;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  Sha256Hasher hasher;
+  int64_t size = 0;
+  std::string piece(kPiece, '\0');
+  while (in.read(piece.data(), kPiece) || in.gcount() > 0) {
+    hasher.Update(absl::string_view(piece.data(), in.gcount()));
+    size += in.gcount();
+  }
+  in.clear();
+  in.seekg(0);
+
+  grpc::ClientContext context;
+  v1::AttachmentInfo info;
+  std::unique_ptr<grpc::ClientWriter<v1::UploadAttachmentRequest>> writer =
+      exchange_->UploadAttachment(&context, &info);
+  v1::UploadAttachmentRequest header;
+  header.mutable_header()->set_message_id(message_id);
+  header.mutable_header()->set_file_name(
+      std::string(path.substr(path.find_last_of('/') + 1)));
+  header.mutable_header()->set_size(size);
+  header.mutable_header()->set_sha256(HexEncode(hasher.Finish()));
+  bool open = writer->Write(header);
+  int64_t sent = 0;
+  progress(0, size);
+  while (open && (in.read(piece.data(), kPiece) || in.gcount() > 0)) {
+    v1::UploadAttachmentRequest chunk;
+    chunk.set_chunk(piece.data(), static_cast<size_t>(in.gcount()));
+    open = writer->Write(chunk);
+    sent += in.gcount();
+    progress(sent, size);
+  }
+  writer->WritesDone();
+  const grpc::Status status = writer->Finish();
+  if (!status.ok()) return FromGrpcStatus(status);
+  return info;
+}
+
+absl::StatusOr<v1::AttachmentInfo> Client::DownloadAttachment(
+    const std::string& attachment_id, const std::string& path,
+    const Progress& progress) {
+  const std::string partial = path + ".part";
+  std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    return absl::PermissionDeniedError(absl::StrCat("cannot write ", partial));
+  }
+  grpc::ClientContext context;
+  v1::DownloadAttachmentRequest request;
+  request.set_attachment_id(attachment_id);
+  std::unique_ptr<grpc::ClientReader<v1::AttachmentChunk>> reader =
+      exchange_->DownloadAttachment(&context, request);
+  v1::AttachmentInfo info;
+  v1::AttachmentChunk chunk;
+  Sha256Hasher hasher;
+  int64_t received = 0;
+  while (reader->Read(&chunk)) {
+    if (chunk.has_info()) info = chunk.info();
+    hasher.Update(chunk.data());
+    out.write(chunk.data().data(),
+              static_cast<std::streamsize>(chunk.data().size()));
+    received += static_cast<int64_t>(chunk.data().size());
+    progress(received, info.size());
+  }
+  out.close();
+  const grpc::Status status = reader->Finish();
+  auto discard = [&](absl::Status why) {
+    std::remove(partial.c_str());
+    return why;
+  };
+  if (!status.ok()) return discard(FromGrpcStatus(status));
+  if (!out) {
+    return discard(absl::DataLossError(absl::StrCat("cannot write ", partial)));
+  }
+  const std::string digest = HexEncode(hasher.Finish());
+  if (received != info.size() || digest != info.sha256()) {
+    return discard(absl::DataLossError(absl::StrCat(
+        "the download does not match: ", received, " bytes with SHA-256 ",
+        digest, ", expected ", info.size(), " bytes with ", info.sha256())));
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    return discard(
+        absl::PermissionDeniedError(absl::StrCat("cannot write ", path)));
+  }
+  return info;
 }
 
 absl::StatusOr<v1::Statistics> Client::GetStatistics(

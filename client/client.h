@@ -68,6 +68,22 @@ class Client {
                          const std::function<bool(const v1::Event&)>& on_event,
                          std::optional<absl::Duration> deadline = std::nullopt);
 
+  // Called with (bytes done, bytes in all) as a transfer proceeds.
+  using Progress = std::function<void(int64_t done, int64_t total)>;
+
+  // Uploads the file at `path` to `message_id` in 1 MiB pieces, with its
+  // size and SHA-256 computed first. NOT_FOUND / PERMISSION_DENIED for an
+  // unreadable file; otherwise the server's status.
+  absl::StatusOr<v1::AttachmentInfo> UploadAttachment(
+      const std::string& message_id, const std::string& path,
+      const Progress& progress);
+  // Downloads an attachment to `path` (written next to it first, then
+  // renamed), checking size and SHA-256; DATA_LOSS and nothing left behind
+  // if they do not match.
+  absl::StatusOr<v1::AttachmentInfo> DownloadAttachment(
+      const std::string& attachment_id, const std::string& path,
+      const Progress& progress);
+
   // liaison.v1.Reports.
   absl::StatusOr<v1::Statistics> GetStatistics(
       const v1::StatisticsRequest& request);

@@ -439,6 +439,41 @@ TEST_F(CliTest, Watch) {
   EXPECT_EQ(Run("HU", {"watch", "--cursor=x"}).code, kExitUsage);
 }
 
+TEST_F(CliTest, AttachAndDownload) {
+  const std::string id = IdFrom(
+      Run("RO", {"send", "--to=HU", "--subject=Scan", "--body=See file"}).out);
+  testing::TempDir dir;
+  std::string data(1536 * 1024, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i % 251);
+  std::ofstream(dir.File("scan.bin"), std::ios::binary) << data;
+  Result attached = Run("RO", {"attach", id, dir.File("scan.bin")});
+  ASSERT_EQ(attached.code, kExitOk) << attached.err;
+  EXPECT_THAT(attached.out, HasSubstr("scan.bin (1572864 bytes, sha256 "));
+  const std::string attachment = IdFrom(attached.out);
+  EXPECT_THAT(Run("HU", {"show", id}).out, HasSubstr(attachment));
+
+  Result downloaded =
+      Run("HU", {"download", attachment, "--out", dir.File("copy.bin")});
+  ASSERT_EQ(downloaded.code, kExitOk) << downloaded.err;
+  EXPECT_THAT(downloaded.out, HasSubstr("sha256 verified"));
+  std::ifstream copy(dir.File("copy.bin"), std::ios::binary);
+  const std::string got((std::istreambuf_iterator<char>(copy)),
+                        std::istreambuf_iterator<char>());
+  EXPECT_TRUE(got == data);
+
+  Result stranger =
+      Run("BG", {"download", attachment, "--out", dir.File("no.bin")});
+  EXPECT_EQ(stranger.code, kExitRefused);
+  EXPECT_THAT(stranger.err, HasSubstr("NOT_FOUND: attachment"));
+  std::ifstream none(dir.File("no.bin"));
+  EXPECT_FALSE(none.good());  // nothing left behind
+  EXPECT_EQ(Run("RO", {"attach", id, dir.File("missing.bin")}).code,
+            kExitLocal);
+  Result not_owner = Run("HU", {"attach", id, dir.File("scan.bin")});
+  EXPECT_EQ(not_owner.code, kExitRefused);
+  EXPECT_THAT(not_owner.err, HasSubstr("PERMISSION_DENIED"));
+}
+
 TEST_F(CliTest, UsageErrors) {
   struct Case {
     std::vector<std::string> args;
