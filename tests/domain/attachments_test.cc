@@ -10,16 +10,13 @@
 #include "domain/exchange.h"
 #include "domain/roster.h"
 #include "store/sqlite/sqlite_store.h"
-#include "tests/testing/fake_clock.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/testing/domain_test.h"
 #include "tests/testing/test_identity.h"
 
 namespace liaison {
 namespace {
 
-using testing::FakeClock;
 using ::testing::HasSubstr;
-using testing::TempDir;
 using testing::TestIdentity;
 
 constexpr int64_t kLimit = 3 << 20;
@@ -54,19 +51,14 @@ class Collect final : public ChunkWriter {
   std::string bytes;
 };
 
-class AttachmentsTest : public ::testing::Test {
+class AttachmentsTest : public testing::DomainTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open(dir_.File("liaison.db"));
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(store).value();
-    ASSERT_TRUE(SeedRoster(*store_, audit_, clock_, *ParseRoster(R"(
+    OpenWithRoster(R"(
 RO MEMBER_STATE SECRET - Romania
 HU MEMBER_STATE SECRET - Hungary
 BG MEMBER_STATE SECRET - Bulgaria
-)"))
-                    .ok());
+)");
     exchange_ = std::make_unique<ExchangeService>(
         *store_, audit_, clock_, DeadlineOptions{}, SubscriptionOptions{},
         kLimit);
@@ -96,10 +88,6 @@ BG MEMBER_STATE SECRET - Bulgaria
     return static_cast<int64_t>(store_->ListAttachments(message_id_)->size());
   }
 
-  TempDir dir_;
-  FakeClock clock_;
-  StoreAuditLog audit_;
-  std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<ExchangeService> exchange_;
   std::string message_id_;
 };

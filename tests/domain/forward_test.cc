@@ -7,33 +7,25 @@
 #include "domain/exchange.h"
 #include "domain/roster.h"
 #include "store/sqlite/sqlite_store.h"
-#include "tests/testing/fake_clock.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/testing/domain_test.h"
 #include "tests/testing/test_identity.h"
 
 namespace liaison {
 namespace {
 
-using testing::FakeClock;
 using ::testing::HasSubstr;
-using testing::TempDir;
 using testing::TestIdentity;
 
-class ForwardTest : public ::testing::Test {
+class ForwardTest : public testing::DomainTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open(dir_.File("liaison.db"));
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(store).value();
-    ASSERT_TRUE(SeedRoster(*store_, audit_, clock_, *ParseRoster(R"(
+    OpenWithRoster(R"(
 RO  MEMBER_STATE SECRET       - Romania
 HU  MEMBER_STATE SECRET       - Hungary
 BG  MEMBER_STATE SECRET       - Bulgaria
 TR  MEMBER_STATE SECRET       - Turkey
 XOB OBSERVER     UNCLASSIFIED - Observer
-)"))
-                    .ok());
+)");
     exchange_ = std::make_unique<ExchangeService>(*store_, audit_, clock_);
   }
 
@@ -60,10 +52,6 @@ XOB OBSERVER     UNCLASSIFIED - Observer
                               {id, std::move(to), absl::StrCat("f", ++keys_)});
   }
 
-  TempDir dir_;
-  FakeClock clock_;
-  StoreAuditLog audit_;
-  std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<ExchangeService> exchange_;
   int keys_ = 0;
 };

@@ -6,16 +6,13 @@
 #include "domain/exchange.h"
 #include "domain/roster.h"
 #include "store/sqlite/sqlite_store.h"
-#include "tests/testing/fake_clock.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/testing/domain_test.h"
 #include "tests/testing/test_identity.h"
 
 namespace liaison {
 namespace {
 
-using testing::FakeClock;
 using ::testing::HasSubstr;
-using testing::TempDir;
 using testing::TestIdentity;
 
 SendCommand Request(std::vector<std::string> to, const std::string& key,
@@ -33,19 +30,14 @@ SendCommand Request(std::vector<std::string> to, const std::string& key,
   return c;
 }
 
-class RequestsTest : public ::testing::Test {
+class RequestsTest : public testing::DomainTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open(dir_.File("liaison.db"));
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(store).value();
-    ASSERT_TRUE(SeedRoster(*store_, audit_, clock_, *ParseRoster(R"(
+    OpenWithRoster(R"(
 RO MEMBER_STATE SECRET - Romania
 HU MEMBER_STATE SECRET - Hungary
 BG MEMBER_STATE SECRET - Bulgaria
-)"))
-                    .ok());
+)");
     exchange_ = std::make_unique<ExchangeService>(
         *store_, audit_, clock_,
         DeadlineOptions{absl::Hours(8), absl::Hours(7 * 24)});
@@ -70,10 +62,6 @@ BG MEMBER_STATE SECRET - Bulgaria
     return ids;
   }
 
-  TempDir dir_;
-  FakeClock clock_;
-  StoreAuditLog audit_;
-  std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<ExchangeService> exchange_;
 };
 

@@ -12,16 +12,13 @@
 #include "domain/exchange.h"
 #include "domain/roster.h"
 #include "store/sqlite/sqlite_store.h"
-#include "tests/testing/fake_clock.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/testing/domain_test.h"
 #include "tests/testing/test_identity.h"
 
 namespace liaison {
 namespace {
 
-using testing::FakeClock;
 using ::testing::HasSubstr;
-using testing::TempDir;
 using testing::TestIdentity;
 
 // Collects events; the subscriber "leaves" after `stop_after` of them.
@@ -54,19 +51,14 @@ class CollectingSink final : public EventSink {
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-class SubscribeTest : public ::testing::Test {
+class SubscribeTest : public testing::DomainTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open(dir_.File("liaison.db"));
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(store).value();
-    ASSERT_TRUE(SeedRoster(*store_, audit_, clock_, *ParseRoster(R"(
+    OpenWithRoster(R"(
 HQ MEMBER_STATE SECRET - Headquarters
 RO MEMBER_STATE SECRET - Romania
 HU MEMBER_STATE SECRET - Hungary
-)"))
-                    .ok());
+)");
     SubscriptionOptions options;
     options.max_backlog = 5;
     options.recheck = absl::Milliseconds(20);
@@ -90,10 +82,6 @@ HU MEMBER_STATE SECRET - Hungary
     return sent->message_id;
   }
 
-  TempDir dir_;
-  FakeClock clock_;
-  StoreAuditLog audit_;
-  std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<ExchangeService> exchange_;
 };
 
