@@ -437,7 +437,15 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
             " with different content; use a new key for a new message"));
       }
     } else {
-      if (original != nullptr && original->handling_code == HandlingCode::kH2) {
+      if (original != nullptr) {
+        // The owner's handling code as committed now: a change to H2 made
+        // since the message was read applies to this forward.
+        LIAISON_ASSIGN_OR_RETURN(Message origin,
+                                 txn.GetMessage(original->Origin()));
+        m.handling_code = origin.handling_code;
+        m.handling_restriction = origin.handling_restriction;
+      }
+      if (original != nullptr && m.handling_code == HandlingCode::kH2) {
         // H2: not to be passed on without the owner's recorded consent.
         for (const Recipient& r : m.recipients) {
           LIAISON_ASSIGN_OR_RETURN(
@@ -560,6 +568,7 @@ absl::StatusOr<MessageView> ExchangeService::GetMessage(
         return txn.RecordReceipts(party, {message.id}, now, /*read=*/true);
       }));
   if (mine != nullptr) {
+    if (!mine->read_at) hub_.Notify();  // a RECEIPT event was appended
     if (!mine->delivered_at) mine->delivered_at = now;
     if (!mine->read_at) mine->read_at = now;
   }
@@ -637,6 +646,7 @@ absl::StatusOr<MessagePage> ExchangeService::Present(Call& call,
         }
         return txn.RecordReceipts(party, delivered, now, /*read=*/false);
       }));
+  if (!delivered.empty()) hub_.Notify();
   return page;
 }
 
@@ -1022,14 +1032,16 @@ absl::Status ExchangeService::Subscribe(const Caller& caller, int64_t cursor,
     // once, and the end is audited.
     absl::StatusOr<Call> still = gate_.Begin(caller, Action::kSubscribe);
     if (!still.ok()) return still.status();
-    absl::StatusOr<int64_t> latest = store_.LastEventSeq(party);
-    if (!latest.ok()) return latest.status();
-    if (*latest - last > subscriptions_.max_backlog) {
+    // Only this party's events count: seqs are shared by every party.
+    absl::StatusOr<int64_t> behind =
+        store_.CountEvents(party, last, subscriptions_.max_backlog + 1);
+    if (!behind.ok()) return behind.status();
+    if (*behind > subscriptions_.max_backlog) {
       return gate_.Refuse(
           *still,
           absl::ResourceExhaustedError(absl::StrCat(
-              "this subscriber is ", *latest - last, " events behind (limit ",
-              subscriptions_.max_backlog, "); resume from cursor ", last)));
+              "this subscriber is more than ", subscriptions_.max_backlog,
+              " events behind; resume from cursor ", last)));
     }
     absl::StatusOr<std::vector<Event>> events =
         store_.ReadEvents(party, last, 100);

@@ -220,6 +220,11 @@ class Store {
                                                         int limit) = 0;
   // The seq of the party's latest event, 0 if none.
   virtual absl::StatusOr<int64_t> LastEventSeq(absl::string_view party) = 0;
+  // How many of the party's events come after `after_seq`, counting no
+  // further than `cap`.
+  virtual absl::StatusOr<int64_t> CountEvents(absl::string_view party,
+                                              int64_t after_seq,
+                                              int64_t cap) = 0;
 
   // Every recipient copy of the requests sent in [from, to), involving
   // `party` as sender or recipient (every party if empty).

@@ -1357,6 +1357,18 @@ absl::StatusOr<std::vector<Event>> SqliteStore::ReadEvents(
   return events;
 }
 
+absl::StatusOr<int64_t> SqliteStore::CountEvents(absl::string_view party,
+                                                 int64_t after_seq,
+                                                 int64_t cap) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_,
+              "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE party = ? AND "
+              "seq > ? LIMIT ?)");
+  q.Bind(party).Bind(after_seq).Bind(cap);
+  LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+  return has_row ? q.Int(0) : 0;
+}
+
 absl::StatusOr<int64_t> SqliteStore::LastEventSeq(absl::string_view party) {
   absl::MutexLock lock(&mu_);
   Statement q(db_, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE party = ?");

@@ -61,6 +61,8 @@ class SqliteStore final : public Store {
                                                 int64_t after_seq,
                                                 int limit) override;
   absl::StatusOr<int64_t> LastEventSeq(absl::string_view party) override;
+  absl::StatusOr<int64_t> CountEvents(absl::string_view party,
+                                      int64_t after_seq, int64_t cap) override;
   absl::StatusOr<std::vector<RequestRow>> ListRequestRows(
       absl::Time from, absl::Time to, absl::string_view party) override;
   absl::StatusOr<std::pair<int64_t, int64_t>> CountCases(

@@ -129,7 +129,7 @@ TEST_F(SubscribeTest, ASlowSubscriberIsDroppedAndToldWhereToResume) {
   CollectingSink late(100);
   const absl::Status end = exchange_->Subscribe(TestIdentity("HU"), 0, late);
   EXPECT_EQ(end.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(end.message(), HasSubstr("7 events behind (limit 5); resume "
+  EXPECT_THAT(end.message(), HasSubstr("more than 5 events behind; resume "
                                        "from cursor 0"));
   EXPECT_TRUE(late.events().empty());
   // Within the limit it catches up.
@@ -137,6 +137,27 @@ TEST_F(SubscribeTest, ASlowSubscriberIsDroppedAndToldWhereToResume) {
   CollectingSink close(3);
   EXPECT_TRUE(exchange_->Subscribe(TestIdentity("HU"), third, close).ok());
   EXPECT_EQ(close.events().size(), 3u);
+}
+
+TEST_F(SubscribeTest, OtherPartiesEventsDoNotCountAsBacklog) {
+  // Many events for RO (HU's messages to it), one for HU.
+  for (int i = 0; i < 9; ++i) {
+    SendCommand c;
+    c.recipients = {"RO"};
+    c.kind = MessageKind::kWarning;
+    c.priority = Priority::kRoutine;
+    c.content.idempotency_key = absl::StrCat("to-ro-", i);
+    c.content.subject = "s";
+    c.content.body = "b";
+    c.content.classification = Classification::kUnclassified;
+    c.content.handling_code = HandlingCode::kH0;
+    ASSERT_TRUE(exchange_->SendMessage(TestIdentity("HU"), c).ok());
+  }
+  Send("one", MessageKind::kWarning);
+  CollectingSink hu(1);
+  EXPECT_TRUE(exchange_->Subscribe(TestIdentity("HU"), 0, hu).ok());
+  ASSERT_EQ(hu.events().size(), 1u);
+  EXPECT_EQ(hu.events()[0].party, "HU");
 }
 
 TEST_F(SubscribeTest, SuspensionEndsTheStreamAtOnce) {

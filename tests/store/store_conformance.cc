@@ -591,6 +591,9 @@ TEST_P(StoreWithParties, EventsArePerPartyAndOrdered) {
   EXPECT_EQ(store_->ReadEvents("HU", (*hu)[0].seq, 10)->size(), 1u);
   EXPECT_EQ(store_->ReadEvents("HU", 0, 1)->size(), 1u);
   EXPECT_EQ(store_->ReadEvents("RO", 0, 10)->size(), 1u);
+  EXPECT_EQ(*store_->CountEvents("HU", 0, 10), 2);
+  EXPECT_EQ(*store_->CountEvents("HU", 0, 1), 1);  // counts no further
+  EXPECT_EQ(*store_->CountEvents("HU", (*hu)[1].seq, 10), 0);
 }
 
 }  // namespace liaison::testing

@@ -61,6 +61,10 @@ class FaultyStore final : public Store {
   absl::StatusOr<int64_t> LastEventSeq(absl::string_view party) override {
     return base_->LastEventSeq(party);
   }
+  absl::StatusOr<int64_t> CountEvents(absl::string_view party,
+                                      int64_t after_seq, int64_t cap) override {
+    return base_->CountEvents(party, after_seq, cap);
+  }
   absl::StatusOr<AttachmentInfo> GetAttachment(absl::string_view id) override {
     return base_->GetAttachment(id);
   }
