@@ -14,6 +14,7 @@
 #include "liaison/v1/admin.grpc.pb.h"
 #include "liaison/v1/exchange.grpc.pb.h"
 #include "liaison/v1/reports.grpc.pb.h"
+#include "tests/testing/requests.h"
 #include "tests/testing/test_server.h"
 
 namespace liaison {
@@ -27,16 +28,11 @@ using testing::TestServer;
 v1::SendMessageRequest Request(
     std::vector<std::string> to, const std::string& key, bool personal,
     v1::Classification classification = v1::CLASSIFICATION_UNCLASSIFIED) {
-  v1::SendMessageRequest r;
-  for (const std::string& party : to) r.add_recipients(party);
-  r.set_idempotency_key(key);
-  r.set_kind(v1::MESSAGE_KIND_SPONTANEOUS);
-  r.set_subject("Network of document forgers");
-  r.set_body("Names and addresses of three suspects.");
-  r.set_priority(v1::PRIORITY_ROUTINE);
+  v1::SendMessageRequest r = testing::NewSendRequest(
+      to, key, v1::MESSAGE_KIND_SPONTANEOUS, "Network of document forgers",
+      "Names and addresses of three suspects.");
   r.set_classification(classification);
   r.set_contains_personal_data(personal);
-  r.mutable_handling()->set_code(v1::HANDLING_CODE_H0);
   return r;
 }
 

@@ -9,6 +9,7 @@
 #include "liaison/v1/admin.grpc.pb.h"
 #include "liaison/v1/cases.grpc.pb.h"
 #include "liaison/v1/exchange.grpc.pb.h"
+#include "tests/testing/requests.h"
 #include "tests/testing/test_server.h"
 
 namespace liaison {
@@ -40,16 +41,11 @@ class CasesE2eTest : public ::testing::Test {
       std::vector<std::string> to, const std::string& key,
       bool personal = false,
       v1::Classification classification = v1::CLASSIFICATION_RESTRICTED) {
-    v1::SendMessageRequest r;
-    for (const auto& p : to) r.add_recipients(p);
-    r.set_idempotency_key(key);
-    r.set_kind(v1::MESSAGE_KIND_SPONTANEOUS);
-    r.set_subject("Route of the smuggling network");
-    r.set_body("Transit via port Z every Tuesday.");
-    r.set_priority(v1::PRIORITY_ROUTINE);
+    v1::SendMessageRequest r = testing::NewSendRequest(
+        to, key, v1::MESSAGE_KIND_SPONTANEOUS, "Route of the smuggling network",
+        "Transit via port Z every Tuesday.");
     r.set_classification(classification);
     r.set_contains_personal_data(personal);
-    r.mutable_handling()->set_code(v1::HANDLING_CODE_H0);
     grpc::ClientContext context;
     v1::SendMessageResponse response;
     EXPECT_TRUE(Exchange("RO")->SendMessage(&context, r, &response).ok());

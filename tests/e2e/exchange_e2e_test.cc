@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/file_util.h"
 #include "liaison/v1/exchange.grpc.pb.h"
+#include "tests/testing/requests.h"
 #include "tests/testing/test_server.h"
 
 namespace liaison {
@@ -26,14 +27,9 @@ using testing::TestServer;
 
 v1::SendMessageRequest Request(std::vector<std::string> to,
                                const std::string& key) {
-  v1::SendMessageRequest r;
-  for (const std::string& party : to) r.add_recipients(party);
-  r.set_idempotency_key(key);
-  r.set_kind(v1::MESSAGE_KIND_REQUEST);
-  r.set_subject("Suspected trafficking route");
-  r.set_body("Two minors seen with adult X at border crossing Y.");
-  r.set_priority(v1::PRIORITY_ROUTINE);
-  r.set_classification(v1::CLASSIFICATION_UNCLASSIFIED);
+  v1::SendMessageRequest r = testing::NewSendRequest(
+      to, key, v1::MESSAGE_KIND_REQUEST, "Suspected trafficking route",
+      "Two minors seen with adult X at border crossing Y.");
   r.mutable_handling()->set_code(v1::HANDLING_CODE_H2);
   return r;
 }

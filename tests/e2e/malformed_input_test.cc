@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "liaison/v1/exchange.grpc.pb.h"
+#include "tests/testing/requests.h"
 #include "tests/testing/test_server.h"
 
 namespace liaison {
@@ -22,16 +23,8 @@ using ::testing::HasSubstr;
 using testing::TestServer;
 
 v1::SendMessageRequest ValidSend() {
-  v1::SendMessageRequest r;
-  r.add_recipients("HU");
-  r.set_idempotency_key("malformed-test");
-  r.set_kind(v1::MESSAGE_KIND_REQUEST);
-  r.set_subject("Subject");
-  r.set_body("Body");
-  r.set_priority(v1::PRIORITY_ROUTINE);
-  r.set_classification(v1::CLASSIFICATION_UNCLASSIFIED);
-  r.mutable_handling()->set_code(v1::HANDLING_CODE_H0);
-  return r;
+  return testing::NewSendRequest({"HU"}, "malformed-test",
+                                 v1::MESSAGE_KIND_REQUEST, "Subject", "Body");
 }
 
 v1::ReplyRequest ValidReply(const std::string& request_id) {
