@@ -1,9 +1,11 @@
 // Merkle tree hashing and proofs as in RFC 9162 §2.1 (RFC 6962): SHA-256,
 // leaf hash SHA-256(0x00 || leaf), node hash SHA-256(0x01 || left || right).
-// Groundwork for the verifiable audit log (issue 6): these functions compute
-// over leaf hashes in memory; the stored, O(log n) tree is built on them.
+// Every function works over a NodeReader, the hashes of complete subtrees
+// (as the audit log stores them), so appending, roots and proofs read
+// O(log n) nodes; the overloads over a vector of leaf hashes are for tests
+// and in-memory use.
 //
-// Pure functions; all hashes are 32 raw bytes.
+// All hashes are 32 raw bytes.
 #ifndef LIAISON_DOMAIN_MERKLE_H_
 #define LIAISON_DOMAIN_MERKLE_H_
 
@@ -11,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -18,6 +21,56 @@ namespace liaison::merkle {
 
 std::string LeafHash(absl::string_view leaf);
 std::string NodeHash(absl::string_view left, absl::string_view right);
+
+// The complete subtree over leaves [index << level, (index + 1) << level).
+// Level 0 nodes are the leaf hashes.
+struct Node {
+  int level = 0;
+  uint64_t index = 0;
+  std::string hash;
+
+  bool operator==(const Node& other) const {
+    return level == other.level && index == other.index && hash == other.hash;
+  }
+};
+
+// Returns the hash of a complete subtree the tree holds. Its errors are
+// passed on.
+using NodeReader =
+    absl::FunctionRef<absl::StatusOr<std::string>(int level, uint64_t index)>;
+
+// The nodes to store when leaf number `index` (0-based; the tree had `index`
+// leaves) is appended with `leaf_hash`: the leaf, then each subtree it
+// completes, bottom up. Reads at most log2(index + 1) nodes.
+absl::StatusOr<std::vector<Node>> NodesForAppend(uint64_t index,
+                                                 absl::string_view leaf_hash,
+                                                 NodeReader read);
+
+// The root of the tree of the first `size` leaves (SHA-256("") when empty).
+absl::StatusOr<std::string> RootHash(uint64_t size, NodeReader read);
+
+// As the vector overloads below, reading O(log size) nodes.
+absl::StatusOr<std::vector<std::string>> InclusionProof(uint64_t index,
+                                                        uint64_t size,
+                                                        NodeReader read);
+absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t old_size,
+                                                          uint64_t new_size,
+                                                          NodeReader read);
+
+// Computes a tree's root from its leaf hashes given one at a time, keeping
+// only O(log n) hashes (for verifying exports of any size).
+class RootBuilder {
+ public:
+  void Add(absl::string_view leaf_hash);
+  uint64_t size() const { return size_; }
+  // The root of the leaves added so far.
+  std::string Root() const;
+
+ private:
+  uint64_t size_ = 0;
+  // Roots of the complete subtrees the leaves form, largest first.
+  std::vector<std::string> peaks_;
+};
 
 // The root of the tree over `leaf_hashes` (SHA-256("") when empty).
 std::string RootHash(const std::vector<std::string>& leaf_hashes);
