@@ -21,15 +21,14 @@ class AuditLog {
                                          const AuditEntry& entry) = 0;
 };
 
-// The audit log kept in the Store's append-only audit table, one row per
-// entry with its deterministic leaf encoding.
+// The audit log kept in the Store: one append-only row per entry, and the
+// Merkle tree over the entries' leaves (RFC 9162) as stored complete
+// subtrees, so an append reads and writes O(log n) nodes.
 class StoreAuditLog final : public AuditLog {
  public:
   // liaison::AuditLog
   absl::StatusOr<int64_t> Append(WriteTransaction& txn,
-                                 const AuditEntry& entry) override {
-    return txn.AppendAudit(entry);
-  }
+                                 const AuditEntry& entry) override;
 };
 
 }  // namespace liaison

@@ -308,6 +308,20 @@ struct AuditEntry {
 // version 1). `seq` is not part of it: a leaf's position is its index.
 std::string EncodeAuditLeaf(const AuditEntry& entry);
 
+// A signed statement of the audit tree's size and root (design §6): a C2SP
+// tlog-checkpoint in a signed note.
+struct AuditCheckpoint {
+  int64_t tree_size = 0;
+  std::string root_hash;  // 32 raw bytes.
+  std::string note;       // The signed note, as served and exported.
+  absl::Time signed_at;
+
+  bool operator==(const AuditCheckpoint& other) const {
+    return tree_size == other.tree_size && root_hash == other.root_hash &&
+           note == other.note && signed_at == other.signed_at;
+  }
+};
+
 }  // namespace liaison
 
 #endif  // LIAISON_DOMAIN_MODEL_H_

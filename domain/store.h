@@ -12,9 +12,19 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "domain/merkle.h"
 #include "domain/model.h"
 
 namespace liaison {
+
+// Which audit entries to read.
+struct AuditQuery {
+  int64_t from_seq = 1;
+  int64_t to_seq = 0;    // Inclusive; 0 for no bound.
+  std::string party;     // Only entries of this party's callers, if set.
+  std::string resource;  // Only entries that touched this id, if set.
+  int limit = 100;
+};
 
 // The writes of one transaction. Valid only inside Store::Write's callback;
 // not thread-safe (the store runs one transaction at a time).
@@ -102,8 +112,19 @@ class WriteTransaction {
                                     absl::string_view reply_id,
                                     absl::Time answered_at) = 0;
 
-  // Appends to the audit log and returns the entry's seq (1-based, dense).
-  virtual absl::StatusOr<int64_t> AppendAudit(const AuditEntry& entry) = 0;
+  // Appends `entry` to the audit log as leaf number AuditSize() (0-based)
+  // with the tree `nodes` that leaf completes (merkle::NodesForAppend), and
+  // returns the entry's seq (1-based, dense). INVALID_ARGUMENT if a resource
+  // id is empty or spans lines, or `nodes` do not start with that leaf.
+  virtual absl::StatusOr<int64_t> AppendAudit(
+      const AuditEntry& entry, const std::vector<merkle::Node>& nodes) = 0;
+  // The number of audit entries at this point of the transaction.
+  virtual absl::StatusOr<int64_t> AuditSize() = 0;
+  // A stored node of the audit tree. NOT_FOUND if the tree has none there.
+  virtual absl::StatusOr<std::string> AuditNode(int level, int64_t index) = 0;
+  // Keeps a signed checkpoint. FAILED_PRECONDITION unless its size is above
+  // the latest checkpoint's and at most AuditSize().
+  virtual absl::Status InsertCheckpoint(const AuditCheckpoint& checkpoint) = 0;
 
   // Registers a party. ALREADY_EXISTS if the code is taken.
   virtual absl::Status InsertParty(const Party& party) = 0;
@@ -242,8 +263,23 @@ class Store {
   // Audit entries with seq >= `from_seq`, in order, at most `limit`.
   virtual absl::StatusOr<std::vector<AuditEntry>> ReadAudit(int64_t from_seq,
                                                             int limit) = 0;
+  // Audit entries as `query` says, in order.
+  virtual absl::StatusOr<std::vector<AuditEntry>> ReadAudit(
+      const AuditQuery& query) = 0;
   // Number of audit entries.
   virtual absl::StatusOr<int64_t> AuditSize() = 0;
+  // A stored node of the audit tree. NOT_FOUND if the tree has none there.
+  // Nodes never change once written, so reads need no snapshot.
+  virtual absl::StatusOr<std::string> ReadAuditNode(int level,
+                                                    int64_t index) = 0;
+  // The stored leaf hashes of entries `from_seq`.. in order, at most `limit`.
+  virtual absl::StatusOr<std::vector<std::string>> ReadAuditLeafHashes(
+      int64_t from_seq, int limit) = 0;
+  // The checkpoint with the largest tree size, if any.
+  virtual absl::StatusOr<std::optional<AuditCheckpoint>> LatestCheckpoint() = 0;
+  // Checkpoints with tree size <= `max_size`, smallest first.
+  virtual absl::StatusOr<std::vector<AuditCheckpoint>> ListCheckpoints(
+      int64_t max_size) = 0;
 };
 
 }  // namespace liaison

@@ -17,7 +17,7 @@ namespace {
 
 // Each entry migrates the schema from version i to i + 1. Append only: a
 // released migration is never edited.
-constexpr std::array<const char*, 7> kMigrations = {
+constexpr std::array<const char*, 8> kMigrations = {
     // Version 1: parties, messages with recipients, the audit log.
     R"sql(
 CREATE TABLE parties (
@@ -212,7 +212,51 @@ CREATE TABLE attachment_chunks (
   PRIMARY KEY (attachment_id, idx)
 );
 )sql",
+    // Version 8: the verifiable audit log. The Merkle tree's complete
+    // subtrees, signed checkpoints, and lookups by party and by resource.
+    // The tree over entries written before this version is built by
+    // BackfillAuditTree right after.
+    R"sql(
+CREATE TABLE audit_tree (
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TRIGGER audit_tree_no_update BEFORE UPDATE ON audit_tree
+BEGIN SELECT RAISE(ABORT, 'audit tree is append-only'); END;
+CREATE TRIGGER audit_tree_no_delete BEFORE DELETE ON audit_tree
+BEGIN SELECT RAISE(ABORT, 'audit tree is append-only'); END;
+CREATE TABLE audit_checkpoints (
+  tree_size INTEGER PRIMARY KEY,
+  root BLOB NOT NULL,
+  note TEXT NOT NULL,
+  signed_at_us INTEGER NOT NULL
+);
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TABLE audit_resources (
+  resource TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (resource, seq)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO audit_resources (resource, seq)
+WITH RECURSIVE split(seq, item, rest) AS (
+  SELECT seq, '', resources || char(10) FROM audit_log
+  UNION ALL
+  SELECT seq, substr(rest, 1, instr(rest, char(10)) - 1),
+         substr(rest, instr(rest, char(10)) + 1)
+  FROM split WHERE rest != ''
+)
+SELECT item, seq FROM split WHERE item != '';
+CREATE INDEX audit_log_party ON audit_log (party, seq);
+)sql",
 };
+
+// The audit tree's first version; older logs get their tree built.
+constexpr int kAuditTreeVersion = 8;
 
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
   const std::string message =
@@ -648,6 +692,117 @@ absl::StatusOr<Case> GetCaseIn(sqlite3* db, absl::string_view id) {
 
 }  // namespace
 
+// Entries from rows of seq, time_us, principal, party, role, user_id,
+// action, resources, outcome, code, reason.
+absl::StatusOr<std::vector<AuditEntry>> ReadAuditRows(Statement& q) {
+  std::vector<AuditEntry> entries;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+    if (!has_row) break;
+    AuditEntry e;
+    e.seq = q.Int(0);
+    e.time = absl::FromUnixMicros(q.Int(1));
+    e.principal = q.Text(2);
+    e.party = q.Text(3);
+    e.role = q.Text(4);
+    e.user_id = q.Text(5);
+    e.action = q.Text(6);
+    const std::string resources = q.Text(7);
+    if (!resources.empty()) e.resources = absl::StrSplit(resources, '\n');
+    LIAISON_ASSIGN_OR_RETURN(
+        e.outcome, Decode(ParseAuditOutcome(q.Text(8)), "outcome", q.Text(8)));
+    e.code = static_cast<absl::StatusCode>(q.Int(9));
+    e.reason = q.Text(10);
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
+absl::StatusOr<int64_t> AuditSizeIn(sqlite3* db) {
+  // seq is dense from 1, so its maximum is the count (without a scan).
+  Statement q(db, "SELECT COALESCE(MAX(seq), 0) FROM audit_log");
+  LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+  return has_row ? q.Int(0) : 0;
+}
+
+absl::StatusOr<std::string> AuditNodeIn(sqlite3* db, int level, int64_t index) {
+  Statement q(db, "SELECT hash FROM audit_tree WHERE level = ? AND idx = ?");
+  q.Bind(int64_t{level}).Bind(index);
+  LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+  if (!has_row) {
+    return absl::NotFoundError(
+        absl::StrCat("audit tree has no node ", level, "/", index));
+  }
+  return q.Blob(0);
+}
+
+absl::Status InsertAuditNodes(sqlite3* db,
+                              const std::vector<merkle::Node>& nodes) {
+  for (const merkle::Node& node : nodes) {
+    Statement insert(db,
+                     "INSERT INTO audit_tree (level, idx, hash) "
+                     "VALUES (?, ?, ?)");
+    insert.Bind(int64_t{node.level})
+        .Bind(static_cast<int64_t>(node.index))
+        .BindBlob(node.hash);
+    LIAISON_RETURN_IF_ERROR(insert.Run());
+  }
+  return absl::OkStatus();
+}
+
+constexpr absl::string_view kCheckpointColumns =
+    "tree_size, root, note, signed_at_us";
+
+AuditCheckpoint ReadCheckpoint(const Statement& q) {
+  AuditCheckpoint c;
+  c.tree_size = q.Int(0);
+  c.root_hash = q.Blob(1);
+  c.note = q.Text(2);
+  c.signed_at = absl::FromUnixMicros(q.Int(3));
+  return c;
+}
+
+absl::StatusOr<std::optional<AuditCheckpoint>> LatestCheckpointIn(sqlite3* db) {
+  Statement q(db, absl::StrCat("SELECT ", kCheckpointColumns,
+                               " FROM audit_checkpoints "
+                               "ORDER BY tree_size DESC LIMIT 1"));
+  LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+  if (!has_row) return std::nullopt;
+  return ReadCheckpoint(q);
+}
+
+// Builds the tree over entries written before the tree existed, from their
+// stored leaves.
+absl::Status BackfillAuditTree(sqlite3* db) {
+  Statement q(db, "SELECT seq, leaf FROM audit_log ORDER BY seq");
+  std::map<std::pair<int, uint64_t>, std::string> written;
+  auto read = [&](int level, uint64_t index) -> absl::StatusOr<std::string> {
+    auto it = written.find({level, index});
+    if (it == written.end()) {
+      return absl::InternalError("audit tree backfill lost a node");
+    }
+    return it->second;
+  };
+  uint64_t index = 0;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+    if (!has_row) break;
+    if (q.Int(0) != static_cast<int64_t>(index) + 1) {
+      return absl::DataLossError(absl::StrCat(
+          "audit log has entry ", q.Int(0), " where ", index + 1, " belongs"));
+    }
+    LIAISON_ASSIGN_OR_RETURN(
+        std::vector<merkle::Node> nodes,
+        merkle::NodesForAppend(index, merkle::LeafHash(q.Blob(1)), read));
+    LIAISON_RETURN_IF_ERROR(InsertAuditNodes(db, nodes));
+    for (merkle::Node& node : nodes) {
+      written[{node.level, node.index}] = std::move(node.hash);
+    }
+    ++index;
+  }
+  return absl::OkStatus();
+}
+
 class SqliteStore::Transaction final : public WriteTransaction {
  public:
   explicit Transaction(sqlite3* db) : db_(db) {}
@@ -976,20 +1131,28 @@ class SqliteStore::Transaction final : public WriteTransaction {
     return update.Run();
   }
 
-  absl::StatusOr<int64_t> AppendAudit(const AuditEntry& e) override {
+  absl::StatusOr<int64_t> AppendAudit(
+      const AuditEntry& e, const std::vector<merkle::Node>& nodes) override {
     for (const std::string& resource : e.resources) {
       if (resource.empty() || resource.find('\n') != std::string::npos) {
         return absl::InvalidArgumentError(
             "audit resource ids must be non-empty and single-line");
       }
     }
+    LIAISON_ASSIGN_OR_RETURN(const int64_t size, AuditSize());
+    if (nodes.empty() || nodes.front().level != 0 ||
+        nodes.front().index != static_cast<uint64_t>(size)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "audit entry ", size + 1, " must come with its leaf's tree nodes"));
+    }
+    const std::string leaf = EncodeAuditLeaf(e);
     Statement insert(
         db_,
         "INSERT INTO audit_log (seq, time_us, principal, party, role, "
         "user_id, action, resources, outcome, code, reason, leaf) "
-        "VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log), "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    insert.Bind(absl::ToUnixMicros(e.time))
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    insert.Bind(size + 1)
+        .Bind(absl::ToUnixMicros(e.time))
         .Bind(e.principal)
         .Bind(e.party)
         .Bind(e.role)
@@ -999,9 +1162,43 @@ class SqliteStore::Transaction final : public WriteTransaction {
         .Bind(Name(e.outcome))
         .Bind(static_cast<int64_t>(e.code))
         .Bind(e.reason)
-        .BindBlob(EncodeAuditLeaf(e));
+        .BindBlob(leaf);
     LIAISON_RETURN_IF_ERROR(insert.Run());
-    return sqlite3_last_insert_rowid(db_);
+    for (const std::string& resource : e.resources) {
+      Statement index(db_,
+                      "INSERT OR IGNORE INTO audit_resources (resource, seq) "
+                      "VALUES (?, ?)");
+      index.Bind(resource).Bind(size + 1);
+      LIAISON_RETURN_IF_ERROR(index.Run());
+    }
+    LIAISON_RETURN_IF_ERROR(InsertAuditNodes(db_, nodes));
+    return size + 1;
+  }
+
+  absl::StatusOr<int64_t> AuditSize() override { return AuditSizeIn(db_); }
+
+  absl::StatusOr<std::string> AuditNode(int level, int64_t index) override {
+    return AuditNodeIn(db_, level, index);
+  }
+
+  absl::Status InsertCheckpoint(const AuditCheckpoint& c) override {
+    LIAISON_ASSIGN_OR_RETURN(const int64_t size, AuditSize());
+    LIAISON_ASSIGN_OR_RETURN(std::optional<AuditCheckpoint> latest,
+                             LatestCheckpointIn(db_));
+    const int64_t latest_size = latest.has_value() ? latest->tree_size : 0;
+    if (c.tree_size <= latest_size || c.tree_size > size) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "a checkpoint of ", c.tree_size, " entries cannot follow one of ",
+          latest_size, " in a log of ", size));
+    }
+    Statement insert(db_,
+                     "INSERT INTO audit_checkpoints (tree_size, root, note, "
+                     "signed_at_us) VALUES (?, ?, ?, ?)");
+    insert.Bind(c.tree_size)
+        .BindBlob(c.root_hash)
+        .Bind(c.note)
+        .Bind(absl::ToUnixMicros(c.signed_at));
+    return insert.Run();
   }
 
   absl::Status UpdateParty(const Party& p) override {
@@ -1150,6 +1347,9 @@ absl::Status SqliteStore::Migrate() {
     }
     for (; version < CurrentSchemaVersion(); ++version) {
       LIAISON_RETURN_IF_ERROR(Exec(db_, kMigrations[version]));
+      if (version + 1 == kAuditTreeVersion) {
+        LIAISON_RETURN_IF_ERROR(BackfillAuditTree(db_));
+      }
       Statement set(db_, "UPDATE schema_version SET version = ?");
       set.Bind(version + 1);
       LIAISON_RETURN_IF_ERROR(set.Run());
@@ -1530,40 +1730,80 @@ absl::StatusOr<std::vector<Revocation>> SqliteStore::ListRevocations() {
 
 absl::StatusOr<std::vector<AuditEntry>> SqliteStore::ReadAudit(int64_t from_seq,
                                                                int limit) {
+  AuditQuery query;
+  query.from_seq = from_seq;
+  query.limit = limit;
+  return ReadAudit(query);
+}
+
+absl::StatusOr<std::vector<AuditEntry>> SqliteStore::ReadAudit(
+    const AuditQuery& query) {
   absl::MutexLock lock(&mu_);
-  Statement q(db_,
-              "SELECT seq, time_us, principal, party, role, user_id, action, "
-              "resources, outcome, code, reason FROM audit_log "
-              "WHERE seq >= ? ORDER BY seq LIMIT ?");
-  q.Bind(from_seq).Bind(int64_t{limit});
-  std::vector<AuditEntry> entries;
-  while (true) {
-    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
-    if (!has_row) break;
-    AuditEntry e;
-    e.seq = q.Int(0);
-    e.time = absl::FromUnixMicros(q.Int(1));
-    e.principal = q.Text(2);
-    e.party = q.Text(3);
-    e.role = q.Text(4);
-    e.user_id = q.Text(5);
-    e.action = q.Text(6);
-    const std::string resources = q.Text(7);
-    if (!resources.empty()) e.resources = absl::StrSplit(resources, '\n');
-    LIAISON_ASSIGN_OR_RETURN(
-        e.outcome, Decode(ParseAuditOutcome(q.Text(8)), "outcome", q.Text(8)));
-    e.code = static_cast<absl::StatusCode>(q.Int(9));
-    e.reason = q.Text(10);
-    entries.push_back(std::move(e));
+  std::string sql =
+      "SELECT a.seq, a.time_us, a.principal, a.party, a.role, a.user_id, "
+      "a.action, a.resources, a.outcome, a.code, a.reason FROM audit_log a ";
+  if (!query.resource.empty()) {
+    sql += "JOIN audit_resources r ON r.seq = a.seq AND r.resource = ?1 ";
   }
-  return entries;
+  sql += "WHERE a.seq >= ?2 AND (?3 = 0 OR a.seq <= ?3) ";
+  if (!query.party.empty()) sql += "AND a.party = ?4 ";
+  sql += "ORDER BY a.seq LIMIT ?5";
+  Statement q(db_, sql);
+  // Numbered parameters: ?5 is always there, so all five bind in order.
+  q.Bind(query.resource)
+      .Bind(query.from_seq)
+      .Bind(query.to_seq)
+      .Bind(query.party)
+      .Bind(int64_t{query.limit});
+  return ReadAuditRows(q);
 }
 
 absl::StatusOr<int64_t> SqliteStore::AuditSize() {
   absl::MutexLock lock(&mu_);
-  Statement q(db_, "SELECT COUNT(*) FROM audit_log");
-  LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
-  return has_row ? q.Int(0) : 0;
+  return AuditSizeIn(db_);
+}
+
+absl::StatusOr<std::string> SqliteStore::ReadAuditNode(int level,
+                                                       int64_t index) {
+  absl::MutexLock lock(&mu_);
+  return AuditNodeIn(db_, level, index);
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteStore::ReadAuditLeafHashes(
+    int64_t from_seq, int limit) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_,
+              "SELECT hash FROM audit_tree WHERE level = 0 AND idx >= ? "
+              "ORDER BY idx LIMIT ?");
+  q.Bind(from_seq - 1).Bind(int64_t{limit});
+  std::vector<std::string> hashes;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+    if (!has_row) break;
+    hashes.push_back(q.Blob(0));
+  }
+  return hashes;
+}
+
+absl::StatusOr<std::optional<AuditCheckpoint>> SqliteStore::LatestCheckpoint() {
+  absl::MutexLock lock(&mu_);
+  return LatestCheckpointIn(db_);
+}
+
+absl::StatusOr<std::vector<AuditCheckpoint>> SqliteStore::ListCheckpoints(
+    int64_t max_size) {
+  absl::MutexLock lock(&mu_);
+  Statement q(db_, absl::StrCat("SELECT ", kCheckpointColumns,
+                                " FROM audit_checkpoints WHERE tree_size <= ? "
+                                "ORDER BY tree_size"));
+  q.Bind(max_size);
+  std::vector<AuditCheckpoint> checkpoints;
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+    if (!has_row) break;
+    checkpoints.push_back(ReadCheckpoint(q));
+  }
+  return checkpoints;
 }
 
 }  // namespace liaison

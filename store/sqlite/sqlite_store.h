@@ -82,7 +82,15 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<Revocation>> ListRevocations() override;
   absl::StatusOr<std::vector<AuditEntry>> ReadAudit(int64_t from_seq,
                                                     int limit) override;
+  absl::StatusOr<std::vector<AuditEntry>> ReadAudit(
+      const AuditQuery& query) override;
   absl::StatusOr<int64_t> AuditSize() override;
+  absl::StatusOr<std::string> ReadAuditNode(int level, int64_t index) override;
+  absl::StatusOr<std::vector<std::string>> ReadAuditLeafHashes(
+      int64_t from_seq, int limit) override;
+  absl::StatusOr<std::optional<AuditCheckpoint>> LatestCheckpoint() override;
+  absl::StatusOr<std::vector<AuditCheckpoint>> ListCheckpoints(
+      int64_t max_size) override;
 
  private:
   class Transaction;

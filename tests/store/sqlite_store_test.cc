@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "absl/strings/str_cat.h"
+#include "domain/audit_log.h"
+#include "domain/merkle.h"
 #include "tests/store/store_conformance.h"
 #include "tests/testing/temp_dir.h"
 
@@ -66,7 +69,7 @@ TEST(SqliteStoreTest, AuditRowsCannotBeUpdatedOrDeleted) {
     e.reason = "original";
     ASSERT_TRUE(store
                     ->Write([&](WriteTransaction& txn) {
-                      return txn.AppendAudit(e).status();
+                      return StoreAuditLog().Append(txn, e).status();
                     })
                     .ok());
   }
@@ -85,6 +88,82 @@ TEST(SqliteStoreTest, AuditRowsCannotBeUpdatedOrDeleted) {
   ASSERT_TRUE(entries.ok());
   ASSERT_EQ(entries->size(), 1u);
   EXPECT_EQ((*entries)[0].reason, "original");
+}
+
+std::string StoredRoot(Store& store) {
+  absl::StatusOr<std::string> root =
+      merkle::RootHash(*store.AuditSize(), [&](int level, uint64_t index) {
+        return store.ReadAuditNode(level, static_cast<int64_t>(index));
+      });
+  EXPECT_TRUE(root.ok()) << root.status();
+  return root.ok() ? *root : "";
+}
+
+absl::Status AppendEntries(Store& store, int count) {
+  return store.Write([&](WriteTransaction& txn) -> absl::Status {
+    for (int i = 0; i < count; ++i) {
+      AuditEntry e;
+      e.action = "Exchange.WhoAmI";
+      e.reason = absl::StrCat("call ", i);
+      e.resources = {absl::StrCat("M", i)};
+      absl::StatusOr<int64_t> seq = StoreAuditLog().Append(txn, e);
+      if (!seq.ok()) return seq.status();
+    }
+    return absl::OkStatus();
+  });
+}
+
+TEST(SqliteStoreTest, TreeAndCheckpointRowsCannotBeUpdatedOrDeleted) {
+  SqliteHarness harness;
+  {
+    std::unique_ptr<Store> store = harness.Open();
+    ASSERT_TRUE(AppendEntries(*store, 3).ok());
+    AuditCheckpoint c;
+    c.tree_size = 3;
+    c.root_hash = StoredRoot(*store);
+    c.note = "note";
+    ASSERT_TRUE(store
+                    ->Write([&](WriteTransaction& txn) {
+                      return txn.InsertCheckpoint(c);
+                    })
+                    .ok());
+  }
+  for (const char* sql :
+       {"UPDATE audit_tree SET hash = x'00' WHERE level = 0 AND idx = 0",
+        "DELETE FROM audit_tree", "UPDATE audit_checkpoints SET note = 'x'",
+        "DELETE FROM audit_checkpoints"}) {
+    SCOPED_TRACE(sql);
+    std::string error;
+    EXPECT_NE(RawExec(harness.path(), sql, &error), SQLITE_OK);
+    EXPECT_THAT(error, HasSubstr("append-only"));
+  }
+}
+
+TEST(SqliteStoreTest, UpgradeBuildsTheTreeOverAnOlderLog) {
+  SqliteHarness harness;
+  std::string root;
+  {
+    std::unique_ptr<Store> store = harness.Open();
+    ASSERT_TRUE(AppendEntries(*store, 13).ok());
+    root = StoredRoot(*store);
+  }
+  // Take the database back to version 7: the log without its tree.
+  std::string error;
+  ASSERT_EQ(RawExec(harness.path(),
+                    "DROP TABLE audit_tree; DROP TABLE audit_checkpoints; "
+                    "DROP TABLE audit_resources; DROP INDEX audit_log_party; "
+                    "UPDATE schema_version SET version = 7",
+                    &error),
+            SQLITE_OK)
+      << error;
+  std::unique_ptr<Store> store = harness.Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(StoredRoot(*store), root);
+  AuditQuery query;
+  query.resource = "M4";
+  EXPECT_EQ(store->ReadAudit(query)->size(), 1u);
+  ASSERT_TRUE(AppendEntries(*store, 1).ok());
+  EXPECT_EQ(*store->AuditSize(), 14);
 }
 
 TEST(SqliteStoreTest, UsesWriteAheadLog) {

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "domain/audit_log.h"
+#include "domain/merkle.h"
 
 namespace liaison::testing {
 
@@ -270,7 +272,7 @@ TEST_P(StoreWithParties, FailedTransactionLeavesNothing) {
   Message m = MakeMessage("01M00000000000000000000001", "RO", {"HU"}, "k");
   absl::Status status = store_->Write([&](WriteTransaction& txn) {
     EXPECT_TRUE(txn.InsertMessage(m).ok());
-    EXPECT_TRUE(txn.AppendAudit(MakeEntry(1)).ok());
+    EXPECT_TRUE(StoreAuditLog().Append(txn, MakeEntry(1)).ok());
     return absl::AbortedError("changed my mind");
   });
   EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
@@ -288,7 +290,8 @@ TEST_P(StoreWithParties, AuditEntriesAreDenseAndRoundTrip) {
     AuditEntry e = MakeEntry(i);
     ASSERT_TRUE(store_
                     ->Write([&](WriteTransaction& txn) {
-                      absl::StatusOr<int64_t> seq = txn.AppendAudit(e);
+                      absl::StatusOr<int64_t> seq =
+                          StoreAuditLog().Append(txn, e);
                       if (!seq.ok()) return seq.status();
                       EXPECT_EQ(*seq, i);
                       return absl::OkStatus();
@@ -299,11 +302,12 @@ TEST_P(StoreWithParties, AuditEntriesAreDenseAndRoundTrip) {
   }
   AuditEntry empty_resources = MakeEntry(6);
   empty_resources.resources.clear();
-  ASSERT_TRUE(store_
-                  ->Write([&](WriteTransaction& txn) {
-                    return txn.AppendAudit(empty_resources).status();
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->Write([&](WriteTransaction& txn) {
+            return StoreAuditLog().Append(txn, empty_resources).status();
+          })
+          .ok());
   empty_resources.seq = 6;
   written.push_back(empty_resources);
 
@@ -320,10 +324,146 @@ TEST_P(StoreWithParties, AuditEntriesAreDenseAndRoundTrip) {
   multiline.resources = {"a\nb"};
   EXPECT_EQ(store_
                 ->Write([&](WriteTransaction& txn) {
-                  return txn.AppendAudit(multiline).status();
+                  return StoreAuditLog().Append(txn, multiline).status();
                 })
                 .code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+absl::Status AppendAll(Store& store, const std::vector<AuditEntry>& entries) {
+  return store.Write([&](WriteTransaction& txn) -> absl::Status {
+    for (const AuditEntry& e : entries) {
+      absl::StatusOr<int64_t> seq = StoreAuditLog().Append(txn, e);
+      if (!seq.ok()) return seq.status();
+    }
+    return absl::OkStatus();
+  });
+}
+
+// The root as the store's nodes give it, and as the entries read back give
+// it when hashed from scratch.
+void ExpectTreeMatchesEntries(Store& store) {
+  const int64_t size = *store.AuditSize();
+  absl::StatusOr<std::vector<AuditEntry>> entries = store.ReadAudit(1, 10000);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), static_cast<size_t>(size));
+  std::vector<std::string> leaf_hashes;
+  for (const AuditEntry& e : *entries) {
+    leaf_hashes.push_back(merkle::LeafHash(EncodeAuditLeaf(e)));
+  }
+  absl::StatusOr<std::string> root =
+      merkle::RootHash(size, [&](int level, uint64_t index) {
+        return store.ReadAuditNode(level, static_cast<int64_t>(index));
+      });
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(*root, merkle::RootHash(leaf_hashes));
+  absl::StatusOr<std::vector<std::string>> stored =
+      store.ReadAuditLeafHashes(1, 10000);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(*stored, leaf_hashes);
+}
+
+TEST_P(StoreConformanceTest, AuditTreeFollowsTheEntriesAcrossReopen) {
+  std::vector<AuditEntry> first;
+  for (int i = 1; i <= 9; ++i) first.push_back(MakeEntry(i));
+  ASSERT_TRUE(AppendAll(*store_, first).ok());
+  ExpectTreeMatchesEntries(*store_);
+  Reopen();
+  for (int i = 10; i <= 21; ++i) {
+    ASSERT_TRUE(AppendAll(*store_, {MakeEntry(i)}).ok());
+  }
+  EXPECT_EQ(*store_->AuditSize(), 21);
+  ExpectTreeMatchesEntries(*store_);
+  EXPECT_EQ(store_->ReadAuditNode(0, 21).status().code(),
+            absl::StatusCode::kNotFound);
+  // 21 = 16 + 4 + 1: the root needs just those three stored subtrees.
+  EXPECT_TRUE(store_->ReadAuditNode(4, 0).ok());
+  EXPECT_TRUE(store_->ReadAuditNode(2, 4).ok());
+}
+
+TEST_P(StoreConformanceTest, AnEntryWithoutItsTreeNodesIsRefused) {
+  ASSERT_TRUE(AppendAll(*store_, {MakeEntry(1)}).ok());
+  const std::string leaf = merkle::LeafHash(EncodeAuditLeaf(MakeEntry(2)));
+  for (const std::vector<merkle::Node>& nodes :
+       {std::vector<merkle::Node>{}, std::vector<merkle::Node>{{0, 0, leaf}},
+        std::vector<merkle::Node>{{1, 1, leaf}}}) {
+    EXPECT_EQ(store_
+                  ->Write([&](WriteTransaction& txn) {
+                    return txn.AppendAudit(MakeEntry(2), nodes).status();
+                  })
+                  .code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(*store_->AuditSize(), 1);
+  ExpectTreeMatchesEntries(*store_);
+}
+
+TEST_P(StoreConformanceTest, AuditEntriesByPartyResourceAndRange) {
+  std::vector<AuditEntry> entries;
+  for (int i = 1; i <= 6; ++i) {
+    AuditEntry e = MakeEntry(i);
+    e.party = i % 2 == 0 ? "RO" : "HU";
+    e.resources = {absl::StrCat("M", i % 3), "HU"};
+    entries.push_back(e);
+  }
+  ASSERT_TRUE(AppendAll(*store_, entries).ok());
+  auto seqs = [&](const AuditQuery& query) {
+    std::vector<int64_t> out;
+    const std::vector<AuditEntry> entries = *store_->ReadAudit(query);
+    for (const AuditEntry& e : entries) out.push_back(e.seq);
+    return out;
+  };
+  AuditQuery by_party;
+  by_party.party = "RO";
+  EXPECT_EQ(seqs(by_party), (std::vector<int64_t>{2, 4, 6}));
+  AuditQuery by_resource;
+  by_resource.resource = "M1";
+  EXPECT_EQ(seqs(by_resource), (std::vector<int64_t>{1, 4}));
+  by_resource.party = "RO";
+  EXPECT_EQ(seqs(by_resource), (std::vector<int64_t>{4}));
+  AuditQuery range;
+  range.from_seq = 2;
+  range.to_seq = 4;
+  EXPECT_EQ(seqs(range), (std::vector<int64_t>{2, 3, 4}));
+  range.limit = 2;
+  EXPECT_EQ(seqs(range), (std::vector<int64_t>{2, 3}));
+  AuditQuery none;
+  none.resource = "M9";
+  EXPECT_TRUE(seqs(none).empty());
+}
+
+TEST_P(StoreConformanceTest, CheckpointsOnlyMoveForwardWithinTheLog) {
+  EXPECT_FALSE(store_->LatestCheckpoint()->has_value());
+  std::vector<AuditEntry> entries;
+  for (int i = 1; i <= 5; ++i) entries.push_back(MakeEntry(i));
+  ASSERT_TRUE(AppendAll(*store_, entries).ok());
+  auto insert = [&](int64_t size) {
+    AuditCheckpoint c;
+    c.tree_size = size;
+    c.root_hash = std::string(32, static_cast<char>(size));
+    c.note = absl::StrCat("origin\n", size, "\nroot\n\nsig\n");
+    c.signed_at = T(static_cast<int>(size));
+    return store_->Write(
+        [&](WriteTransaction& txn) { return txn.InsertCheckpoint(c); });
+  };
+  EXPECT_EQ(insert(0).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(insert(3).ok());
+  EXPECT_EQ(insert(3).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(insert(2).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(insert(6).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(insert(5).ok());
+  Reopen();
+  absl::StatusOr<std::optional<AuditCheckpoint>> latest =
+      store_->LatestCheckpoint();
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ((*latest)->tree_size, 5);
+  EXPECT_EQ((*latest)->root_hash, std::string(32, '\x05'));
+  EXPECT_EQ((*latest)->signed_at, T(5));
+  std::vector<int64_t> sizes;
+  const std::vector<AuditCheckpoint> checkpoints = *store_->ListCheckpoints(4);
+  for (const AuditCheckpoint& c : checkpoints) sizes.push_back(c.tree_size);
+  EXPECT_EQ(sizes, (std::vector<int64_t>{3}));
+  EXPECT_EQ(store_->ListCheckpoints(100)->size(), 2u);
 }
 
 TEST_P(StoreWithParties, CommittedWritesSurviveReopen) {
@@ -332,7 +472,7 @@ TEST_P(StoreWithParties, CommittedWritesSurviveReopen) {
                   ->Write([&](WriteTransaction& txn) {
                     absl::Status s = txn.InsertMessage(m);
                     if (!s.ok()) return s;
-                    return txn.AppendAudit(MakeEntry(2)).status();
+                    return StoreAuditLog().Append(txn, MakeEntry(2)).status();
                   })
                   .ok());
   Reopen();
@@ -353,13 +493,14 @@ TEST_P(StoreWithParties, ConcurrentWritersAreSerialised) {
         Message m =
             MakeMessage(absl::StrCat("01M", t, std::string(20, '0'), 100 + i),
                         "RO", {"HU"}, absl::StrCat("k", t, "-", i));
-        EXPECT_TRUE(store_
-                        ->Write([&](WriteTransaction& txn) {
-                          absl::Status s = txn.InsertMessage(m);
-                          if (!s.ok()) return s;
-                          return txn.AppendAudit(MakeEntry(i)).status();
-                        })
-                        .ok());
+        EXPECT_TRUE(
+            store_
+                ->Write([&](WriteTransaction& txn) {
+                  absl::Status s = txn.InsertMessage(m);
+                  if (!s.ok()) return s;
+                  return StoreAuditLog().Append(txn, MakeEntry(i)).status();
+                })
+                .ok());
         EXPECT_TRUE(store_->GetMessage(m.id).ok());
       }
     });

@@ -45,7 +45,25 @@ class FaultyStore final : public Store {
                                                     int limit) override {
     return base_->ReadAudit(from, limit);
   }
+  absl::StatusOr<std::vector<AuditEntry>> ReadAudit(
+      const AuditQuery& query) override {
+    return base_->ReadAudit(query);
+  }
   absl::StatusOr<int64_t> AuditSize() override { return base_->AuditSize(); }
+  absl::StatusOr<std::string> ReadAuditNode(int level, int64_t index) override {
+    return base_->ReadAuditNode(level, index);
+  }
+  absl::StatusOr<std::vector<std::string>> ReadAuditLeafHashes(
+      int64_t from_seq, int limit) override {
+    return base_->ReadAuditLeafHashes(from_seq, limit);
+  }
+  absl::StatusOr<std::optional<AuditCheckpoint>> LatestCheckpoint() override {
+    return base_->LatestCheckpoint();
+  }
+  absl::StatusOr<std::vector<AuditCheckpoint>> ListCheckpoints(
+      int64_t max_size) override {
+    return base_->ListCheckpoints(max_size);
+  }
   absl::StatusOr<std::vector<Message>> ListRequests(
       const RequestQuery& query) override {
     return base_->ListRequests(query);
