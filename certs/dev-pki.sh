@@ -6,6 +6,9 @@
 # Writes DIR/ca.crt, DIR/ca.key, DIR/server.crt (SANs localhost, 127.0.0.1),
 # DIR/server.key and DIR/trust-domain. Keys are ECDSA P-256, mode 0600. An
 # existing CA in DIR is kept (so certificates issued earlier stay valid).
+# Also makes the audit checkpoint signing key, DIR/audit-signing.key and
+# DIR/audit.vkey, named D/liaison-audit (certs/audit-key.sh), unless DIR
+# already has one.
 # Client certificates: certs/issue.sh. Never use this PKI in production.
 set -euo pipefail
 
@@ -55,4 +58,7 @@ openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
   -CAcreateserial -sha256 -days "$days" -extfile "$ext" -out "$dir/server.crt" 2>/dev/null
 chmod 600 "$dir"/*.key
 chmod 644 "$dir"/*.crt
-echo "dev PKI for trust domain $trust_domain in $dir (ca.crt, server.crt)"
+if [ ! -e "$dir/audit-signing.key" ]; then
+  bash "$(dirname "$0")/audit-key.sh" "$dir" --name "$trust_domain/liaison-audit" >/dev/null
+fi
+echo "dev PKI for trust domain $trust_domain in $dir (ca.crt, server.crt, audit.vkey)"
