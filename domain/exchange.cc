@@ -416,6 +416,11 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
                                                 -> absl::Status {
     call.entry.resources.clear();
     if (!m.in_reply_to.empty()) call.entry.resources.push_back(m.in_reply_to);
+    // A copy passed on names the message it was made from, so that the
+    // owner's access receipts show the forwarding.
+    if (!m.forwarded_from.empty()) {
+      call.entry.resources.push_back(m.forwarded_from);
+    }
     for (const Recipient& r : m.recipients) {
       call.entry.resources.push_back(r.party);
     }

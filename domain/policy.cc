@@ -18,7 +18,7 @@ Decision Hidden(std::string reason) {
 
 bool ReadsMessageContents(Action action) {
   return action != Action::kWhoAmI && action != Action::kGetStatistics &&
-         !IsAdminAction(action);
+         !IsAdminAction(action) && !IsAuditAction(action);
 }
 
 // The caller's certificate, party and role, whatever the action.
@@ -179,6 +179,18 @@ absl::string_view ActionName(Action action) {
       return "Admin.GetParty";
     case Action::kRevokeCertificate:
       return "Admin.RevokeCertificate";
+    case Action::kGetCheckpoint:
+      return "Audit.GetCheckpoint";
+    case Action::kListAuditEntries:
+      return "Audit.ListEntries";
+    case Action::kGetInclusionProof:
+      return "Audit.GetInclusionProof";
+    case Action::kGetConsistencyProof:
+      return "Audit.GetConsistencyProof";
+    case Action::kExportAudit:
+      return "Audit.Export";
+    case Action::kListAccesses:
+      return "Audit.ListAccesses";
     case Action::kListRevocations:
       return "Admin.ListRevocations";
   }
@@ -191,6 +203,14 @@ bool IsAdminAction(Action action) {
 
 bool IsCaseAction(Action action) {
   return absl::StartsWith(ActionName(action), "Cases.");
+}
+
+bool IsAuditAction(Action action) {
+  return absl::StartsWith(ActionName(action), "Audit.");
+}
+
+bool SeesWholeAuditLog(const Identity& who) {
+  return who.role == Role::kAuditor && who.party == kHqParty;
 }
 
 Decision MayHold(const Party& party, Classification classification,
@@ -227,6 +247,9 @@ Decision Decide(const PolicyInput& in) {
   // For administration, role and party were all there was to judge: an
   // active HQ admin.
   if (IsAdminAction(in.action)) return Decision::Allow();
+  // The log holds no message contents: any active party may check it; what
+  // each sees is scoped by the audit service (SeesWholeAuditLog).
+  if (IsAuditAction(in.action)) return Decision::Allow();
   if (IsCaseAction(in.action)) {
     if (in.party->tier == PartyTier::kObserver) {
       return Deny(absl::StrCat(in.party->code,

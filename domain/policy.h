@@ -55,6 +55,14 @@ enum class Action {
   kGetParty,
   kRevokeCertificate,
   kListRevocations,
+  // Audit: every registered, active party; HQ auditors see the whole log,
+  // others their own party's entries (the scope is the audit service's).
+  kGetCheckpoint,
+  kListAuditEntries,
+  kGetInclusionProof,
+  kGetConsistencyProof,
+  kExportAudit,
+  kListAccesses,
 };
 
 inline constexpr Action kAllActions[] = {
@@ -93,6 +101,12 @@ inline constexpr Action kAllActions[] = {
     Action::kGetParty,
     Action::kRevokeCertificate,
     Action::kListRevocations,
+    Action::kGetCheckpoint,
+    Action::kListAuditEntries,
+    Action::kGetInclusionProof,
+    Action::kGetConsistencyProof,
+    Action::kExportAudit,
+    Action::kListAccesses,
 };
 
 // "SERVICE.RPC" as in the audit log and the proto: "Exchange.SendMessage",
@@ -103,6 +117,13 @@ absl::string_view ActionName(Action action);
 bool IsAdminAction(Action action);
 // True for the Cases service's actions.
 bool IsCaseAction(Action action);
+
+// True for the Audit service's actions.
+bool IsAuditAction(Action action);
+
+// Whether `who` may see every entry of the audit log (HQ auditors), rather
+// than its own party's. Judged after Decide allowed the call.
+bool SeesWholeAuditLog(const Identity& who);
 
 // What the policy needs to know of a message.
 struct MessageFacts {

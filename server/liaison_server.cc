@@ -5,6 +5,7 @@
 #include <grpcpp/server_builder.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -89,6 +90,22 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
       std::make_unique<ReportService>(*server->store_, *server->audit_, clock);
   server->reports_handler_ =
       std::make_unique<ReportsHandler>(*server->reports_, *server->peers_);
+  LIAISON_ASSIGN_OR_RETURN(std::string key_text,
+                           ReadFile(options.audit_key_file));
+  absl::StatusOr<NoteSigner> signer = NoteSigner::FromPrivateKey(key_text);
+  if (!signer.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--audit-key=", options.audit_key_file, ": ",
+                     signer.status().message()));
+  }
+  server->checkpointer_ = std::make_unique<Checkpointer>(
+      *server->store_, *std::move(signer), clock,
+      CheckpointOptions{options.checkpoint_interval,
+                        options.checkpoint_entries});
+  server->audit_service_ = std::make_unique<AuditService>(
+      *server->store_, *server->audit_, clock, *server->checkpointer_);
+  server->audit_handler_ =
+      std::make_unique<AuditHandler>(*server->audit_service_, *server->peers_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -98,6 +115,7 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   builder.RegisterService(server->admin_handler_.get());
   builder.RegisterService(server->cases_handler_.get());
   builder.RegisterService(server->reports_handler_.get());
+  builder.RegisterService(server->audit_handler_.get());
   // The largest valid request (a 1 MiB body plus headers) fits well below
   // this; larger ones are refused by gRPC with RESOURCE_EXHAUSTED.
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
@@ -114,12 +132,42 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   }
   server->address_ = absl::StrCat(
       options.listen.substr(0, options.listen.rfind(':')), ":", server->port_);
+  // Often enough to notice `checkpoint_entries` soon after they are there.
+  const absl::Duration period =
+      std::clamp(options.checkpoint_interval / 4, absl::Milliseconds(10),
+                 absl::Seconds(1));
+  LiaisonServer* raw = server.get();
+  server->checkpoint_thread_ =
+      std::thread([raw, period] { raw->SignCheckpoints(period); });
   return server;
+}
+
+void LiaisonServer::SignCheckpoints(absl::Duration period) {
+  std::string last_error;
+  do {
+    absl::StatusOr<std::optional<AuditCheckpoint>> signed_now =
+        checkpointer_->SignIfDue();
+    // Report a failure once, not on every tick.
+    const std::string error =
+        signed_now.ok() ? "" : signed_now.status().ToString();
+    if (!error.empty() && error != last_error) {
+      std::cerr << "liaisond: cannot sign an audit checkpoint: " << error
+                << "\n";
+    }
+    last_error = error;
+  } while (!stop_checkpoints_.WaitForNotificationWithTimeout(period));
+}
+
+void LiaisonServer::StopCheckpoints() {
+  if (!checkpoint_thread_.joinable()) return;
+  if (!stop_checkpoints_.HasBeenNotified()) stop_checkpoints_.Notify();
+  checkpoint_thread_.join();
 }
 
 LiaisonServer::~LiaisonServer() {
   Shutdown(absl::ZeroDuration());
   Wait();
+  StopCheckpoints();
 }
 
 void LiaisonServer::Shutdown(absl::Duration grace) {
@@ -128,6 +176,16 @@ void LiaisonServer::Shutdown(absl::Duration grace) {
   if (exchange_ != nullptr) exchange_->StopSubscriptions();
   if (server_ != nullptr)
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  StopCheckpoints();
+  // Cover the log's tail, so that parties can check the last calls too.
+  if (checkpointer_ != nullptr) {
+    absl::StatusOr<AuditCheckpoint> last = checkpointer_->SignNow();
+    if (!last.ok() &&
+        last.status().code() != absl::StatusCode::kFailedPrecondition) {
+      std::cerr << "liaisond: cannot sign the last audit checkpoint: "
+                << last.status() << "\n";
+    }
+  }
 }
 
 void LiaisonServer::Wait() {

@@ -8,11 +8,14 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "domain/admin.h"
+#include "domain/audit.h"
 #include "domain/audit_log.h"
 #include "domain/call_gate.h"
 #include "domain/cases.h"
@@ -20,6 +23,7 @@
 #include "domain/reports.h"
 #include "domain/store.h"
 #include "server/admin_handler.h"
+#include "server/audit_handler.h"
 #include "server/cases_handler.h"
 #include "server/exchange_handler.h"
 #include "server/peer_identity.h"
@@ -44,14 +48,22 @@ class LiaisonServer {
   // HOST:PORT with the bound port.
   const std::string& address() const { return address_; }
 
+  // The audit checkpoint verifier key ("name+keyid+base64").
+  std::string audit_verifier_key() const {
+    return checkpointer_->VerifierKey();
+  }
+
   // Stops accepting calls, lets in-flight calls finish for up to `grace`,
-  // then cancels what remains. Idempotent.
+  // then cancels what remains, and signs a last checkpoint. Idempotent.
   void Shutdown(absl::Duration grace);
   // Blocks until the server has shut down.
   void Wait();
 
  private:
   LiaisonServer() = default;
+  // Signs checkpoints as CheckpointOptions say until `stop_` is notified.
+  void SignCheckpoints(absl::Duration period);
+  void StopCheckpoints();
 
   // Declared in dependency order: the gRPC server goes first on
   // destruction, then what its handlers use.
@@ -63,11 +75,16 @@ class LiaisonServer {
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<CaseService> cases_;
   std::unique_ptr<ReportService> reports_;
+  std::unique_ptr<Checkpointer> checkpointer_;
+  std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<ExchangeHandler> exchange_handler_;
   std::unique_ptr<AdminHandler> admin_handler_;
   std::unique_ptr<CasesHandler> cases_handler_;
   std::unique_ptr<ReportsHandler> reports_handler_;
+  std::unique_ptr<AuditHandler> audit_handler_;
   std::unique_ptr<grpc::Server> server_;
+  absl::Notification stop_checkpoints_;
+  std::thread checkpoint_thread_;
   int port_ = 0;
   std::string address_;
 };

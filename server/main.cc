@@ -31,6 +31,14 @@ ABSL_FLAG(absl::Duration, routine_deadline, absl::Hours(7 * 24),
           "time from receipt to answer a ROUTINE request");
 ABSL_FLAG(int64_t, max_attachment_size, int64_t{64} << 20,
           "largest attachment accepted, in bytes");
+ABSL_FLAG(std::string, audit_key, "",
+          "the audit checkpoint signing key (certs/audit-key.sh writes "
+          "audit-signing.key)");
+ABSL_FLAG(absl::Duration, checkpoint_interval, absl::Seconds(10),
+          "sign an audit checkpoint when the log has grown and this long has "
+          "passed since the last one");
+ABSL_FLAG(int64_t, checkpoint_entries, 1000,
+          "... or when this many entries were appended since the last one");
 ABSL_FLAG(std::string, parties, "",
           "roster file loaded into an empty store (see "
           "deploy/parties.example)");
@@ -56,8 +64,10 @@ std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "liaisond --data-dir=DIR --tls-cert=F --tls-key=F --tls-ca=F "
-      "[--listen=HOST:PORT] [--trust-domain=D] [--parties=FILE] "
-      "[--crl=FILE] [--urgent-deadline=8h] [--routine-deadline=168h]");
+      "--audit-key=F [--listen=HOST:PORT] [--trust-domain=D] "
+      "[--parties=FILE] [--crl=FILE] [--urgent-deadline=8h] "
+      "[--routine-deadline=168h] [--checkpoint-interval=10s] "
+      "[--checkpoint-entries=1000]");
   std::vector<std::string> args = NormalizeFlagNames(argc, argv);
   std::vector<char*> arg_pointers;
   for (std::string& arg : args) arg_pointers.push_back(arg.data());
@@ -76,6 +86,9 @@ int main(int argc, char** argv) {
   options.urgent_deadline = absl::GetFlag(FLAGS_urgent_deadline);
   options.routine_deadline = absl::GetFlag(FLAGS_routine_deadline);
   options.max_attachment_bytes = absl::GetFlag(FLAGS_max_attachment_size);
+  options.audit_key_file = absl::GetFlag(FLAGS_audit_key);
+  options.checkpoint_interval = absl::GetFlag(FLAGS_checkpoint_interval);
+  options.checkpoint_entries = absl::GetFlag(FLAGS_checkpoint_entries);
 
   // Signals are taken synchronously by this thread; block them before any
   // gRPC thread starts so that none of those receives them.
@@ -92,6 +105,8 @@ int main(int argc, char** argv) {
     std::cerr << "liaisond: " << server.status().message() << "\n";
     return 1;
   }
+  std::cerr << "liaisond: audit checkpoints verify with "
+            << (*server)->audit_verifier_key() << "\n";
   std::cout << "liaisond listening on " << (*server)->address() << std::endl;
 
   int received = 0;

@@ -33,6 +33,16 @@ absl::Status ServerOptions::Validate() const {
     return absl::InvalidArgumentError(
         "--max-attachment-size must be 0 or more bytes");
   }
+  if (audit_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--audit-key is required: the key that signs audit checkpoints "
+        "(make one with certs/audit-key.sh)");
+  }
+  if (checkpoint_interval <= absl::ZeroDuration() || checkpoint_entries < 1) {
+    return absl::InvalidArgumentError(
+        "--checkpoint-interval must be a positive duration and "
+        "--checkpoint-entries at least 1");
+  }
   if (trust_domain.empty()) {
     return absl::InvalidArgumentError("--trust-domain is required");
   }

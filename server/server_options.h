@@ -31,6 +31,14 @@ struct ServerOptions {
   absl::Duration routine_deadline = absl::Hours(7 * 24);
   // Largest attachment accepted, in bytes.
   int64_t max_attachment_bytes = int64_t{64} << 20;
+  // The audit log's checkpoint signing key: a note private key file
+  // ("PRIVATE+KEY+...", made by certs/audit-key.sh). Its name is the
+  // checkpoints' origin line.
+  std::string audit_key_file;
+  // A checkpoint is signed when the log has grown and this long has passed
+  // since the latest, or this many entries were appended; and on demand.
+  absl::Duration checkpoint_interval = absl::Seconds(10);
+  int64_t checkpoint_entries = 1000;
 
   // INVALID_ARGUMENT naming the first missing or malformed option.
   absl::Status Validate() const;

@@ -198,6 +198,17 @@ const std::vector<Row>& Table() {
        kDenied, "only HQ admins"},
       {"admin outside HQ administers", "RO", AD, Action::kListParties, "", "",
        U, false, kDenied, "exists only in party HQ"},
+      // Audit: any active party checks the log; the scope is the service's.
+      {"HQ auditor exports the log", "HQ", AU, Action::kExportAudit, "", "", U,
+       false, kOk, ""},
+      {"officer asks for a checkpoint", "RO", LO, Action::kGetCheckpoint, "",
+       "", U, false, kOk, ""},
+      {"observer lists accesses", "OB", FP, Action::kListAccesses, "", "", U,
+       false, kOk, ""},
+      {"suspended party lists its audit entries", "SU", FP,
+       Action::kListAuditEntries, "", "", U, false, kDenied, "suspended"},
+      {"auditor outside HQ exports", "RO", AU, Action::kExportAudit, "", "", U,
+       false, kDenied, "exists only in party HQ"},
       // Revoked certificates, before anything else.
       {"revoked officer", "RO", LO, Action::kWhoAmI, "", "", U, false,
        kUnauthenticated, "was revoked by HQ: key compromised", true},
@@ -274,6 +285,20 @@ TEST(PolicyTest, DecisionTable) {
     EXPECT_THAT(d.reason, HasSubstr(row.reason));
     EXPECT_EQ(d.allowed(), row.code == kOk);
   }
+}
+
+TEST(PolicyTest, OnlyHqAuditorsSeeTheWholeAuditLog) {
+  Identity who;
+  who.party = "HQ";
+  who.role = Role::kAuditor;
+  EXPECT_TRUE(SeesWholeAuditLog(who));
+  who.role = Role::kAdmin;
+  EXPECT_FALSE(SeesWholeAuditLog(who));
+  who.party = "RO";
+  who.role = Role::kAuditor;
+  EXPECT_FALSE(SeesWholeAuditLog(who));
+  who.role = Role::kFocalPoint;
+  EXPECT_FALSE(SeesWholeAuditLog(who));
 }
 
 TEST(PolicyTest, RevocationsNameWhatWasRevoked) {

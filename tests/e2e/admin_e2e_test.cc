@@ -639,6 +639,7 @@ TEST(CrlTest, ACrlFromAnotherCaStopsTheServerFromStarting) {
   options.tls_cert = pki.server_cert();
   options.tls_key = pki.server_key();
   options.tls_ca = pki.ca();
+  options.audit_key_file = pki.audit_key();
   options.crl_file = absl::StrCat(other->dir(), "/crl.pem");
   SystemClock clock;
   absl::StatusOr<std::unique_ptr<server::LiaisonServer>> server =

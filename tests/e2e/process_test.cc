@@ -110,7 +110,8 @@ class ProcessTest : public ::testing::Test {
             absl::StrCat("--tls-ca=", pki.ca()),
             "--trust-domain=selec.test",
             absl::StrCat("--parties=",
-                         testing::SourcePath("deploy/parties.example"))};
+                         testing::SourcePath("deploy/parties.example")),
+            absl::StrCat("--audit-key=", pki.audit_key())};
   }
 
   static std::unique_ptr<client::Client> Connect(int port,
@@ -228,10 +229,16 @@ TEST_F(ProcessTest, RefusesToStartWithBadOptions) {
   bad_listen[0] = "--listen=nowhere";
   std::vector<std::string> bad_roster = Flags();
   bad_roster[6] = absl::StrCat("--parties=", TestPki::Shared().ca());
+  std::vector<std::string> bad_audit_key = Flags();
+  bad_audit_key[7] = absl::StrCat("--audit-key=", TestPki::Shared().ca());
+  std::vector<std::string> no_audit_key = Flags();
+  no_audit_key.pop_back();
   for (const Case& c : std::vector<Case>{
            {missing_ca, "/nonexistent/ca.crt"},
            {bad_listen, "--listen='nowhere'"},
            {bad_roster, "roster line 1"},
+           {bad_audit_key, "--audit-key="},
+           {no_audit_key, "--audit-key is required"},
            {{"--data-dir=/tmp"}, "--tls-cert, --tls-key and --tls-ca"},
        }) {
     SCOPED_TRACE(c.message);

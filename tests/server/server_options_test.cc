@@ -15,6 +15,7 @@ ServerOptions Valid() {
   o.tls_cert = "s.crt";
   o.tls_key = "s.key";
   o.tls_ca = "ca.crt";
+  o.audit_key_file = "audit-signing.key";
   return o;
 }
 
@@ -43,6 +44,13 @@ TEST(ServerOptionsTest, NamesTheBadOption) {
             "--trust-domain"},
            {[](ServerOptions& o) { o.urgent_deadline = absl::ZeroDuration(); },
             "--urgent-deadline"},
+           {[](ServerOptions& o) { o.audit_key_file.clear(); }, "--audit-key"},
+           {[](ServerOptions& o) {
+              o.checkpoint_interval = absl::ZeroDuration();
+            },
+            "--checkpoint-interval"},
+           {[](ServerOptions& o) { o.checkpoint_entries = 0; },
+            "--checkpoint-entries"},
        }) {
     ServerOptions o = Valid();
     c.mutate(o);

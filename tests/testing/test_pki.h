@@ -29,6 +29,9 @@ class TestPki {
   const std::string& server_cert() const { return server_cert_; }
   const std::string& server_key() const { return server_key_; }
   const std::string& dir() const { return dir_.path(); }
+  // The audit checkpoint signing key and its verifier key (files).
+  std::string audit_key() const { return dir_.File("audit-signing.key"); }
+  std::string audit_vkey() const { return dir_.File("audit.vkey"); }
 
   // A client certificate for spiffe://selec.test/party/PARTY/ROLE/USER
   // (certs/issue.sh), issued on first use. `extra` are further issue.sh

@@ -29,6 +29,7 @@ void TestServer::Start() {
   options.tls_ca = pki.ca();
   options.parties_file = SourcePath("deploy/parties.example");
   options.crl_file = crl_file_;
+  options.audit_key_file = pki.audit_key();
   absl::StatusOr<std::unique_ptr<server::LiaisonServer>> started =
       server::LiaisonServer::Start(options, clock_);
   if (!started.ok()) {
