@@ -4,12 +4,15 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iomanip>
 #include <map>
 #include <memory>
 #include <set>
 #include <sstream>
+#include <variant>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
@@ -21,8 +24,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "client/audit_verify.h"
 #include "client/client.h"
 #include "common/file_util.h"
+#include "common/sha256.h"
+#include "common/signed_note.h"
 
 namespace liaison::client {
 namespace {
@@ -95,6 +101,22 @@ refuse reasons: NOT_COMPETENT, INSUFFICIENT_DETAIL, NATIONAL_LAW,
   NOT_AVAILABLE, OTHER (needs --text)
 handling: H0, H1, H2, H3 (needs --restriction)
 
+Audit log (HQ auditors: the whole log; others: their party's entries):
+  audit checkpoint [--fresh] [--out=FILE]   the latest signed checkpoint (keep it:
+                              later checkpoints must extend it)
+  audit entries [--from=N] [--to=N] [--page-size=N]   entries, oldest first
+  audit export --out=FILE [--tree-size=N]   entries and signed checkpoints, for
+                              offline verification (N: an existing checkpoint)
+  audit verify FILE --key=VKEY [--checkpoint=OLD[,OLD2]]   check an export with
+                              no server: signatures, every entry against the
+                              signed roots, and the checkpoints you kept
+  audit consistency OLD NEW   check that checkpoint file NEW extends OLD
+  audit prove ENTRY [--tree-size=N]   prove that entry N is in the signed log
+  audit accesses MESSAGE_ID   every access to a message your party owns, each
+                              proven in the signed log
+  VKEY is the server's verifier key (file or text: name+id+key); for the
+  commands that ask the server, --verifier-key=VKEY or LIAISON_AUDIT_KEY.
+
 Administration (HQ admins only; every change needs --reason and is recorded):
   admin parties                              every party and its status
   admin party show CODE                      one party with its status history
@@ -109,7 +131,8 @@ Administration (HQ admins only; every change needs --reason and is recorded):
 
 Exit codes:
   0  success
-  1  the server refused or failed the call (stderr: gRPC code and reason)
+  1  the server refused or failed the call (stderr: gRPC code and reason), or
+     an audit check failed (stdout: FAILED lines)
   2  usage error
   3  a local file (certificate, key, body file) cannot be used
   4  the server is unreachable or busy; retrying is safe
@@ -127,13 +150,14 @@ const std::set<std::string>& ValueFlags() {
       "kind",        "subject",       "body",           "body-file",
       "priority",    "justification", "classification", "handling",
       "restriction", "evaluation",    "in-reply-to",    "idempotency-key",
-      "page-size",   "page-token"};
+      "page-size",   "page-token",    "tree-size",      "verifier-key",
+      "checkpoint"};
   return *flags;
 }
 
 const std::set<std::string>& BoolFlags() {
   static const auto* flags = new std::set<std::string>{
-      "json", "personal-data", "help", "sent", "overdue", "csv"};
+      "json", "personal-data", "help", "sent", "overdue", "csv", "fresh"};
   return *flags;
 }
 
@@ -209,6 +233,16 @@ struct Context {
   Client& client;
   bool json;
   bool interactive;  // err is a terminal
+  const EnvLookup& env;
+};
+
+// What a command that needs no server gets.
+struct OfflineContext {
+  const Invocation& inv;
+  std::vector<std::string> args;
+  std::ostream& out;
+  std::ostream& err;
+  const EnvLookup& env;
 };
 
 struct Command {
@@ -221,6 +255,8 @@ struct Command {
   // Flags besides the global ones.
   std::vector<std::string> flags;
   int (*run)(Context&);
+  // Set instead of `run` for commands that never contact the server.
+  int (*run_offline)(OfflineContext&) = nullptr;
 };
 
 std::string Upper(absl::string_view s) { return absl::AsciiStrToUpper(s); }
@@ -1266,6 +1302,353 @@ int RunAdminRevocations(Context& ctx) {
   return kExitOk;
 }
 
+// The audit verifier key from `flag`, else LIAISON_AUDIT_KEY: a file
+// holding it, or the key text itself. Prints why not and returns the exit
+// code on failure.
+std::variant<NoteVerifier, int> AuditVerifier(const Invocation& inv,
+                                              const std::string& flag,
+                                              const EnvLookup& env,
+                                              std::ostream& err) {
+  std::string value = inv.Get(flag);
+  if (value.empty()) value = env("LIAISON_AUDIT_KEY").value_or("");
+  if (value.empty()) {
+    err << "liaison: --" << flag
+        << "=VKEY (or LIAISON_AUDIT_KEY) is required: the audit verifier "
+           "key, from a channel you trust (e.g. audit.vkey)\n";
+    return kExitUsage;
+  }
+  std::string text = value;
+  if (value.find('+') == std::string::npos ||
+      std::ifstream(value).good()) {  // A path, not key text.
+    absl::StatusOr<std::string> read = ReadFile(value);
+    if (!read.ok()) {
+      err << "liaison: " << read.status().message() << "\n";
+      return kExitLocal;
+    }
+    text = *std::move(read);
+  }
+  absl::StatusOr<NoteVerifier> verifier = NoteVerifier::FromVerifierKey(text);
+  if (!verifier.ok()) {
+    err << "liaison: verifier key: " << verifier.status().message() << "\n";
+    return kExitLocal;
+  }
+  return *std::move(verifier);
+}
+
+int AuditFailed(std::ostream& out, const std::vector<std::string>& problems) {
+  for (const std::string& problem : problems) {
+    out << "FAILED: " << Printable(problem) << "\n";
+  }
+  return kExitRefused;
+}
+
+std::string ShortHex(absl::string_view hash) {
+  return HexEncode(hash).substr(0, 16);
+}
+
+bool ParseCount(const Invocation& inv, const std::string& flag, int64_t& value,
+                std::ostream& err) {
+  if (!inv.Has(flag)) return true;
+  if (!absl::SimpleAtoi(inv.Get(flag), &value) || value < 0) {
+    err << "liaison: --" << flag << " must be a number, 0 or more\n";
+    return false;
+  }
+  return true;
+}
+
+// Writes `text` to `path` through a temporary file, so that a reader never
+// sees half of it.
+absl::Status WriteWhole(const std::string& path, absl::string_view text) {
+  const std::string partial = path + ".part";
+  {
+    std::ofstream file(partial, std::ios::binary | std::ios::trunc);
+    file.write(text.data(), static_cast<std::streamsize>(text.size()));
+    file.close();
+    if (!file) {
+      std::remove(partial.c_str());
+      return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
+    }
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::remove(partial.c_str());
+    return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
+  }
+  return absl::OkStatus();
+}
+
+void PrintRecordRow(std::ostream& out, const v1::AuditRecord& r,
+                    absl::string_view extra = "") {
+  out << std::left << std::setw(8) << r.seq() << std::setw(21) << Time(r.time())
+      << std::setw(6) << Printable(r.party()) << std::setw(30)
+      << Printable(r.action()) << std::setw(9) << Printable(r.outcome())
+      << extra << Printable(absl::StrCat(r.role(), "/", r.user_id()));
+  if (!r.reason().empty()) out << "  " << Printable(r.reason());
+  out << "\n";
+}
+
+int RunAuditCheckpoint(Context& ctx) {
+  absl::StatusOr<v1::GetCheckpointResponse> got =
+      ctx.client.GetCheckpoint(ctx.inv.Has("fresh"));
+  if (!got.ok()) return Fail(ctx, got.status());
+  if (ctx.json) return PrintJson(ctx, *got);
+  const std::string& note = got->checkpoint().note();
+  if (!ctx.inv.Has("out")) {
+    ctx.out << note;
+    return kExitOk;
+  }
+  if (absl::Status written = WriteWhole(ctx.inv.Get("out"), note);
+      !written.ok()) {
+    ctx.err << "liaison: " << written.message() << "\n";
+    return kExitLocal;
+  }
+  ctx.out << "checkpoint of " << got->checkpoint().tree_size()
+          << " entries written to " << ctx.inv.Get("out") << "\n";
+  return kExitOk;
+}
+
+int RunAuditEntries(Context& ctx) {
+  int64_t from = 1, to = 0, page_size = 0;
+  if (!ParseCount(ctx.inv, "from", from, ctx.err) ||
+      !ParseCount(ctx.inv, "to", to, ctx.err) ||
+      !ParseCount(ctx.inv, "page-size", page_size, ctx.err)) {
+    return kExitUsage;
+  }
+  v1::ListEntriesRequest request;
+  request.set_from_seq(from);
+  request.set_to_seq(to);
+  request.set_page_size(
+      static_cast<int32_t>(std::min<int64_t>(page_size, 1 << 20)));
+  absl::StatusOr<v1::ListEntriesResponse> page =
+      ctx.client.ListAuditEntries(request);
+  if (!page.ok()) return Fail(ctx, page.status());
+  if (ctx.json) return PrintJson(ctx, *page);
+  ctx.out << std::left << std::setw(8) << "ENTRY" << std::setw(21) << "TIME"
+          << std::setw(6) << "PARTY" << std::setw(30) << "ACTION"
+          << std::setw(9) << "OUTCOME"
+          << "WHO, REASON\n";
+  for (const v1::AuditRecord& r : page->entries()) PrintRecordRow(ctx.out, r);
+  if (page->next_seq() != 0) {
+    ctx.out << "more: --from=" << page->next_seq() << "\n";
+  }
+  return kExitOk;
+}
+
+int RunAuditExport(Context& ctx) {
+  if (!ctx.inv.Has("out")) {
+    ctx.err << "liaison: audit export needs --out=FILE\n";
+    return kExitUsage;
+  }
+  int64_t tree_size = 0;
+  if (!ParseCount(ctx.inv, "tree-size", tree_size, ctx.err)) return kExitUsage;
+  const std::string path = ctx.inv.Get("out");
+  const std::string partial = path + ".part";
+  std::ofstream file(partial, std::ios::binary | std::ios::trunc);
+  if (!file) {
+    ctx.err << "liaison: cannot write " << partial << "\n";
+    return kExitLocal;
+  }
+  int64_t entries = 0;
+  v1::ExportHeader header;
+  const absl::Status streamed =
+      ctx.client.ExportAudit(tree_size, [&](const v1::ExportChunk& chunk) {
+        if (chunk.has_header()) {
+          header = chunk.header();
+          absl::StatusOr<std::string> line = ExportLine(header);
+          if (!line.ok()) return line.status();
+          file << *line << "\n";
+        }
+        for (const v1::ExportedEntry& entry : chunk.entries()) {
+          absl::StatusOr<std::string> line = ExportLine(entry);
+          if (!line.ok()) return line.status();
+          file << *line << "\n";
+          ++entries;
+        }
+        return file ? absl::OkStatus()
+                    : absl::DataLossError(absl::StrCat("cannot write ", path));
+      });
+  file.close();
+  if (!streamed.ok() || !file ||
+      std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::remove(partial.c_str());
+    if (!streamed.ok()) return Fail(ctx, streamed);
+    ctx.err << "liaison: cannot write " << path << "\n";
+    return kExitLocal;
+  }
+  ctx.out << "exported " << entries << " entries (" << header.scope()
+          << ") with the checkpoint of " << header.checkpoint().tree_size()
+          << " entries to " << path << "\n";
+  return kExitOk;
+}
+
+int RunAuditVerify(OfflineContext& ctx) {
+  if (ctx.inv.Has("key") && ctx.inv.Has("verifier-key")) {
+    ctx.err << "liaison: give --key or --verifier-key, not both\n";
+    return kExitUsage;
+  }
+  std::variant<NoteVerifier, int> verifier = AuditVerifier(
+      ctx.inv, ctx.inv.Has("verifier-key") ? "verifier-key" : "key", ctx.env,
+      ctx.err);
+  if (const int* code = std::get_if<int>(&verifier)) return *code;
+  std::vector<std::string> kept;
+  if (ctx.inv.Has("checkpoint")) {
+    for (absl::string_view path :
+         absl::StrSplit(ctx.inv.Get("checkpoint"), ',', absl::SkipEmpty())) {
+      absl::StatusOr<std::string> note = ReadFile(path);
+      if (!note.ok()) {
+        ctx.err << "liaison: " << note.status().message() << "\n";
+        return kExitLocal;
+      }
+      kept.push_back(*std::move(note));
+    }
+  }
+  std::ifstream file(ctx.args[0], std::ios::binary);
+  if (!file) {
+    ctx.err << "liaison: cannot read " << ctx.args[0] << "\n";
+    return kExitLocal;
+  }
+  const ExportReport report =
+      VerifyExport(file, std::get<NoteVerifier>(verifier), kept);
+  if (!report.ok) return AuditFailed(ctx.out, report.problems);
+  ctx.out << "OK: " << report.entries << " entries (" << Printable(report.scope)
+          << ") verify against the checkpoint of "
+          << report.checkpoint.body.size << " entries signed by "
+          << Printable(report.checkpoint.body.origin) << "\n"
+          << "root " << HexEncode(report.checkpoint.body.root_hash) << "\n";
+  if (report.checkpoints_checked > 0) {
+    ctx.out << report.checkpoints_checked
+            << " earlier or kept checkpoints are prefixes of it\n";
+  }
+  return kExitOk;
+}
+
+int RunAuditConsistency(Context& ctx) {
+  std::variant<NoteVerifier, int> verifier =
+      AuditVerifier(ctx.inv, "verifier-key", ctx.env, ctx.err);
+  if (const int* code = std::get_if<int>(&verifier)) return *code;
+  std::vector<CheckedCheckpoint> checked;
+  for (const std::string& path : ctx.args) {
+    absl::StatusOr<std::string> note = ReadFile(path);
+    if (!note.ok()) {
+      ctx.err << "liaison: " << note.status().message() << "\n";
+      return kExitLocal;
+    }
+    absl::StatusOr<CheckedCheckpoint> c =
+        CheckCheckpoint(*note, std::get<NoteVerifier>(verifier));
+    if (!c.ok()) {
+      return AuditFailed(ctx.out,
+                         {absl::StrCat(path, ": ", c.status().message())});
+    }
+    checked.push_back(*std::move(c));
+  }
+  const CheckedCheckpoint& old = checked[0];
+  const CheckedCheckpoint& now = checked[1];
+  std::vector<std::string> hashes;
+  if (old.body.size > 0 && old.body.size < now.body.size) {
+    absl::StatusOr<v1::ConsistencyProof> proof =
+        ctx.client.GetConsistencyProof(static_cast<int64_t>(old.body.size),
+                                       static_cast<int64_t>(now.body.size));
+    if (!proof.ok()) return Fail(ctx, proof.status());
+    hashes.assign(proof->hashes().begin(), proof->hashes().end());
+  }
+  if (absl::Status consistent = CheckConsistency(old, now, hashes);
+      !consistent.ok()) {
+    return AuditFailed(ctx.out, {std::string(consistent.message())});
+  }
+  ctx.out << "OK: the checkpoint of " << now.body.size
+          << " entries extends the one of " << old.body.size << "\n";
+  return kExitOk;
+}
+
+int RunAuditProve(Context& ctx) {
+  int64_t seq = 0, tree_size = 0;
+  if (!absl::SimpleAtoi(ctx.args[0], &seq) || seq < 1) {
+    ctx.err << "liaison: ENTRY is an entry number, 1 or more\n";
+    return kExitUsage;
+  }
+  if (!ParseCount(ctx.inv, "tree-size", tree_size, ctx.err)) return kExitUsage;
+  std::variant<NoteVerifier, int> verifier =
+      AuditVerifier(ctx.inv, "verifier-key", ctx.env, ctx.err);
+  if (const int* code = std::get_if<int>(&verifier)) return *code;
+  absl::StatusOr<v1::InclusionProof> proof =
+      ctx.client.GetInclusionProof(seq, tree_size);
+  if (!proof.ok()) return Fail(ctx, proof.status());
+  if (ctx.json) PrintJson(ctx, *proof);
+  if (!proof->has_checkpoint()) {
+    return AuditFailed(
+        ctx.out,
+        {absl::StrCat("no checkpoint was signed at ", proof->tree_size(),
+                      " entries; prove against the latest (no "
+                      "--tree-size)")});
+  }
+  absl::StatusOr<CheckedCheckpoint> checkpoint = CheckCheckpoint(
+      proof->checkpoint().note(), std::get<NoteVerifier>(verifier));
+  if (!checkpoint.ok()) {
+    return AuditFailed(ctx.out, {absl::StrCat("the checkpoint: ",
+                                              checkpoint.status().message())});
+  }
+  if (checkpoint->body.size != static_cast<uint64_t>(proof->tree_size())) {
+    return AuditFailed(ctx.out, {"the proof is for another tree size than "
+                                 "its signed checkpoint"});
+  }
+  const std::vector<std::string> hashes(proof->hashes().begin(),
+                                        proof->hashes().end());
+  if (absl::Status included =
+          CheckInclusion(proof->entry(), hashes, *checkpoint);
+      !included.ok()) {
+    return AuditFailed(ctx.out, {std::string(included.message())});
+  }
+  if (ctx.json) return kExitOk;
+  PrintRecordRow(ctx.out, proof->entry());
+  ctx.out << "OK: entry " << seq << " is in the signed log of "
+          << checkpoint->body.size << " entries (root "
+          << HexEncode(checkpoint->body.root_hash) << ")\n";
+  return kExitOk;
+}
+
+int RunAuditAccesses(Context& ctx) {
+  std::variant<NoteVerifier, int> verifier =
+      AuditVerifier(ctx.inv, "verifier-key", ctx.env, ctx.err);
+  if (const int* code = std::get_if<int>(&verifier)) return *code;
+  absl::StatusOr<v1::ListAccessesResponse> receipts =
+      ctx.client.ListAccesses(ctx.args[0]);
+  if (!receipts.ok()) return Fail(ctx, receipts.status());
+  absl::StatusOr<CheckedCheckpoint> checkpoint = CheckCheckpoint(
+      receipts->checkpoint().note(), std::get<NoteVerifier>(verifier));
+  if (!checkpoint.ok()) {
+    return AuditFailed(ctx.out, {absl::StrCat("the checkpoint: ",
+                                              checkpoint.status().message())});
+  }
+  std::vector<std::string> problems;
+  std::vector<bool> proven;
+  for (const v1::InclusionProof& access : receipts->accesses()) {
+    const std::vector<std::string> hashes(access.hashes().begin(),
+                                          access.hashes().end());
+    absl::Status included = CheckInclusion(access.entry(), hashes, *checkpoint);
+    proven.push_back(included.ok());
+    if (!included.ok()) problems.emplace_back(included.message());
+  }
+  if (ctx.json) {
+    PrintJson(ctx, *receipts);
+  } else {
+    ctx.out << std::left << std::setw(8) << "ENTRY" << std::setw(21) << "TIME"
+            << std::setw(6) << "PARTY" << std::setw(30) << "ACTION"
+            << std::setw(9) << "OUTCOME" << std::setw(8) << "PROOF"
+            << "WHO, REASON\n";
+    for (int i = 0; i < receipts->accesses_size(); ++i) {
+      PrintRecordRow(ctx.out, receipts->accesses(i).entry(),
+                     absl::StrFormat("%-8s", proven[i] ? "ok" : "FAILED"));
+    }
+  }
+  if (!problems.empty()) return AuditFailed(ctx.out, problems);
+  if (!ctx.json) {
+    ctx.out << "OK: " << receipts->accesses_size()
+            << " accesses, each proven in the signed log of "
+            << checkpoint->body.size << " entries (root "
+            << ShortHex(checkpoint->body.root_hash) << "...)\n";
+  }
+  return kExitOk;
+}
+
 const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
       {"whoami", 0, 0, "no arguments", {}, RunWhoAmI},
@@ -1358,6 +1741,49 @@ const std::vector<Command>& Commands() {
        {"serial", "user", "reason"},
        RunAdminRevoke},
       {"admin revocations", 0, 0, "no arguments", {}, RunAdminRevocations},
+      {"audit checkpoint",
+       0,
+       0,
+       "no arguments",
+       {"fresh", "out"},
+       RunAuditCheckpoint},
+      {"audit entries",
+       0,
+       0,
+       "no arguments",
+       {"from", "to", "page-size"},
+       RunAuditEntries},
+      {"audit export",
+       0,
+       0,
+       "no arguments",
+       {"out", "tree-size"},
+       RunAuditExport},
+      {"audit verify",
+       1,
+       1,
+       "one export FILE",
+       {"key", "verifier-key", "checkpoint"},
+       nullptr,
+       RunAuditVerify},
+      {"audit consistency",
+       2,
+       2,
+       "OLD NEW (checkpoint files)",
+       {"verifier-key"},
+       RunAuditConsistency},
+      {"audit prove",
+       1,
+       1,
+       "one entry number",
+       {"verifier-key", "tree-size"},
+       RunAuditProve},
+      {"audit accesses",
+       1,
+       1,
+       "one message id",
+       {"verifier-key"},
+       RunAuditAccesses},
   };
   return *commands;
 }
@@ -1428,6 +1854,11 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
     }
   }
 
+  if (command->run_offline != nullptr) {
+    OfflineContext offline{inv, command_args, out, err, env};
+    return command->run_offline(offline);
+  }
+
   ClientOptions options;
   auto setting = [&](const std::string& flag, const std::string& variable,
                      const std::string& fallback) {
@@ -1461,8 +1892,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
     err << "liaison: " << client.status().message() << "\n";
     return kExitLocal;
   }
-  Context ctx{inv,      command_args,    out,        err,
-              **client, inv.Has("json"), interactive};
+  Context ctx{inv,      command_args,    out,         err,
+              **client, inv.Has("json"), interactive, env};
   return command->run(ctx);
 }
 

@@ -29,6 +29,7 @@ Client::Client(const std::shared_ptr<grpc::Channel>& channel,
       admin_(v1::Admin::NewStub(channel)),
       cases_(v1::Cases::NewStub(channel)),
       reports_(v1::Reports::NewStub(channel)),
+      audit_(v1::Audit::NewStub(channel)),
       timeout_(timeout) {}
 
 template <typename Response, typename Stub, typename Method, typename Request>
@@ -236,6 +237,64 @@ absl::StatusOr<v1::AttachmentInfo> Client::DownloadAttachment(
         absl::PermissionDeniedError(absl::StrCat("cannot write ", path)));
   }
   return info;
+}
+
+absl::StatusOr<v1::GetCheckpointResponse> Client::GetCheckpoint(bool fresh) {
+  v1::GetCheckpointRequest request;
+  request.set_fresh(fresh);
+  return Call<v1::GetCheckpointResponse>(
+      *audit_, &v1::Audit::Stub::GetCheckpoint, request);
+}
+
+absl::StatusOr<v1::ListEntriesResponse> Client::ListAuditEntries(
+    const v1::ListEntriesRequest& request) {
+  return Call<v1::ListEntriesResponse>(*audit_, &v1::Audit::Stub::ListEntries,
+                                       request);
+}
+
+absl::StatusOr<v1::InclusionProof> Client::GetInclusionProof(
+    int64_t seq, int64_t tree_size) {
+  v1::GetInclusionProofRequest request;
+  request.set_seq(seq);
+  request.set_tree_size(tree_size);
+  return Call<v1::InclusionProof>(*audit_, &v1::Audit::Stub::GetInclusionProof,
+                                  request);
+}
+
+absl::StatusOr<v1::ConsistencyProof> Client::GetConsistencyProof(
+    int64_t old_size, int64_t new_size) {
+  v1::GetConsistencyProofRequest request;
+  request.set_old_size(old_size);
+  request.set_new_size(new_size);
+  return Call<v1::ConsistencyProof>(
+      *audit_, &v1::Audit::Stub::GetConsistencyProof, request);
+}
+
+absl::Status Client::ExportAudit(
+    int64_t tree_size,
+    const std::function<absl::Status(const v1::ExportChunk&)>& chunk) {
+  grpc::ClientContext context;
+  v1::ExportRequest request;
+  request.set_tree_size(tree_size);
+  std::unique_ptr<grpc::ClientReader<v1::ExportChunk>> reader =
+      audit_->Export(&context, request);
+  v1::ExportChunk received;
+  absl::Status consumed;
+  while (consumed.ok() && reader->Read(&received)) {
+    consumed = chunk(received);
+  }
+  if (!consumed.ok()) context.TryCancel();
+  const grpc::Status status = reader->Finish();
+  if (!consumed.ok()) return consumed;
+  return FromGrpcStatus(status);
+}
+
+absl::StatusOr<v1::ListAccessesResponse> Client::ListAccesses(
+    const std::string& message_id) {
+  v1::ListAccessesRequest request;
+  request.set_message_id(message_id);
+  return Call<v1::ListAccessesResponse>(*audit_, &v1::Audit::Stub::ListAccesses,
+                                        request);
 }
 
 absl::StatusOr<v1::Statistics> Client::GetStatistics(

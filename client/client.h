@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "liaison/v1/admin.grpc.pb.h"
+#include "liaison/v1/audit.grpc.pb.h"
 #include "liaison/v1/cases.grpc.pb.h"
 #include "liaison/v1/exchange.grpc.pb.h"
 #include "liaison/v1/reports.grpc.pb.h"
@@ -84,6 +85,23 @@ class Client {
       const std::string& attachment_id, const std::string& path,
       const Progress& progress);
 
+  // liaison.v1.Audit.
+  absl::StatusOr<v1::GetCheckpointResponse> GetCheckpoint(bool fresh);
+  absl::StatusOr<v1::ListEntriesResponse> ListAuditEntries(
+      const v1::ListEntriesRequest& request);
+  absl::StatusOr<v1::InclusionProof> GetInclusionProof(int64_t seq,
+                                                       int64_t tree_size);
+  absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(int64_t old_size,
+                                                           int64_t new_size);
+  // Streams the export up to the checkpoint of `tree_size` (0: a fresh one)
+  // to `chunk`, which may stop it by returning an error. No deadline: an
+  // export of a large log takes as long as it takes.
+  absl::Status ExportAudit(
+      int64_t tree_size,
+      const std::function<absl::Status(const v1::ExportChunk&)>& chunk);
+  absl::StatusOr<v1::ListAccessesResponse> ListAccesses(
+      const std::string& message_id);
+
   // liaison.v1.Reports.
   absl::StatusOr<v1::Statistics> GetStatistics(
       const v1::StatisticsRequest& request);
@@ -130,6 +148,7 @@ class Client {
   std::unique_ptr<v1::Admin::Stub> admin_;
   std::unique_ptr<v1::Cases::Stub> cases_;
   std::unique_ptr<v1::Reports::Stub> reports_;
+  std::unique_ptr<v1::Audit::Stub> audit_;
   absl::Duration timeout_;
 };
 

@@ -67,6 +67,7 @@ absl::StatusOr<std::optional<AuditCheckpoint>> Checkpointer::SignIfDue() {
   LIAISON_ASSIGN_OR_RETURN(std::optional<AuditCheckpoint> latest,
                            store_.LatestCheckpoint());
   if (latest.has_value()) {
+    LIAISON_RETURN_IF_ERROR(CheckStillSigned(*latest));
     const bool grown = size > latest->tree_size;
     const bool waited = clock_.Now() - latest->signed_at >= options_.interval;
     const bool many = size - latest->tree_size >= options_.max_entries;
@@ -74,6 +75,15 @@ absl::StatusOr<std::optional<AuditCheckpoint>> Checkpointer::SignIfDue() {
   }
   LIAISON_ASSIGN_OR_RETURN(AuditCheckpoint signed_now, SignLocked());
   return signed_now;
+}
+
+absl::Status Checkpointer::CheckStillSigned(const AuditCheckpoint& latest) {
+  absl::StatusOr<std::string> root = StoredRoot(store_, latest.tree_size);
+  if (root.ok() && *root == latest.root_hash) return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat(
+      "the audit tree no longer has the root of the checkpoint of ",
+      latest.tree_size,
+      " entries: the log was altered since it was signed; refusing to sign"));
 }
 
 absl::StatusOr<AuditCheckpoint> Checkpointer::SignLocked() {
@@ -84,17 +94,11 @@ absl::StatusOr<AuditCheckpoint> Checkpointer::SignLocked() {
   }
   LIAISON_ASSIGN_OR_RETURN(std::optional<AuditCheckpoint> latest,
                            store_.LatestCheckpoint());
-  if (latest.has_value() && latest->tree_size == size) return *latest;
   if (latest.has_value()) {
-    // Never sign over a log that no longer extends what was signed before.
-    absl::StatusOr<std::string> then = StoredRoot(store_, latest->tree_size);
-    if (!then.ok() || *then != latest->root_hash) {
-      return absl::DataLossError(absl::StrCat(
-          "the audit tree no longer has the root of the checkpoint of ",
-          latest->tree_size,
-          " entries: the log was altered since it was signed; refusing to "
-          "sign"));
-    }
+    // Never sign over, or hand out, a log that no longer extends what was
+    // signed before.
+    LIAISON_RETURN_IF_ERROR(CheckStillSigned(*latest));
+    if (latest->tree_size == size) return *latest;
   }
   LIAISON_ASSIGN_OR_RETURN(std::string root, StoredRoot(store_, size));
   CheckpointBody body;

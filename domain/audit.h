@@ -60,6 +60,9 @@ class Checkpointer {
  private:
   absl::StatusOr<AuditCheckpoint> SignLocked()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // DATA_LOSS unless the stored tree still has `latest`'s root.
+  absl::Status CheckStillSigned(const AuditCheckpoint& latest)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Store& store_;
   const NoteSigner signer_;

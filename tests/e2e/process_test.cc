@@ -10,9 +10,14 @@
 
 #include <cstring>
 #include <regex>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "client/audit_verify.h"
 #include "client/client.h"
+#include "common/file_util.h"
+#include "common/signed_note.h"
 #include "store/open_store.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_pki.h"
@@ -114,10 +119,11 @@ class ProcessTest : public ::testing::Test {
             absl::StrCat("--audit-key=", pki.audit_key())};
   }
 
-  static std::unique_ptr<client::Client> Connect(int port,
-                                                 const std::string& party) {
+  static std::unique_ptr<client::Client> Connect(
+      int port, const std::string& party,
+      const std::string& role = "liaison-officer") {
     TestPki& pki = TestPki::Shared();
-    const testing::CertPaths cert = pki.Issue(party, "liaison-officer", "proc");
+    const testing::CertPaths cert = pki.Issue(party, role, "proc");
     client::ClientOptions options;
     options.server = absl::StrCat("localhost:", port);
     options.ca = pki.ca();
@@ -216,6 +222,73 @@ TEST_F(ProcessTest, AcknowledgedMessagesSurviveSigkill) {
   }
   EXPECT_EQ(sends, 4);  // three sends and the recognised retry
   EXPECT_EQ((*store)->ListOutbox("RO", 100, std::nullopt)->size(), 3u);
+}
+
+// The audit tree and its checkpoints carry on across SIGKILL: every later
+// checkpoint extends the earlier ones, and the whole log still verifies.
+TEST_F(ProcessTest, AuditLogStaysVerifiableAcrossSigkill) {
+  absl::StatusOr<std::string> vkey = ReadFile(TestPki::Shared().audit_vkey());
+  ASSERT_TRUE(vkey.ok());
+  absl::StatusOr<NoteVerifier> verifier = NoteVerifier::FromVerifierKey(*vkey);
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+  std::vector<client::CheckedCheckpoint> kept;
+  for (int round = 0; round < 3; ++round) {
+    Liaisond server(Flags());
+    const int port = server.WaitReady();
+    ASSERT_GT(port, 0) << server.output();
+    auto ro = Connect(port, "RO");
+    auto auditor = Connect(port, "HQ", "auditor");
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(
+          ro->SendMessage(Request(absl::StrCat("audit-", round, "-", i))).ok());
+    }
+    absl::StatusOr<v1::GetCheckpointResponse> c = auditor->GetCheckpoint(true);
+    ASSERT_TRUE(c.ok()) << c.status();
+    absl::StatusOr<client::CheckedCheckpoint> checked =
+        client::CheckCheckpoint(c->checkpoint().note(), *verifier);
+    ASSERT_TRUE(checked.ok()) << checked.status();
+    if (!kept.empty()) {
+      absl::StatusOr<v1::ConsistencyProof> proof = auditor->GetConsistencyProof(
+          kept.back().body.size, checked->body.size);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      EXPECT_TRUE(client::CheckConsistency(
+                      kept.back(), *checked,
+                      {proof->hashes().begin(), proof->hashes().end()})
+                      .ok())
+          << "round " << round;
+    }
+    kept.push_back(*std::move(checked));
+    // More calls after the checkpoint, then no chance to flush or sign.
+    ASSERT_TRUE(ro->SendMessage(Request(absl::StrCat("tail-", round))).ok());
+    ASSERT_TRUE(WIFSIGNALED(server.Stop(SIGKILL)));
+  }
+  Liaisond server(Flags());
+  const int port = server.WaitReady();
+  ASSERT_GT(port, 0) << server.output();
+  auto auditor = Connect(port, "HQ", "auditor");
+  std::stringstream file;
+  ASSERT_TRUE(auditor
+                  ->ExportAudit(0,
+                                [&](const v1::ExportChunk& chunk) {
+                                  if (chunk.has_header()) {
+                                    file << *client::ExportLine(chunk.header())
+                                         << "\n";
+                                  }
+                                  for (const auto& entry : chunk.entries()) {
+                                    file << *client::ExportLine(entry) << "\n";
+                                  }
+                                  return absl::OkStatus();
+                                })
+                  .ok());
+  std::vector<std::string> notes;
+  for (const client::CheckedCheckpoint& c : kept) notes.push_back(c.note);
+  const client::ExportReport report =
+      client::VerifyExport(file, *verifier, notes);
+  EXPECT_TRUE(report.ok) << absl::StrJoin(report.problems, "\n");
+  EXPECT_GE(report.checkpoints_checked, 3);
+  // The entries written after each checkpoint, right before SIGKILL, are
+  // in the log too.
+  EXPECT_GT(report.checkpoint.body.size, kept.back().body.size + 1);
 }
 
 TEST_F(ProcessTest, RefusesToStartWithBadOptions) {

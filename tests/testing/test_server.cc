@@ -39,10 +39,11 @@ void TestServer::Start() {
   server_ = std::move(started).value();
 }
 
-void TestServer::Restart() {
+void TestServer::Restart(const std::function<void()>& while_stopped) {
   server_->Shutdown(absl::Seconds(5));
   server_->Wait();
   server_.reset();
+  if (while_stopped) while_stopped();
   Start();
 }
 

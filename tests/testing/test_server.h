@@ -3,6 +3,7 @@
 #ifndef LIAISON_TESTS_TESTING_TEST_SERVER_H_
 #define LIAISON_TESTS_TESTING_TEST_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -41,8 +42,11 @@ class TestServer {
   // A second connection to the server's database, to check what is stored.
   std::unique_ptr<Store> OpenStore() const;
 
-  // Stops the server (draining calls) and starts it again on the same data.
-  void Restart();
+  // Stops the server (draining calls) and starts it again on the same data,
+  // running `while_stopped` in between (to tamper with the files).
+  void Restart(const std::function<void()>& while_stopped = {});
+  // The SQLite database file.
+  std::string database() const { return data_dir_.File("liaison.db"); }
 
  private:
   void Start();
