@@ -25,7 +25,7 @@ rm -rf "$data"
 mkdir -p "$work"
 bash certs/dev-pki.sh "$pki" >/dev/null
 for who in "RO liaison-officer ion" "HU liaison-officer anna" \
-           "XOB liaison-officer olaf"; do
+           "XOB liaison-officer olaf" "HQ auditor aurelia"; do
   bash certs/issue.sh "$pki" $who >/dev/null
 done
 
@@ -33,6 +33,7 @@ log=$work/liaisond.log
 "$liaisond" --listen=127.0.0.1:0 --data-dir="$data" \
   --tls-cert="$pki/server.crt" --tls-key="$pki/server.key" \
   --tls-ca="$pki/ca.crt" --trust-domain=selec.test \
+  --audit-key="$pki/audit-signing.key" \
   --parties=deploy/parties.example >"$log" 2>&1 &
 server_pid=$!
 trap 'kill -TERM $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true' EXIT
@@ -43,9 +44,11 @@ for _ in $(seq 100); do
 done
 address=$(sed -n 's/^liaisond listening on //p' "$log")
 port=${address##*:}
-echo "== $(head -n1 "$log")"
+grep '^liaisond' "$log" | sed 's/^/== /'
 
-export LIAISON_SERVER=localhost:$port LIAISON_CA=$pki/ca.crt
+# The audit verifier key comes from the PKI directory, not from the server.
+export LIAISON_SERVER=localhost:$port LIAISON_CA=$pki/ca.crt \
+  LIAISON_AUDIT_KEY=$pki/audit.vkey
 as() {  # as PARTY ROLE USER liaison-args...
   local cert=$pki/$1-$2-$3
   shift 3
@@ -83,6 +86,17 @@ else
 fi
 step "XOB observer: inbox"
 as XOB liaison-officer olaf inbox
+
+step "RO, the data owner: who accessed its request (each access proven in the signed audit log)"
+as RO liaison-officer ion audit accesses "$id"
+step "HQ auditor: a signed checkpoint of the audit log (kept for later)"
+as HQ auditor aurelia audit checkpoint --fresh --out "$work/checkpoint.txt"
+cat "$work/checkpoint.txt"
+step "HQ auditor: export the whole log"
+as HQ auditor aurelia audit export --out "$work/audit-export.jsonl"
+step "anyone, with no server and no database: verify the export"
+"$liaison" audit verify "$work/audit-export.jsonl" --key "$pki/audit.vkey" \
+  --checkpoint "$work/checkpoint.txt"
 
 if [ $serve -eq 1 ]; then
   step "liaisond keeps running on localhost:$port (Ctrl-C to stop). Try:"

@@ -10,33 +10,6 @@ namespace {
 // an entry is a few hundred bytes).
 constexpr int kExportChunkEntries = 500;
 
-void ToProto(const AuditEntry& e, absl::string_view leaf_hash,
-             v1::AuditRecord* out) {
-  out->set_seq(e.seq);
-  server::ToProto(e.time, out->mutable_time());
-  out->set_principal(e.principal);
-  out->set_party(e.party);
-  out->set_role(e.role);
-  out->set_user_id(e.user_id);
-  out->set_action(e.action);
-  for (const std::string& resource : e.resources) out->add_resources(resource);
-  out->set_outcome(std::string(Name(e.outcome)));
-  out->set_code(static_cast<uint32_t>(e.code));
-  out->set_reason(e.reason);
-  out->set_leaf_hash(std::string(leaf_hash));
-}
-
-void ToProto(const RecordedEntry& r, v1::AuditRecord* out) {
-  ToProto(r.entry, r.leaf_hash, out);
-}
-
-void ToProto(const AuditCheckpoint& c, v1::SignedCheckpoint* out) {
-  out->set_note(c.note);
-  out->set_tree_size(c.tree_size);
-  out->set_root_hash(c.root_hash);
-  server::ToProto(c.signed_at, out->mutable_signed_at());
-}
-
 }  // namespace
 
 grpc::Status AuditHandler::GetCheckpoint(

@@ -540,4 +540,27 @@ void ToProto(const WhoAmIResult& result, v1::WhoAmIResponse* out) {
   out->set_agreement_in_force(result.party.agreement_in_force);
 }
 
+void ToProto(const RecordedEntry& r, v1::AuditRecord* out) {
+  const AuditEntry& e = r.entry;
+  out->set_seq(e.seq);
+  ToProto(e.time, out->mutable_time());
+  out->set_principal(e.principal);
+  out->set_party(e.party);
+  out->set_role(e.role);
+  out->set_user_id(e.user_id);
+  out->set_action(e.action);
+  for (const std::string& resource : e.resources) out->add_resources(resource);
+  out->set_outcome(std::string(Name(e.outcome)));
+  out->set_code(static_cast<uint32_t>(e.code));
+  out->set_reason(e.reason);
+  out->set_leaf_hash(r.leaf_hash);
+}
+
+void ToProto(const AuditCheckpoint& c, v1::SignedCheckpoint* out) {
+  out->set_note(c.note);
+  out->set_tree_size(c.tree_size);
+  out->set_root_hash(c.root_hash);
+  ToProto(c.signed_at, out->mutable_signed_at());
+}
+
 }  // namespace liaison::server

@@ -5,10 +5,12 @@
 #define LIAISON_SERVER_CONVERT_H_
 
 #include "domain/admin.h"
+#include "domain/audit.h"
 #include "domain/cases.h"
 #include "domain/exchange.h"
 #include "domain/model.h"
 #include "liaison/v1/admin.pb.h"
+#include "liaison/v1/audit.pb.h"
 #include "liaison/v1/cases.pb.h"
 #include "liaison/v1/exchange.pb.h"
 
@@ -38,6 +40,10 @@ void ToProto(const AttachmentInfo& info, v1::AttachmentInfo* out);
 // Cases.
 void ToProto(const Case& c, v1::Case* out);
 void ToProto(absl::Time time, google::protobuf::Timestamp* out);
+
+// Audit.
+void ToProto(const RecordedEntry& entry, v1::AuditRecord* out);
+void ToProto(const AuditCheckpoint& checkpoint, v1::SignedCheckpoint* out);
 
 v1::Role ToProto(Role role);
 v1::Classification ToProto(Classification classification);
