@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <utility>
@@ -129,14 +130,17 @@ void ExportChecker::CheckFull() {
     const v1::AuditRecord& r = entry.record();
     if (r.seq() != expected) {
       order_broken = true;
-      Problem(r.seq() > expected
-                  ? absl::StrCat("entries ", expected, "..", r.seq() - 1,
+      // Only a plausible number resynchronises (and nothing overflows).
+      const bool gap = r.seq() > expected &&
+                       static_cast<uint64_t>(r.seq()) <= signed_tree.size;
+      Problem(gap ? absl::StrCat("entries ", expected, "..", r.seq() - 1,
                                  " are missing (line ", line_number_,
                                  " holds entry ", r.seq(), ")")
                   : absl::StrCat("line ", line_number_, " holds entry ",
                                  r.seq(), " where entry ", expected,
-                                 " belongs (repeated or out of order)"));
-      expected = r.seq();
+                                 " belongs (repeated, out of order or out of "
+                                 "range)"));
+      if (gap) expected = r.seq();
     }
     ++expected;
     absl::StatusOr<std::string> leaf = LeafHashOf(r);
@@ -241,9 +245,16 @@ void ExportChecker::CheckParty(absl::string_view party) {
   }
   v1::ExportedEntry entry;
   std::string line;
+  int64_t previous = 0;
   while (Next(entry, line)) {
     ++report_.entries;
     const v1::AuditRecord& r = entry.record();
+    if (r.seq() <= previous) {
+      Problem(absl::StrCat("line ", line_number_, " holds entry ", r.seq(),
+                           " after entry ", previous,
+                           " (repeated or out of order)"));
+    }
+    previous = std::max(previous, r.seq());
     if (r.party() != party) {
       Problem(absl::StrCat("entry ", r.seq(), " is ", r.party(),
                            "'s, in an export of ", party, "'s entries"));

@@ -110,7 +110,9 @@ Audit log (HQ auditors: the whole log; others: their party's entries):
   audit verify FILE --key=VKEY [--checkpoint=OLD[,OLD2]]   check an export with
                               no server: signatures, every entry against the
                               signed roots, and the checkpoints you kept
-  audit consistency OLD NEW   check that checkpoint file NEW extends OLD
+  audit consistency OLD NEW [--export=FILE]   check that checkpoint file NEW
+                              extends OLD (proof from the server, or with
+                              --export from a full export, with no server)
   audit prove ENTRY [--tree-size=N]   prove that entry N is in the signed log
   audit accesses MESSAGE_ID   every access to a message your party owns, each
                               proven in the signed log
@@ -151,7 +153,7 @@ const std::set<std::string>& ValueFlags() {
       "priority",    "justification", "classification", "handling",
       "restriction", "evaluation",    "in-reply-to",    "idempotency-key",
       "page-size",   "page-token",    "tree-size",      "verifier-key",
-      "checkpoint"};
+      "checkpoint",  "export"};
   return *flags;
 }
 
@@ -1302,6 +1304,47 @@ int RunAdminRevocations(Context& ctx) {
   return kExitOk;
 }
 
+// A client from the global flags and the environment; on failure prints
+// why and returns the exit code.
+std::variant<std::unique_ptr<Client>, int> Connect(const Invocation& inv,
+                                                   const EnvLookup& env,
+                                                   std::ostream& err) {
+  ClientOptions options;
+  auto setting = [&](const std::string& flag, const std::string& variable,
+                     const std::string& fallback) {
+    if (inv.Has(flag)) return inv.Get(flag);
+    return env(variable).value_or(fallback);
+  };
+  options.server = setting("server", "LIAISON_SERVER", "localhost:7443");
+  options.ca = setting("ca", "LIAISON_CA", "");
+  options.cert = setting("cert", "LIAISON_CERT", "");
+  options.key = setting("key", "LIAISON_KEY", "");
+  if (inv.Has("timeout")) {
+    double seconds = 0;
+    if (!absl::SimpleAtod(inv.Get("timeout"), &seconds) || seconds <= 0) {
+      err << "liaison: --timeout must be a positive number of seconds\n";
+      return kExitUsage;
+    }
+    options.timeout = absl::Seconds(seconds);
+  }
+  for (const auto& [value, flag, variable] :
+       {std::tuple{options.ca, "--ca", "LIAISON_CA"},
+        std::tuple{options.cert, "--cert", "LIAISON_CERT"},
+        std::tuple{options.key, "--key", "LIAISON_KEY"}}) {
+    if (value.empty()) {
+      err << "liaison: " << flag << " (or " << variable
+          << ") is required: Liaison accepts only mutual TLS\n";
+      return kExitUsage;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+  if (!client.ok()) {
+    err << "liaison: " << client.status().message() << "\n";
+    return kExitLocal;
+  }
+  return *std::move(client);
+}
+
 // The audit verifier key from `flag`, else LIAISON_AUDIT_KEY: a file
 // holding it, or the key text itself. Prints why not and returns the exit
 // code on failure.
@@ -1521,10 +1564,11 @@ int RunAuditVerify(OfflineContext& ctx) {
   return kExitOk;
 }
 
-int RunAuditConsistency(Context& ctx) {
+int RunAuditConsistency(OfflineContext& ctx) {
   std::variant<NoteVerifier, int> verifier =
       AuditVerifier(ctx.inv, "verifier-key", ctx.env, ctx.err);
   if (const int* code = std::get_if<int>(&verifier)) return *code;
+  std::vector<std::string> notes;
   std::vector<CheckedCheckpoint> checked;
   for (const std::string& path : ctx.args) {
     absl::StatusOr<std::string> note = ReadFile(path);
@@ -1538,21 +1582,54 @@ int RunAuditConsistency(Context& ctx) {
       return AuditFailed(ctx.out,
                          {absl::StrCat(path, ": ", c.status().message())});
     }
+    notes.push_back(*std::move(note));
     checked.push_back(*std::move(c));
   }
   const CheckedCheckpoint& old = checked[0];
   const CheckedCheckpoint& now = checked[1];
   std::vector<std::string> hashes;
-  if (old.body.size > 0 && old.body.size < now.body.size) {
+  if (ctx.inv.Has("export")) {
+    // No server: both roots must come out of the export's entries.
+    std::ifstream file(ctx.inv.Get("export"), std::ios::binary);
+    if (!file) {
+      ctx.err << "liaison: cannot read " << ctx.inv.Get("export") << "\n";
+      return kExitLocal;
+    }
+    const ExportReport report =
+        VerifyExport(file, std::get<NoteVerifier>(verifier), notes);
+    if (!report.ok) return AuditFailed(ctx.out, report.problems);
+    if (report.scope != "full") {
+      return AuditFailed(ctx.out, {"a party's export cannot show that one "
+                                   "checkpoint extends another; use a full "
+                                   "export or ask the server"});
+    }
+  } else if (old.body.size > 0 && old.body.size < now.body.size) {
+    std::variant<std::unique_ptr<Client>, int> client =
+        Connect(ctx.inv, ctx.env, ctx.err);
+    if (const int* code = std::get_if<int>(&client)) return *code;
     absl::StatusOr<v1::ConsistencyProof> proof =
-        ctx.client.GetConsistencyProof(static_cast<int64_t>(old.body.size),
-                                       static_cast<int64_t>(now.body.size));
-    if (!proof.ok()) return Fail(ctx, proof.status());
+        std::get<std::unique_ptr<Client>>(client)->GetConsistencyProof(
+            static_cast<int64_t>(old.body.size),
+            static_cast<int64_t>(now.body.size));
+    if (!proof.ok()) {
+      ctx.err << "liaison: " << absl::StatusCodeToString(proof.status().code())
+              << ": " << proof.status().message() << "\n";
+      return absl::IsUnavailable(proof.status()) ? kExitUnavailable
+                                                 : kExitRefused;
+    }
     hashes.assign(proof->hashes().begin(), proof->hashes().end());
   }
-  if (absl::Status consistent = CheckConsistency(old, now, hashes);
-      !consistent.ok()) {
-    return AuditFailed(ctx.out, {std::string(consistent.message())});
+  if (!ctx.inv.Has("export")) {
+    if (absl::Status consistent = CheckConsistency(old, now, hashes);
+        !consistent.ok()) {
+      return AuditFailed(ctx.out, {std::string(consistent.message())});
+    }
+  } else if (old.body.size > now.body.size) {
+    return AuditFailed(ctx.out,
+                       {absl::StrCat("the newer checkpoint covers fewer "
+                                     "entries (",
+                                     now.body.size, ") than the older (",
+                                     old.body.size, "): the log shrank")});
   }
   ctx.out << "OK: the checkpoint of " << now.body.size
           << " entries extends the one of " << old.body.size << "\n";
@@ -1586,9 +1663,15 @@ int RunAuditProve(Context& ctx) {
     return AuditFailed(ctx.out, {absl::StrCat("the checkpoint: ",
                                               checkpoint.status().message())});
   }
-  if (checkpoint->body.size != static_cast<uint64_t>(proof->tree_size())) {
+  if (checkpoint->body.size != static_cast<uint64_t>(proof->tree_size()) ||
+      (tree_size != 0 && proof->tree_size() != tree_size)) {
     return AuditFailed(ctx.out, {"the proof is for another tree size than "
-                                 "its signed checkpoint"});
+                                 "the signed checkpoint or the one asked for"});
+  }
+  if (proof->entry().seq() != seq) {
+    return AuditFailed(ctx.out, {absl::StrCat("asked to prove entry ", seq,
+                                              ", the server proved entry ",
+                                              proof->entry().seq())});
   }
   const std::vector<std::string> hashes(proof->hashes().begin(),
                                         proof->hashes().end());
@@ -1618,12 +1701,22 @@ int RunAuditAccesses(Context& ctx) {
     return AuditFailed(ctx.out, {absl::StrCat("the checkpoint: ",
                                               checkpoint.status().message())});
   }
+  std::set<std::string> ids = {ctx.args[0]};
+  ids.insert(receipts->copies().begin(), receipts->copies().end());
   std::vector<std::string> problems;
   std::vector<bool> proven;
   for (const v1::InclusionProof& access : receipts->accesses()) {
     const std::vector<std::string> hashes(access.hashes().begin(),
                                           access.hashes().end());
     absl::Status included = CheckInclusion(access.entry(), hashes, *checkpoint);
+    const bool names_it = std::any_of(
+        access.entry().resources().begin(), access.entry().resources().end(),
+        [&](const std::string& id) { return ids.count(id) > 0; });
+    if (included.ok() && !names_it) {
+      included = absl::FailedPreconditionError(
+          absl::StrCat("entry ", access.entry().seq(),
+                       " does not touch the message or its copies"));
+    }
     proven.push_back(included.ok());
     if (!included.ok()) problems.emplace_back(included.message());
   }
@@ -1641,10 +1734,19 @@ int RunAuditAccesses(Context& ctx) {
   }
   if (!problems.empty()) return AuditFailed(ctx.out, problems);
   if (!ctx.json) {
+    if (!receipts->copies().empty()) {
+      ctx.out << "copies passed on: "
+              << Printable(absl::StrJoin(receipts->copies(), ", ")) << "\n";
+    }
+    if (receipts->truncated()) {
+      ctx.out << "only the oldest " << receipts->accesses_size()
+              << " accesses are listed\n";
+    }
     ctx.out << "OK: " << receipts->accesses_size()
             << " accesses, each proven in the signed log of "
             << checkpoint->body.size << " entries (root "
-            << ShortHex(checkpoint->body.root_hash) << "...)\n";
+            << ShortHex(checkpoint->body.root_hash)
+            << "...); that none is missing, only a full export shows\n";
   }
   return kExitOk;
 }
@@ -1770,7 +1872,8 @@ const std::vector<Command>& Commands() {
        2,
        2,
        "OLD NEW (checkpoint files)",
-       {"verifier-key"},
+       {"verifier-key", "export"},
+       nullptr,
        RunAuditConsistency},
       {"audit prove",
        1,
@@ -1859,41 +1962,16 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
     return command->run_offline(offline);
   }
 
-  ClientOptions options;
-  auto setting = [&](const std::string& flag, const std::string& variable,
-                     const std::string& fallback) {
-    if (inv.Has(flag)) return inv.Get(flag);
-    return env(variable).value_or(fallback);
-  };
-  options.server = setting("server", "LIAISON_SERVER", "localhost:7443");
-  options.ca = setting("ca", "LIAISON_CA", "");
-  options.cert = setting("cert", "LIAISON_CERT", "");
-  options.key = setting("key", "LIAISON_KEY", "");
-  if (inv.Has("timeout")) {
-    double seconds = 0;
-    if (!absl::SimpleAtod(inv.Get("timeout"), &seconds) || seconds <= 0) {
-      err << "liaison: --timeout must be a positive number of seconds\n";
-      return kExitUsage;
-    }
-    options.timeout = absl::Seconds(seconds);
-  }
-  for (const auto& [value, flag, variable] :
-       {std::tuple{options.ca, "--ca", "LIAISON_CA"},
-        std::tuple{options.cert, "--cert", "LIAISON_CERT"},
-        std::tuple{options.key, "--key", "LIAISON_KEY"}}) {
-    if (value.empty()) {
-      err << "liaison: " << flag << " (or " << variable
-          << ") is required: Liaison accepts only mutual TLS\n";
-      return kExitUsage;
-    }
-  }
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
-  if (!client.ok()) {
-    err << "liaison: " << client.status().message() << "\n";
-    return kExitLocal;
-  }
-  Context ctx{inv,      command_args,    out,         err,
-              **client, inv.Has("json"), interactive, env};
+  std::variant<std::unique_ptr<Client>, int> client = Connect(inv, env, err);
+  if (const int* code = std::get_if<int>(&client)) return *code;
+  Context ctx{inv,
+              command_args,
+              out,
+              err,
+              *std::get<std::unique_ptr<Client>>(client),
+              inv.Has("json"),
+              interactive,
+              env};
   return command->run(ctx);
 }
 

@@ -1,6 +1,8 @@
 #include "domain/audit.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -56,7 +58,10 @@ absl::StatusOr<AuditCheckpoint> Checkpointer::Covering(int64_t size) {
   absl::MutexLock lock(&mu_);
   LIAISON_ASSIGN_OR_RETURN(std::optional<AuditCheckpoint> latest,
                            store_.LatestCheckpoint());
-  if (latest.has_value() && latest->tree_size >= size) return *latest;
+  if (latest.has_value() && latest->tree_size >= size) {
+    LIAISON_RETURN_IF_ERROR(CheckStillSigned(*latest));
+    return *latest;
+  }
   return SignLocked();
 }
 
@@ -298,10 +303,21 @@ absl::StatusOr<ExportPlan> AuditService::BeginExport(const Caller& caller,
   absl::StatusOr<std::vector<AuditCheckpoint>> earlier =
       store_.ListCheckpoints(plan.checkpoint.tree_size - 1);
   if (!earlier.ok()) return gate_.Refuse(call, earlier.status());
-  plan.earlier = *std::move(earlier);
+  // Spread evenly, so that the header stays small however many there are.
+  const size_t n = earlier->size();
+  const size_t keep = std::min(n, kMaxEarlierCheckpoints);
+  for (size_t i = 0; i < keep; ++i) {
+    const size_t at = keep == 1 ? n - 1 : i * (n - 1) / (keep - 1);
+    plan.earlier.push_back((*earlier)[at]);
+  }
   LIAISON_RETURN_IF_ERROR(gate_.RecordAllowed(
       call, {CheckpointResource(plan.checkpoint.tree_size)}));
+  plan.call = std::move(call);
   return plan;
+}
+
+void AuditService::ExportFailed(ExportPlan& plan, const absl::Status& why) {
+  gate_.Refuse(plan.call, why).IgnoreError();
 }
 
 absl::StatusOr<EntryPage> AuditService::ExportPage(const ExportPlan& plan,
@@ -353,22 +369,47 @@ absl::StatusOr<AccessReceipts> AuditService::ListAccesses(
   absl::StatusOr<AuditCheckpoint> checkpoint = checkpointer_.Covering(*size);
   if (!checkpoint.ok()) return gate_.Refuse(call, checkpoint.status());
   receipts.checkpoint = *std::move(checkpoint);
-  AuditQuery query;
-  query.resource = message_id;
-  query.to_seq = receipts.checkpoint.tree_size;
-  query.limit = kMaxPageSize;
-  while (true) {
-    absl::StatusOr<std::vector<RecordedEntry>> page = Recorded(query);
-    if (!page.ok()) return gate_.Refuse(call, page.status());
-    for (RecordedEntry& r : *page) {
-      absl::StatusOr<std::vector<std::string>> proof = StoredInclusionProof(
-          store_, r.entry.seq, receipts.checkpoint.tree_size);
-      if (!proof.ok()) return gate_.Refuse(call, proof.status());
-      r.proof = *std::move(proof);
-      receipts.accesses.push_back(std::move(r));
+  // The message, then each copy passed on from it or from a copy: a
+  // forwarding names the copy first and the message it came from second.
+  std::vector<std::string> ids = {message_id};
+  std::set<std::string> seen = {message_id};
+  std::map<int64_t, RecordedEntry> found;
+  for (size_t i = 0; i < ids.size() && !receipts.truncated; ++i) {
+    AuditQuery query;
+    query.resource = ids[i];
+    query.to_seq = receipts.checkpoint.tree_size;
+    query.limit = kMaxPageSize;
+    while (true) {
+      absl::StatusOr<std::vector<RecordedEntry>> page = Recorded(query);
+      if (!page.ok()) return gate_.Refuse(call, page.status());
+      const size_t read = page->size();
+      const int64_t last = read == 0 ? 0 : page->back().entry.seq;
+      for (RecordedEntry& r : *page) {
+        const AuditEntry& e = r.entry;
+        if (e.action == ActionName(Action::kForward) &&
+            e.outcome == AuditOutcome::kAllowed && e.resources.size() >= 2 &&
+            e.resources[1] == ids[i] && IsValidMessageId(e.resources[0]) &&
+            seen.insert(e.resources[0]).second) {
+          ids.push_back(e.resources[0]);
+          receipts.copies.push_back(e.resources[0]);
+        }
+        found.emplace(e.seq, std::move(r));
+      }
+      if (read < static_cast<size_t>(query.limit)) break;
+      query.from_seq = last + 1;
     }
-    if (page->size() < static_cast<size_t>(query.limit)) break;
-    query.from_seq = receipts.accesses.back().entry.seq + 1;
+    receipts.truncated = found.size() > kMaxAccesses;
+  }
+  for (auto& [seq, r] : found) {
+    if (receipts.accesses.size() == kMaxAccesses) {
+      receipts.truncated = true;
+      break;
+    }
+    absl::StatusOr<std::vector<std::string>> proof =
+        StoredInclusionProof(store_, seq, receipts.checkpoint.tree_size);
+    if (!proof.ok()) return gate_.Refuse(call, proof.status());
+    r.proof = *std::move(proof);
+    receipts.accesses.push_back(std::move(r));
   }
   LIAISON_RETURN_IF_ERROR(gate_.RecordAllowed(call, {message_id}));
   return receipts;

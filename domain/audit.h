@@ -99,23 +99,35 @@ struct EntryProof {
   std::optional<AuditCheckpoint> checkpoint;
 };
 
-// What an export covers: its checkpoint, the earlier ones, and whose
-// entries ("" for the whole log).
+// What an export covers: its checkpoint, earlier ones, and whose entries
+// ("" for the whole log).
 struct ExportPlan {
   std::string party;
   AuditCheckpoint checkpoint;
+  // At most kMaxEarlierCheckpoints, spread evenly over those signed before
+  // (the first and the latest always among them).
   std::vector<AuditCheckpoint> earlier;
+  Call call;  // The export call, recorded again if the export fails.
 };
 
 struct AccessReceipts {
   AuditCheckpoint checkpoint;
-  std::vector<RecordedEntry> accesses;  // Each with its proof.
+  // Every call that touched the message or a copy passed on from it (and
+  // from those copies), oldest first, each with its proof.
+  std::vector<RecordedEntry> accesses;
+  // The copies found, in the order found.
+  std::vector<std::string> copies;
+  // Set when more than kMaxAccesses calls touched them; the oldest are
+  // listed.
+  bool truncated = false;
 };
 
 class AuditService {
  public:
   static constexpr int kDefaultPageSize = 100;
   static constexpr int kMaxPageSize = 1000;
+  static constexpr size_t kMaxEarlierCheckpoints = 256;
+  static constexpr size_t kMaxAccesses = 2000;
 
   // All references must outlive the service.
   AuditService(Store& store, AuditLog& audit, const Clock& clock,
@@ -155,11 +167,16 @@ class AuditService {
   // export each with its inclusion proof. next_seq 0 at the end.
   absl::StatusOr<EntryPage> ExportPage(const ExportPlan& plan, int64_t from_seq,
                                        int limit);
+  // Records an export that did not complete (the caller went away, a read
+  // failed) after BeginExport recorded it as allowed.
+  void ExportFailed(ExportPlan& plan, const absl::Status& why);
 
-  // Every entry that touched `message_id`, each with its inclusion proof
-  // against one checkpoint covering them all. For the party that owns the
-  // message (its sender, or the original's sender for a copy passed on)
-  // and HQ auditors. INVALID_ARGUMENT for a malformed id; NOT_FOUND for a
+  // Every entry that touched `message_id` or a copy passed on from it, each
+  // with its inclusion proof against one checkpoint covering them all. For
+  // the party that owns the message (its sender, or the original's sender
+  // for a copy passed on) and HQ auditors. The listing proves that each
+  // access is in the signed log, not that none is missing (that is what a
+  // full export proves). INVALID_ARGUMENT for a malformed id; NOT_FOUND for a
   // missing message or one the caller's party does not own.
   absl::StatusOr<AccessReceipts> ListAccesses(const Caller& caller,
                                               const std::string& message_id);

@@ -81,17 +81,21 @@ grpc::Status AuditHandler::Export(grpc::ServerContext* context,
     ToProto(c, header->add_earlier_checkpoints());
   }
   header->set_verifier_key(audit_.VerifierKey());
-  if (!writer->Write(first)) {
-    return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-  }
+  // The call was recorded as allowed; one that does not complete is
+  // recorded again with why.
+  auto failed = [&](const absl::Status& why) {
+    audit_.ExportFailed(*plan, why);
+    return ToGrpcStatus(why);
+  };
+  const absl::Status gone = absl::CancelledError(
+      "the export stopped: the client went away or cancelled");
+  if (!writer->Write(first)) return failed(gone);
   int64_t next = 1;
   while (next != 0) {
-    if (context->IsCancelled()) {
-      return grpc::Status(grpc::StatusCode::CANCELLED, "export cancelled");
-    }
+    if (context->IsCancelled()) return failed(gone);
     absl::StatusOr<EntryPage> page =
         audit_.ExportPage(*plan, next, kExportChunkEntries);
-    if (!page.ok()) return ToGrpcStatus(page.status());
+    if (!page.ok()) return failed(page.status());
     v1::ExportChunk chunk;
     for (const RecordedEntry& r : page->entries) {
       v1::ExportedEntry* out = chunk.add_entries();
@@ -99,7 +103,7 @@ grpc::Status AuditHandler::Export(grpc::ServerContext* context,
       for (const std::string& hash : r.proof) out->add_inclusion_proof(hash);
     }
     if (chunk.entries_size() > 0 && !writer->Write(chunk)) {
-      return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+      return failed(gone);
     }
     next = page->next_seq;
   }
@@ -119,6 +123,8 @@ grpc::Status AuditHandler::ListAccesses(grpc::ServerContext* context,
     access->set_tree_size(receipts->checkpoint.tree_size);
     for (const std::string& hash : r.proof) access->add_hashes(hash);
   }
+  for (const std::string& copy : receipts->copies) response->add_copies(copy);
+  response->set_truncated(receipts->truncated);
   return grpc::Status::OK;
 }
 

@@ -17,7 +17,7 @@ namespace {
 
 // Each entry migrates the schema from version i to i + 1. Append only: a
 // released migration is never edited.
-constexpr std::array<const char*, 8> kMigrations = {
+constexpr std::array<const char*, 9> kMigrations = {
     // Version 1: parties, messages with recipients, the audit log.
     R"sql(
 CREATE TABLE parties (
@@ -252,6 +252,24 @@ WITH RECURSIVE split(seq, item, rest) AS (
 )
 SELECT item, seq FROM split WHERE item != '';
 CREATE INDEX audit_log_party ON audit_log (party, seq);
+)sql",
+    // Version 9: INSERT OR REPLACE deletes the row it replaces without firing
+    // DELETE triggers; refuse an insert over an existing row instead. The
+    // resource index is append-only too.
+    R"sql(
+CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
+WHEN EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.seq)
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER audit_tree_no_replace BEFORE INSERT ON audit_tree
+WHEN EXISTS (SELECT 1 FROM audit_tree WHERE level = NEW.level AND idx = NEW.idx)
+BEGIN SELECT RAISE(ABORT, 'audit tree is append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_replace BEFORE INSERT ON audit_checkpoints
+WHEN EXISTS (SELECT 1 FROM audit_checkpoints WHERE tree_size = NEW.tree_size)
+BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER audit_resources_no_update BEFORE UPDATE ON audit_resources
+BEGIN SELECT RAISE(ABORT, 'audit resource index is append-only'); END;
+CREATE TRIGGER audit_resources_no_delete BEFORE DELETE ON audit_resources
+BEGIN SELECT RAISE(ABORT, 'audit resource index is append-only'); END;
 )sql",
 };
 
@@ -775,13 +793,17 @@ absl::StatusOr<std::optional<AuditCheckpoint>> LatestCheckpointIn(sqlite3* db) {
 // stored leaves.
 absl::Status BackfillAuditTree(sqlite3* db) {
   Statement q(db, "SELECT seq, leaf FROM audit_log ORDER BY seq");
-  std::map<std::pair<int, uint64_t>, std::string> written;
+  // Only the right edge of the tree is read again: each node read is a left
+  // sibling being combined, and is forgotten then (O(log n) memory).
+  std::map<std::pair<int, uint64_t>, std::string> edge;
   auto read = [&](int level, uint64_t index) -> absl::StatusOr<std::string> {
-    auto it = written.find({level, index});
-    if (it == written.end()) {
+    auto it = edge.find({level, index});
+    if (it == edge.end()) {
       return absl::InternalError("audit tree backfill lost a node");
     }
-    return it->second;
+    std::string hash = std::move(it->second);
+    edge.erase(it);
+    return hash;
   };
   uint64_t index = 0;
   while (true) {
@@ -795,9 +817,8 @@ absl::Status BackfillAuditTree(sqlite3* db) {
         std::vector<merkle::Node> nodes,
         merkle::NodesForAppend(index, merkle::LeafHash(q.Blob(1)), read));
     LIAISON_RETURN_IF_ERROR(InsertAuditNodes(db, nodes));
-    for (merkle::Node& node : nodes) {
-      written[{node.level, node.index}] = std::move(node.hash);
-    }
+    edge[{nodes.back().level, nodes.back().index}] =
+        std::move(nodes.back().hash);
     ++index;
   }
   return absl::OkStatus();

@@ -365,6 +365,35 @@ TEST_F(AuditTest, AccessesAreForTheOwnerOnly) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(AuditTest, ExportsListAtMostSomeEarlierCheckpointsSpreadEvenly) {
+  std::vector<int64_t> signed_sizes;
+  for (int i = 0; i < 300; ++i) {
+    Send("RO", "HU");
+    signed_sizes.push_back(checkpointer_->SignNow()->tree_size);
+  }
+  Send("RO", "HU");
+  absl::StatusOr<ExportPlan> plan = audit_service_->BeginExport(auditor_, 0);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->earlier.size(), AuditService::kMaxEarlierCheckpoints);
+  EXPECT_EQ(plan->earlier.front().tree_size, signed_sizes.front());
+  EXPECT_EQ(plan->earlier.back().tree_size, signed_sizes.back());
+  for (size_t i = 1; i < plan->earlier.size(); ++i) {
+    EXPECT_LT(plan->earlier[i - 1].tree_size, plan->earlier[i].tree_size);
+  }
+}
+
+TEST_F(AuditTest, AnExportThatDoesNotCompleteIsRecordedAsFailed) {
+  absl::StatusOr<ExportPlan> plan = audit_service_->BeginExport(auditor_, 0);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(LastEntry().outcome, AuditOutcome::kAllowed);
+  audit_service_->ExportFailed(
+      *plan, absl::CancelledError("the export stopped: the client went away"));
+  const AuditEntry failed = LastEntry();
+  EXPECT_EQ(failed.action, "Audit.Export");
+  EXPECT_EQ(failed.code, absl::StatusCode::kCancelled);
+  EXPECT_THAT(failed.reason, HasSubstr("client went away"));
+}
+
 TEST_F(AuditTest, SuspendedPartiesAndForeignAuditorsAreRefused) {
   const std::string id = Send("RO", "HU");
   AdminService admin(*store_, audit_, clock_);
@@ -397,19 +426,35 @@ TEST_F(AuditTest, AForwardedCopyBelongsToTheOriginalsOwner) {
   ASSERT_TRUE(receipts.ok()) << receipts.status();
   ASSERT_GE(receipts->accesses.size(), 2u);
   EXPECT_EQ(receipts->accesses.back().entry.party, "BG");
+  EXPECT_TRUE(receipts->copies.empty());
   EXPECT_EQ(audit_service_->ListAccesses(TestIdentity("HU"), copy->message_id)
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
-  // The original's receipts show the forwarding.
+  // BG passes its copy on to HQ... and HQ reads it.
+  absl::StatusOr<SendResult> copy2 = exchange_->Forward(
+      TestIdentity("BG"), {copy->message_id, {"HQ"}, "fwd-2"});
+  ASSERT_TRUE(copy2.ok()) << copy2.status();
+  ASSERT_TRUE(
+      exchange_->GetMessage(TestIdentity("HQ"), copy2->message_id).ok());
+  // The original's receipts follow the forwardings to every copy.
   absl::StatusOr<AccessReceipts> original =
       audit_service_->ListAccesses(TestIdentity("RO"), id);
   ASSERT_TRUE(original.ok());
-  bool forwarded = false;
+  EXPECT_EQ(original->copies,
+            (std::vector<std::string>{copy->message_id, copy2->message_id}));
+  std::vector<std::string> seen;
+  int64_t previous = 0;
   for (const RecordedEntry& r : original->accesses) {
-    forwarded |= r.entry.action == "Exchange.Forward";
+    seen.push_back(absl::StrCat(r.entry.party, " ", r.entry.action));
+    EXPECT_GT(r.entry.seq, previous);  // oldest first, no repeats
+    previous = r.entry.seq;
   }
-  EXPECT_TRUE(forwarded);
+  EXPECT_THAT(seen, ::testing::IsSupersetOf(
+                        {"RO Exchange.SendMessage", "HU Exchange.Forward",
+                         "BG Exchange.GetMessage", "BG Exchange.Forward",
+                         "HQ Exchange.GetMessage"}));
+  EXPECT_FALSE(original->truncated);
 }
 
 }  // namespace

@@ -242,6 +242,14 @@ TEST(MerkleTest, EveryProofUpToSixteenLeavesVerifiesAndTamperingFails) {
       EXPECT_TRUE(VerifyInclusion(leaves[index], index, size, *proof, root));
       EXPECT_FALSE(
           VerifyInclusion(LeafHash("forged"), index, size, *proof, root));
+      std::vector<std::string> padded = *proof;
+      padded.push_back(LeafHash("pad"));
+      EXPECT_FALSE(VerifyInclusion(leaves[index], index, size, padded, root));
+      if (!proof->empty()) {
+        std::vector<std::string> short_proof(proof->begin(), proof->end() - 1);
+        EXPECT_FALSE(
+            VerifyInclusion(leaves[index], index, size, short_proof, root));
+      }
       if (size > 1) {
         EXPECT_FALSE(VerifyInclusion(leaves[index], (index + 1) % size, size,
                                      *proof, root));
@@ -257,13 +265,27 @@ TEST(MerkleTest, EveryProofUpToSixteenLeavesVerifiesAndTamperingFails) {
       ASSERT_TRUE(proof.ok());
       EXPECT_TRUE(VerifyConsistency(old_size, size, old_root, root, *proof));
       if (old_size < size) {
-        // A rewritten history does not extend the old checkpoint.
+        // A rewritten history does not extend the old checkpoint, even with
+        // the proof its own tree gives.
         std::vector<std::string> rewritten = prefix;
-        rewritten[0] = LeafHash("rewritten");
+        rewritten[old_size - 1] = LeafHash("rewritten");
+        absl::StatusOr<std::vector<std::string>> forged =
+            ConsistencyProof(rewritten, old_size, size);
+        ASSERT_TRUE(forged.ok());
         EXPECT_FALSE(VerifyConsistency(old_size, size, old_root,
-                                       RootHash(rewritten), *proof));
+                                       RootHash(rewritten), *forged));
         EXPECT_FALSE(
             VerifyConsistency(old_size, size, LeafHash("x"), root, *proof));
+        // A proof cut short or padded does not verify.
+        if (!proof->empty()) {
+          std::vector<std::string> short_proof(proof->begin(),
+                                               proof->end() - 1);
+          EXPECT_FALSE(
+              VerifyConsistency(old_size, size, old_root, root, short_proof));
+        }
+        std::vector<std::string> padded = *proof;
+        padded.push_back(LeafHash("pad"));
+        EXPECT_FALSE(VerifyConsistency(old_size, size, old_root, root, padded));
       }
     }
   }

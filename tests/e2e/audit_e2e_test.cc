@@ -40,7 +40,8 @@ void Tamper(const std::string& path, const std::string& sql) {
   const std::string all = absl::StrCat(
       "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; "
       "DROP TRIGGER audit_tree_no_update; DROP TRIGGER audit_tree_no_delete; "
-      "DROP TRIGGER audit_checkpoints_no_delete; ",
+      "DROP TRIGGER audit_checkpoints_no_delete; "
+      "DROP TRIGGER audit_resources_no_delete; ",
       sql);
   const int rc = sqlite3_exec(db, all.c_str(), nullptr, nullptr, &error);
   EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
@@ -145,6 +146,15 @@ TEST_F(AuditE2eTest, AnAuditorVerifiesTheLogWithoutTheServer) {
   Result consistent = Audit({"audit", "consistency", File("c1"), File("c2")});
   EXPECT_EQ(consistent.code, kExitOk) << consistent.out << consistent.err;
   EXPECT_THAT(consistent.out, HasSubstr("extends the one of"));
+  // The same without a server, from a full export.
+  ASSERT_EQ(ExportAndVerify("export2.jsonl").code, kExitOk);
+  Result offline_consistent =
+      Verify({"audit", "consistency", File("c1"), File("c2"),
+              "--export=" + File("export2.jsonl"),
+              "--verifier-key=" + TestPki::Shared().audit_vkey()});
+  EXPECT_EQ(offline_consistent.code, kExitOk)
+      << offline_consistent.out << offline_consistent.err;
+  EXPECT_THAT(offline_consistent.out, HasSubstr("extends the one of"));
   Result backwards = Audit({"audit", "consistency", File("c2"), File("c1")});
   EXPECT_EQ(backwards.code, kExitRefused);
   EXPECT_THAT(backwards.out, HasSubstr("FAILED: "));
@@ -268,6 +278,12 @@ TEST_F(AuditE2eTest, ARewrittenLogFailsAgainstAKeptCheckpoint) {
   Result consistent = Audit({"audit", "consistency", File("c1"), File("c2")});
   EXPECT_EQ(consistent.code, kExitRefused) << consistent.out;
   EXPECT_THAT(consistent.out, HasSubstr("does not extend the one of"));
+  ASSERT_EQ(ExportAndVerify("after.jsonl").code, kExitOk);
+  Result offline = Verify({"audit", "consistency", File("c1"), File("c2"),
+                           "--export=" + File("after.jsonl"),
+                           "--verifier-key=" + TestPki::Shared().audit_vkey()});
+  EXPECT_EQ(offline.code, kExitRefused) << offline.out;
+  EXPECT_THAT(offline.out, HasSubstr("your kept checkpoint of"));
 
   // The rewritten log is internally consistent and signed...
   EXPECT_EQ(ExportAndVerify("rewritten.jsonl").code, kExitOk);

@@ -350,6 +350,12 @@ TEST_F(MalformedInputTest, UndecodableRequestsAreRefusedAndAudited) {
             std::string("\x12\x05"
                         "ab",
                         4)},
+           // message_id (field 1) of an access listing, not UTF-8.
+           {"/liaison.v1.Audit/ListAccesses", "Audit.ListAccesses",
+            std::string("\x0a\x02\xff\xfe", 4)},
+           // seq (field 1) a varint cut short.
+           {"/liaison.v1.Audit/GetInclusionProof", "Audit.GetInclusionProof",
+            std::string("\x08\xff", 2)},
        }) {
     SCOPED_TRACE(c.method);
     const int64_t audit = AuditSize();

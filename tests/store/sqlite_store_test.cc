@@ -128,10 +128,22 @@ TEST(SqliteStoreTest, TreeAndCheckpointRowsCannotBeUpdatedOrDeleted) {
                     })
                     .ok());
   }
-  for (const char* sql :
-       {"UPDATE audit_tree SET hash = x'00' WHERE level = 0 AND idx = 0",
-        "DELETE FROM audit_tree", "UPDATE audit_checkpoints SET note = 'x'",
-        "DELETE FROM audit_checkpoints"}) {
+  for (const char* sql : {
+           "UPDATE audit_tree SET hash = x'00' WHERE level = 0 AND idx = 0",
+           "DELETE FROM audit_tree",
+           "UPDATE audit_checkpoints SET note = 'x'",
+           "DELETE FROM audit_checkpoints",
+           "DELETE FROM audit_resources",
+           "UPDATE audit_resources SET seq = 9",
+           // REPLACE deletes the old row without firing DELETE triggers.
+           "INSERT OR REPLACE INTO audit_log (seq, time_us, principal, party, "
+           "role, user_id, action, resources, outcome, code, reason, leaf) "
+           "VALUES (1, 0, '', '', '', '', 'forged', '', 'ALLOWED', 0, '', x'')",
+           "INSERT OR REPLACE INTO audit_tree (level, idx, hash) "
+           "VALUES (0, 0, x'00')",
+           "INSERT OR REPLACE INTO audit_checkpoints (tree_size, root, note, "
+           "signed_at_us) VALUES (3, x'00', 'forged', 0)",
+       }) {
     SCOPED_TRACE(sql);
     std::string error;
     EXPECT_NE(RawExec(harness.path(), sql, &error), SQLITE_OK);
@@ -152,6 +164,7 @@ TEST(SqliteStoreTest, UpgradeBuildsTheTreeOverAnOlderLog) {
   ASSERT_EQ(RawExec(harness.path(),
                     "DROP TABLE audit_tree; DROP TABLE audit_checkpoints; "
                     "DROP TABLE audit_resources; DROP INDEX audit_log_party; "
+                    "DROP TRIGGER audit_log_no_replace; "
                     "UPDATE schema_version SET version = 7",
                     &error),
             SQLITE_OK)
