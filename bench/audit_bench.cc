@@ -216,7 +216,8 @@ int Run(const std::vector<int64_t>& sizes, const std::string& dir) {
         1e6 * verify_s / verified / sha_us);
 
     // The whole log exported and verified as `liaison audit verify` does.
-    Checkpointer checkpointer(store, *signer, system_clock, {});
+    Checkpointer checkpointer(store, MakeNoteCheckpointSigner(*signer),
+                              system_clock, {});
     AuditService service(store, log, system_clock, checkpointer);
     ExportPlan plan;
     plan.checkpoint = *checkpointer.SignNow();

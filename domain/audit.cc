@@ -29,7 +29,27 @@ std::string CheckpointResource(int64_t size) {
   return absl::StrCat("checkpoint:", size);
 }
 
+class NoteCheckpointSigner final : public CheckpointSigner {
+ public:
+  explicit NoteCheckpointSigner(NoteSigner signer)
+      : signer_(std::move(signer)) {}
+
+  // liaison::CheckpointSigner
+  const std::string& name() const override { return signer_.name(); }
+  std::string VerifierKey() const override { return signer_.VerifierKey(); }
+  absl::StatusOr<std::string> Sign(absl::string_view text) const override {
+    return signer_.Sign(text);
+  }
+
+ private:
+  const NoteSigner signer_;
+};
+
 }  // namespace
+
+std::unique_ptr<CheckpointSigner> MakeNoteCheckpointSigner(NoteSigner signer) {
+  return std::make_unique<NoteCheckpointSigner>(std::move(signer));
+}
 
 absl::StatusOr<std::string> StoredRoot(Store& store, int64_t size) {
   return merkle::RootHash(static_cast<uint64_t>(size), NodesOf(store));
@@ -42,8 +62,9 @@ absl::StatusOr<std::vector<std::string>> StoredInclusionProof(Store& store,
                                 static_cast<uint64_t>(size), NodesOf(store));
 }
 
-Checkpointer::Checkpointer(Store& store, NoteSigner signer, const Clock& clock,
-                           CheckpointOptions options)
+Checkpointer::Checkpointer(Store& store,
+                           std::unique_ptr<CheckpointSigner> signer,
+                           const Clock& clock, CheckpointOptions options)
     : store_(store),
       signer_(std::move(signer)),
       clock_(clock),
@@ -107,11 +128,11 @@ absl::StatusOr<AuditCheckpoint> Checkpointer::SignLocked() {
   }
   LIAISON_ASSIGN_OR_RETURN(std::string root, StoredRoot(store_, size));
   CheckpointBody body;
-  body.origin = signer_.name();
+  body.origin = signer_->name();
   body.size = static_cast<uint64_t>(size);
   body.root_hash = root;
   LIAISON_ASSIGN_OR_RETURN(std::string note,
-                           signer_.Sign(FormatCheckpoint(body)));
+                           signer_->Sign(FormatCheckpoint(body)));
   AuditCheckpoint checkpoint;
   checkpoint.tree_size = size;
   checkpoint.root_hash = std::move(root);

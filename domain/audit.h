@@ -9,6 +9,7 @@
 #define LIAISON_DOMAIN_AUDIT_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,13 +33,27 @@ struct CheckpointOptions {
   int64_t max_entries = 1000;
 };
 
-// Signs checkpoints of the audit tree with the server's note key.
-// Thread-safe.
+// Signs checkpoint notes. Thread-safe.
+class CheckpointSigner {
+ public:
+  virtual ~CheckpointSigner() = default;
+  // The key's name, which is also the checkpoints' origin line.
+  virtual const std::string& name() const = 0;
+  // "name+keyid+base64", for verifiers.
+  virtual std::string VerifierKey() const = 0;
+  // The signed note of `text` (a checkpoint body).
+  virtual absl::StatusOr<std::string> Sign(absl::string_view text) const = 0;
+};
+
+// The production signer: an Ed25519 note key (C2SP signed-note).
+std::unique_ptr<CheckpointSigner> MakeNoteCheckpointSigner(NoteSigner signer);
+
+// Signs checkpoints of the audit tree with the server's key. Thread-safe.
 class Checkpointer {
  public:
   // `store` and `clock` must outlive the checkpointer.
-  Checkpointer(Store& store, NoteSigner signer, const Clock& clock,
-               CheckpointOptions options);
+  Checkpointer(Store& store, std::unique_ptr<CheckpointSigner> signer,
+               const Clock& clock, CheckpointOptions options);
 
   // The latest checkpoint, signed now if the log has grown since (or there
   // is none). Before signing, checks that the stored tree still has the
@@ -54,8 +69,8 @@ class Checkpointer {
   absl::StatusOr<AuditCheckpoint> Covering(int64_t size);
 
   // The verifier key of the signing key ("name+keyid+base64").
-  std::string VerifierKey() const { return signer_.VerifierKey(); }
-  const std::string& origin() const { return signer_.name(); }
+  std::string VerifierKey() const { return signer_->VerifierKey(); }
+  const std::string& origin() const { return signer_->name(); }
 
  private:
   absl::StatusOr<AuditCheckpoint> SignLocked()
@@ -65,7 +80,7 @@ class Checkpointer {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Store& store_;
-  const NoteSigner signer_;
+  const std::unique_ptr<CheckpointSigner> signer_;
   const Clock& clock_;
   const CheckpointOptions options_;
   absl::Mutex mu_;  // One signer at a time: checkpoints only move forward.

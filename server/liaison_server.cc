@@ -99,7 +99,7 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
                      signer.status().message()));
   }
   server->checkpointer_ = std::make_unique<Checkpointer>(
-      *server->store_, *std::move(signer), clock,
+      *server->store_, MakeNoteCheckpointSigner(*std::move(signer)), clock,
       CheckpointOptions{options.checkpoint_interval,
                         options.checkpoint_entries});
   server->audit_service_ = std::make_unique<AuditService>(

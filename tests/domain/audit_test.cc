@@ -29,6 +29,23 @@ NoteSigner TestSigner() {
   return *std::move(signer);
 }
 
+// The note signer, failing on demand (an HSM gone, a key unreadable).
+class FailingSigner final : public CheckpointSigner {
+ public:
+  explicit FailingSigner(NoteSigner signer)
+      : real_(MakeNoteCheckpointSigner(std::move(signer))) {}
+  const std::string& name() const override { return real_->name(); }
+  std::string VerifierKey() const override { return real_->VerifierKey(); }
+  absl::StatusOr<std::string> Sign(absl::string_view text) const override {
+    if (fail) return absl::InternalError("signing device unavailable");
+    return real_->Sign(text);
+  }
+  bool fail = false;
+
+ private:
+  std::unique_ptr<CheckpointSigner> real_;
+};
+
 class AuditTest : public testing::DomainTest {
  protected:
   void SetUp() override {
@@ -44,8 +61,10 @@ XOB OBSERVER     UNCLASSIFIED - Observer
         NoteVerifier::FromVerifierKey(signer.VerifierKey());
     ASSERT_TRUE(verifier.ok()) << verifier.status();
     verifier_.emplace(*std::move(verifier));
+    auto failing = std::make_unique<FailingSigner>(signer);
+    signer_ = failing.get();
     checkpointer_ = std::make_unique<Checkpointer>(
-        *store_, signer, clock_,
+        *store_, std::move(failing), clock_,
         CheckpointOptions{absl::Seconds(10), /*max_entries=*/5});
     audit_service_ =
         std::make_unique<AuditService>(*store_, audit_, clock_, *checkpointer_);
@@ -99,6 +118,7 @@ XOB OBSERVER     UNCLASSIFIED - Observer
 
   const Identity auditor_ = TestIdentity("HQ", Role::kAuditor, "aud");
   std::optional<NoteVerifier> verifier_;
+  FailingSigner* signer_ = nullptr;  // Owned by checkpointer_.
   std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<ExchangeService> exchange_;
@@ -125,6 +145,20 @@ TEST_F(AuditTest, CheckpointsAreSignedNotesOverTheWholeLog) {
   ASSERT_TRUE(fresh.ok());
   EXPECT_EQ(fresh->tree_size, c->tree_size + 2);
   ExpectSignedCheckpoint(*fresh);
+}
+
+TEST_F(AuditTest, ASigningFailureIsReportedAndRecorded) {
+  Send("RO", "HU");
+  signer_->fail = true;
+  absl::StatusOr<AuditCheckpoint> c =
+      audit_service_->GetCheckpoint(auditor_, /*fresh=*/true);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(c.status().message(), HasSubstr("signing device unavailable"));
+  EXPECT_EQ(LastEntry().outcome, AuditOutcome::kFailed);
+  EXPECT_FALSE(store_->LatestCheckpoint()->has_value());  // nothing kept
+  EXPECT_FALSE(checkpointer_->SignIfDue().ok());
+  signer_->fail = false;
+  EXPECT_TRUE(audit_service_->GetCheckpoint(auditor_, true).ok());
 }
 
 TEST_F(AuditTest, CheckpointsFollowTheIntervalAndEntryCount) {
