@@ -19,6 +19,7 @@
 #include "common/file_util.h"
 #include "common/signed_note.h"
 #include "store/open_store.h"
+#include "tests/testing/liaisond_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_pki.h"
 
@@ -26,113 +27,20 @@ namespace liaison {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::Liaisond;
 using testing::TempDir;
 using testing::TestPki;
-
-// A liaisond child process with its stdout and stderr captured.
-class Liaisond {
- public:
-  explicit Liaisond(std::vector<std::string> args) {
-    int out[2];
-    if (pipe(out) != 0) std::abort();
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      dup2(out[1], STDERR_FILENO);
-      close(out[0]);
-      close(out[1]);
-      std::vector<char*> argv;
-      std::string binary = LIAISOND_PATH;
-      argv.push_back(binary.data());
-      for (std::string& arg : args) argv.push_back(arg.data());
-      argv.push_back(nullptr);
-      execv(binary.c_str(), argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    fd_ = out[0];
-  }
-
-  ~Liaisond() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    close(fd_);
-  }
-
-  // Reads output until the readiness line; returns the port, or 0 if the
-  // process ended first (output() then says why).
-  int WaitReady() {
-    const std::regex ready("liaisond listening on 127\\.0\\.0\\.1:([0-9]+)\n");
-    char buffer[4096];
-    while (true) {
-      std::smatch match;
-      if (std::regex_search(output_, match, ready)) {
-        return std::stoi(match[1]);
-      }
-      const ssize_t n = read(fd_, buffer, sizeof(buffer));
-      if (n <= 0) return 0;
-      output_.append(buffer, static_cast<size_t>(n));
-    }
-  }
-
-  // Sends `signal` and returns the exit status (as from waitpid).
-  int Stop(int signal) {
-    kill(pid_, signal);
-    return Wait();
-  }
-
-  int Wait() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    exited_ = true;
-    char buffer[4096];
-    ssize_t n;
-    while ((n = read(fd_, buffer, sizeof(buffer))) > 0) {
-      output_.append(buffer, static_cast<size_t>(n));
-    }
-    return status;
-  }
-
-  const std::string& output() const { return output_; }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  bool exited_ = false;
-  std::string output_;
-};
 
 class ProcessTest : public ::testing::Test {
  protected:
   std::vector<std::string> Flags() const {
-    TestPki& pki = TestPki::Shared();
-    return {"--listen=127.0.0.1:0",
-            absl::StrCat("--data-dir=", data_.path()),
-            absl::StrCat("--tls-cert=", pki.server_cert()),
-            absl::StrCat("--tls-key=", pki.server_key()),
-            absl::StrCat("--tls-ca=", pki.ca()),
-            "--trust-domain=selec.test",
-            absl::StrCat("--parties=",
-                         testing::SourcePath("deploy/parties.example")),
-            absl::StrCat("--audit-key=", pki.audit_key())};
+    return testing::LiaisondFlags(data_.path());
   }
 
   static std::unique_ptr<client::Client> Connect(
       int port, const std::string& party,
       const std::string& role = "liaison-officer") {
-    TestPki& pki = TestPki::Shared();
-    const testing::CertPaths cert = pki.Issue(party, role, "proc");
-    client::ClientOptions options;
-    options.server = absl::StrCat("localhost:", port);
-    options.ca = pki.ca();
-    options.cert = cert.cert;
-    options.key = cert.key;
-    absl::StatusOr<std::unique_ptr<client::Client>> c =
-        client::Client::Connect(options);
-    EXPECT_TRUE(c.ok()) << c.status();
-    return std::move(c).value();
+    return testing::ConnectAs(port, party, role, "proc");
   }
 
   static v1::SendMessageRequest Request(const std::string& key) {

@@ -1,0 +1,103 @@
+#include "tests/testing/liaisond_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "tests/testing/test_pki.h"
+
+namespace liaison::testing {
+
+Liaisond::Liaisond(std::vector<std::string> args) {
+  int out[2];
+  if (pipe(out) != 0) std::abort();
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    dup2(out[1], STDERR_FILENO);
+    close(out[0]);
+    close(out[1]);
+    std::vector<char*> argv;
+    std::string binary = LIAISOND_PATH;
+    argv.push_back(binary.data());
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  fd_ = out[0];
+}
+
+Liaisond::~Liaisond() {
+  if (pid_ > 0 && !exited_) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  close(fd_);
+}
+
+int Liaisond::WaitReady() {
+  const std::regex ready("liaisond listening on 127\\.0\\.0\\.1:([0-9]+)\n");
+  char buffer[4096];
+  while (true) {
+    std::smatch match;
+    if (std::regex_search(output_, match, ready)) {
+      return std::stoi(match[1]);
+    }
+    const ssize_t n = read(fd_, buffer, sizeof(buffer));
+    if (n <= 0) return 0;
+    output_.append(buffer, static_cast<size_t>(n));
+  }
+}
+
+int Liaisond::Stop(int signal) {
+  kill(pid_, signal);
+  return Wait();
+}
+
+int Liaisond::Wait() {
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  exited_ = true;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd_, buffer, sizeof(buffer))) > 0) {
+    output_.append(buffer, static_cast<size_t>(n));
+  }
+  return status;
+}
+
+std::vector<std::string> LiaisondFlags(const std::string& data_dir) {
+  TestPki& pki = TestPki::Shared();
+  return {"--listen=127.0.0.1:0",
+          absl::StrCat("--data-dir=", data_dir),
+          absl::StrCat("--tls-cert=", pki.server_cert()),
+          absl::StrCat("--tls-key=", pki.server_key()),
+          absl::StrCat("--tls-ca=", pki.ca()),
+          "--trust-domain=selec.test",
+          absl::StrCat("--parties=", SourcePath("deploy/parties.example")),
+          absl::StrCat("--audit-key=", pki.audit_key())};
+}
+
+std::unique_ptr<client::Client> ConnectAs(int port, const std::string& party,
+                                          const std::string& role,
+                                          const std::string& user) {
+  TestPki& pki = TestPki::Shared();
+  const CertPaths cert = pki.Issue(party, role, user);
+  client::ClientOptions options;
+  options.server = absl::StrCat("localhost:", port);
+  options.ca = pki.ca();
+  options.cert = cert.cert;
+  options.key = cert.key;
+  absl::StatusOr<std::unique_ptr<client::Client>> c =
+      client::Client::Connect(options);
+  if (!c.ok()) std::abort();
+  return std::move(c).value();
+}
+
+}  // namespace liaison::testing
