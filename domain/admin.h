@@ -79,6 +79,11 @@ class AdminService {
                                                const RevokeCommand& command);
   absl::StatusOr<std::vector<Revocation>> ListRevocations(const Caller& caller);
 
+  // Applies `limiter` (calls per second per user) to this service's calls.
+  void set_rate_limiter(RateLimiter* limiter) {
+    gate_.set_rate_limiter(limiter);
+  }
+
  private:
   // Changes the party `code` as `mutate` says, in one transaction with its
   // history and audit entry. `mutate` edits the party and returns the

@@ -198,6 +198,11 @@ class AuditService {
 
   std::string VerifierKey() const { return checkpointer_.VerifierKey(); }
 
+  // Applies `limiter` (calls per second per user) to this service's calls.
+  void set_rate_limiter(RateLimiter* limiter) {
+    gate_.set_rate_limiter(limiter);
+  }
+
  private:
   // Entries as `query` says with their leaf hashes.
   absl::StatusOr<std::vector<RecordedEntry>> Recorded(const AuditQuery& query);

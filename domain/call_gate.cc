@@ -30,6 +30,15 @@ absl::Time CallGate::Now() const {
 }
 
 absl::StatusOr<Call> CallGate::Begin(const Caller& caller, Action action) {
+  return Judge(caller, action, /*take_from_limit=*/true);
+}
+
+absl::StatusOr<Call> CallGate::Rejudge(const Caller& caller, Action action) {
+  return Judge(caller, action, /*take_from_limit=*/false);
+}
+
+absl::StatusOr<Call> CallGate::Judge(const Caller& caller, Action action,
+                                     bool take_from_limit) {
   Call call;
   call.action = action;
   call.entry.time = Now();
@@ -42,6 +51,14 @@ absl::StatusOr<Call> CallGate::Begin(const Caller& caller, Action action) {
   call.entry.party = call.identity.party;
   call.entry.role = std::string(RoleName(call.identity.role));
   call.entry.user_id = call.identity.user_id;
+  if (take_from_limit && limiter_ != nullptr) {
+    RateLimiter::Verdict verdict = limiter_->Take(call.identity.spiffe_id);
+    if (!verdict.status.ok()) {
+      // A flood is recorded once a second per user, with its count.
+      if (!verdict.audit) return verdict.status;
+      return Refuse(call, verdict.status);
+    }
+  }
 
   absl::StatusOr<std::optional<Revocation>> revocation =
       store_.FindRevocation(call.identity.serial_hex, call.identity.Path());

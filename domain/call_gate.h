@@ -17,6 +17,7 @@
 #include "domain/audit_log.h"
 #include "domain/model.h"
 #include "domain/policy.h"
+#include "domain/rate_limiter.h"
 #include "domain/store.h"
 
 namespace liaison {
@@ -39,9 +40,16 @@ class CallGate {
   CallGate(Store& store, AuditLog& audit, const Clock& clock)
       : store_(store), audit_(audit), clock_(clock) {}
 
-  // Authenticates, checks revocation and the principal-level policy. On
-  // refusal records it and returns the error.
+  // Calls beyond `limiter`'s rate are refused (RESOURCE_EXHAUSTED) before
+  // anything else is read. Null: no limit. Must outlive the gate.
+  void set_rate_limiter(RateLimiter* limiter) { limiter_ = limiter; }
+
+  // Authenticates, applies the rate limit, checks revocation and the
+  // principal-level policy. On refusal records it and returns the error.
   absl::StatusOr<Call> Begin(const Caller& caller, Action action);
+  // As Begin, without taking from the rate limit: for judging a call in
+  // progress again (a live stream's rounds).
+  absl::StatusOr<Call> Rejudge(const Caller& caller, Action action);
 
   // Records a refused or failed call and returns `status` (or UNAVAILABLE if
   // even the refusal cannot be recorded). `audit_reason` overrides the
@@ -86,10 +94,13 @@ class CallGate {
 
  private:
   absl::Status AppendEntry(const Call& call, absl::string_view consequence);
+  absl::StatusOr<Call> Judge(const Caller& caller, Action action,
+                             bool take_from_limit);
 
   Store& store_;
   AuditLog& audit_;
   const Clock& clock_;
+  RateLimiter* limiter_ = nullptr;
 };
 
 // ALLOWED, DENIED, REJECTED or FAILED for a status code.

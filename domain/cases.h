@@ -57,6 +57,11 @@ class CaseService {
                                    const std::string& case_id);
   absl::StatusOr<std::vector<Case>> ListCases(const Caller& caller);
 
+  // Applies `limiter` (calls per second per user) to this service's calls.
+  void set_rate_limiter(RateLimiter* limiter) {
+    gate_.set_rate_limiter(limiter);
+  }
+
  private:
   // Inside a transaction: the case if the caller's party is a member (else
   // NOT_FOUND, as for a missing case), and for `owner_only` changes the

@@ -99,15 +99,15 @@ absl::Status TakeContent(const ContentFields& c, Message& m) {
 }
 
 absl::Status TakeSendFields(const SendCommand& c, absl::string_view sender,
-                            Message& m) {
+                            size_t max_recipients, Message& m) {
   LIAISON_RETURN_IF_ERROR(TakeContent(c.content, m));
   if (c.recipients.empty()) {
     return absl::InvalidArgumentError("recipients: at least one is required");
   }
-  if (c.recipients.size() > MessageLimits::kMaxRecipients) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("recipients: ", c.recipients.size(),
-                     " given; the limit is ", MessageLimits::kMaxRecipients));
+  if (c.recipients.size() > max_recipients) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "recipients: ", c.recipients.size(), " given; the limit is ",
+        max_recipients, " per message (--max-recipients)"));
   }
   for (size_t i = 0; i < c.recipients.size(); ++i) {
     const std::string& party = c.recipients[i];
@@ -274,14 +274,14 @@ MessageView ViewFor(const Call& call, Message message,
 ExchangeService::ExchangeService(Store& store, AuditLog& audit,
                                  const Clock& clock, DeadlineOptions deadlines,
                                  SubscriptionOptions subscriptions,
-                                 int64_t max_attachment_bytes)
+                                 ExchangeLimits limits)
     : store_(store),
       audit_(audit),
       gate_(store, audit, clock),
       ids_(clock),
       deadlines_(deadlines),
       subscriptions_(subscriptions),
-      max_attachment_bytes_(max_attachment_bytes) {}
+      limits_(limits) {}
 
 absl::StatusOr<Message> ExchangeService::LoadReadable(Call& call,
                                                       const std::string& id,
@@ -328,7 +328,8 @@ absl::StatusOr<SendResult> ExchangeService::SendMessage(
   LIAISON_ASSIGN_OR_RETURN(Call call,
                            gate_.Begin(caller, Action::kSendMessage));
   Message m;
-  absl::Status valid = TakeSendFields(command, call.identity.party, m);
+  absl::Status valid =
+      TakeSendFields(command, call.identity.party, limits_.max_recipients, m);
   if (!valid.ok()) return gate_.Refuse(call, valid);
   if (!m.in_reply_to.empty()) {
     // A follow-up stays within the exchange it follows: the sender's party
@@ -885,7 +886,8 @@ absl::StatusOr<SendResult> ExchangeService::Forward(
     as_send.content.information = original.evaluation->information;
   }
   Message copy;
-  absl::Status valid = TakeSendFields(as_send, party, copy);
+  absl::Status valid =
+      TakeSendFields(as_send, party, limits_.max_recipients, copy);
   if (!valid.ok()) return gate_.Refuse(call, valid);
   for (const Recipient& r : copy.recipients) {
     if (Involves(original, r.party)) {
@@ -1024,6 +1026,32 @@ absl::Status ExchangeService::Subscribe(const Caller& caller, int64_t cursor,
                             "cursor must be 0 or a previous event's seq"));
   }
   const std::string& party = call.identity.party;
+  {
+    absl::ReleasableMutexLock lock(&streams_mu_);
+    int& open = open_streams_[party];
+    if (open >= limits_.max_streams_per_party) {
+      const int now_open = open;
+      lock.Release();
+      return gate_.Refuse(call, absl::ResourceExhaustedError(absl::StrCat(
+                                    "party ", party, " already has ", now_open,
+                                    " open event streams; the limit is ",
+                                    limits_.max_streams_per_party,
+                                    " (--max-streams-per-party)")));
+    }
+    ++open;
+  }
+  // Closes this stream's place however the stream ends.
+  struct StreamPlace {
+    ExchangeService* service;
+    std::string party;
+    ~StreamPlace() {
+      absl::MutexLock lock(&service->streams_mu_);
+      auto it = service->open_streams_.find(party);
+      if (it != service->open_streams_.end() && --it->second == 0) {
+        service->open_streams_.erase(it);
+      }
+    }
+  } place{this, party};
   LIAISON_RETURN_IF_ERROR(
       gate_.RecordAllowed(call, {absl::StrCat("cursor:", cursor)}));
   int64_t last = cursor;
@@ -1035,7 +1063,7 @@ absl::Status ExchangeService::Subscribe(const Caller& caller, int64_t cursor,
     const uint64_t generation = hub_.Generation();
     // Judged on every round: a suspended or revoked party's stream ends at
     // once, and the end is audited.
-    absl::StatusOr<Call> still = gate_.Begin(caller, Action::kSubscribe);
+    absl::StatusOr<Call> still = gate_.Rejudge(caller, Action::kSubscribe);
     if (!still.ok()) return still.status();
     // Only this party's events count: seqs are shared by every party.
     absl::StatusOr<int64_t> behind =
@@ -1083,10 +1111,10 @@ absl::StatusOr<AttachmentInfo> ExchangeService::UploadAttachment(
     if (header.size < 0) {
       return absl::InvalidArgumentError("size may not be negative");
     }
-    if (header.size > max_attachment_bytes_) {
+    if (header.size > limits_.max_attachment_bytes) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "an attachment of ", header.size, " bytes is over the limit of ",
-          max_attachment_bytes_, " bytes"));
+          limits_.max_attachment_bytes, " bytes (--max-attachment-size)"));
     }
     return absl::OkStatus();
   }();
@@ -1096,6 +1124,19 @@ absl::StatusOr<AttachmentInfo> ExchangeService::UploadAttachment(
         call, absl::PermissionDeniedError(absl::StrCat(
                   "only ", message.sender_party, ", which sent message ",
                   message.id, ", may attach files to it")));
+  }
+  absl::StatusOr<std::vector<AttachmentInfo>> attached =
+      store_.ListAttachments(message.id);
+  if (!attached.ok()) return gate_.Refuse(call, attached.status());
+  if (static_cast<int64_t>(attached->size()) >=
+      limits_.max_attachments_per_message) {
+    return gate_.Refuse(
+        call,
+        absl::ResourceExhaustedError(absl::StrCat(
+            "message ", message.id, " already has ", attached->size(),
+            " attachments; the limit "
+            "is ",
+            limits_.max_attachments_per_message, " (--max-attachments)")));
   }
 
   // Received whole before anything is stored: a broken upload leaves

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/identity.h"
@@ -31,6 +32,7 @@ namespace liaison {
 // documented in proto/liaison/v1/exchange.proto.
 struct MessageLimits {
   static constexpr size_t kMaxIdempotencyKey = 128;  // bytes
+  // The default of ExchangeLimits::max_recipients.
   static constexpr size_t kMaxRecipients = 32;
   static constexpr size_t kMaxSubject = 200;        // characters
   static constexpr size_t kMaxBody = 1 << 20;       // bytes
@@ -188,6 +190,15 @@ class ChunkWriter {
 };
 
 // Limits of live delivery.
+// Limits the operator sets (liaisond flags). A call over one is refused
+// with RESOURCE_EXHAUSTED naming the limit and its flag; others go on.
+struct ExchangeLimits {
+  size_t max_recipients = MessageLimits::kMaxRecipients;  // --max-recipients
+  int64_t max_attachment_bytes = int64_t{64} << 20;  // --max-attachment-size
+  int64_t max_attachments_per_message = 20;          // --max-attachments
+  int max_streams_per_party = 16;  // --max-streams-per-party (Subscribe)
+};
+
 struct SubscriptionOptions {
   // A subscriber further behind than this is dropped (RESOURCE_EXHAUSTED)
   // and resumes from its cursor.
@@ -208,7 +219,7 @@ class ExchangeService {
   ExchangeService(Store& store, AuditLog& audit, const Clock& clock,
                   DeadlineOptions deadlines = {},
                   SubscriptionOptions subscriptions = {},
-                  int64_t max_attachment_bytes = int64_t{64} << 20);
+                  ExchangeLimits limits = {});
 
   // Every method returns the error statuses documented in exchange.proto and
   // appends exactly one audit entry, allowed or not.
@@ -280,6 +291,11 @@ class ExchangeService {
                                           Choice<HandlingCode> code,
                                           const std::string& restriction);
 
+  // Applies `limiter` (calls per second per user) to this service's calls.
+  void set_rate_limiter(RateLimiter* limiter) {
+    gate_.set_rate_limiter(limiter);
+  }
+
  private:
   // Loads a message the caller's party may read for `action`; refusals are
   // recorded. NOT_FOUND both for missing and for hidden messages.
@@ -319,7 +335,11 @@ class ExchangeService {
   const SubscriptionOptions subscriptions_;
   EventHub hub_;
   std::atomic<bool> stopping_{false};
-  const int64_t max_attachment_bytes_;
+  const ExchangeLimits limits_;
+  absl::Mutex streams_mu_;
+  // Open Subscribe streams per party.
+  absl::flat_hash_map<std::string, int> open_streams_
+      ABSL_GUARDED_BY(streams_mu_);
 };
 
 }  // namespace liaison

@@ -70,6 +70,11 @@ class ReportService {
                                            absl::Time from, absl::Time to,
                                            const std::string& party);
 
+  // Applies `limiter` (calls per second per user) to this service's calls.
+  void set_rate_limiter(RateLimiter* limiter) {
+    gate_.set_rate_limiter(limiter);
+  }
+
  private:
   Store& store_;
   CallGate gate_;

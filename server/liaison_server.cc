@@ -21,8 +21,6 @@
 namespace liaison::server {
 namespace {
 
-constexpr int kMaxRequestBytes = 4 << 20;
-
 absl::Status EnsureDirectory(const std::string& dir) {
   if (mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) {
     struct stat st;
@@ -72,10 +70,16 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   }
   server->gate_ =
       std::make_unique<CallGate>(*server->store_, *server->audit_, clock);
+  ExchangeLimits limits;
+  limits.max_recipients = static_cast<size_t>(options.max_recipients);
+  limits.max_attachment_bytes = options.max_attachment_bytes;
+  limits.max_attachments_per_message = options.max_attachments;
+  limits.max_streams_per_party =
+      static_cast<int>(options.max_streams_per_party);
   server->exchange_ = std::make_unique<ExchangeService>(
       *server->store_, *server->audit_, clock,
       DeadlineOptions{options.urgent_deadline, options.routine_deadline},
-      SubscriptionOptions{}, options.max_attachment_bytes);
+      SubscriptionOptions{}, limits);
   server->admin_ =
       std::make_unique<AdminService>(*server->store_, *server->audit_, clock);
   server->exchange_handler_ =
@@ -107,6 +111,17 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   server->audit_handler_ =
       std::make_unique<AuditHandler>(*server->audit_service_, *server->peers_);
 
+  server->rate_limiter_ = std::make_unique<RateLimiter>(
+      clock,
+      RateLimit{options.rate_limit, static_cast<int>(options.rate_burst)});
+  RateLimiter* limiter = server->rate_limiter_.get();
+  server->gate_->set_rate_limiter(limiter);
+  server->exchange_->set_rate_limiter(limiter);
+  server->admin_->set_rate_limiter(limiter);
+  server->cases_->set_rate_limiter(limiter);
+  server->reports_->set_rate_limiter(limiter);
+  server->audit_service_->set_rate_limiter(limiter);
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -118,7 +133,7 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   builder.RegisterService(server->audit_handler_.get());
   // The largest valid request (a 1 MiB body plus headers) fits well below
   // this; larger ones are refused by gRPC with RESOURCE_EXHAUSTED.
-  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_request_bytes));
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;

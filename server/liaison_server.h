@@ -20,6 +20,7 @@
 #include "domain/call_gate.h"
 #include "domain/cases.h"
 #include "domain/exchange.h"
+#include "domain/rate_limiter.h"
 #include "domain/reports.h"
 #include "domain/store.h"
 #include "server/admin_handler.h"
@@ -70,6 +71,7 @@ class LiaisonServer {
   std::unique_ptr<Store> store_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<PeerIdentifier> peers_;
+  std::unique_ptr<RateLimiter> rate_limiter_;
   std::unique_ptr<CallGate> gate_;
   std::unique_ptr<ExchangeService> exchange_;
   std::unique_ptr<AdminService> admin_;

@@ -31,6 +31,16 @@ ABSL_FLAG(absl::Duration, routine_deadline, absl::Hours(7 * 24),
           "time from receipt to answer a ROUTINE request");
 ABSL_FLAG(int64_t, max_attachment_size, int64_t{64} << 20,
           "largest attachment accepted, in bytes");
+ABSL_FLAG(int64_t, max_request_size, int64_t{4} << 20,
+          "largest request message accepted, in bytes");
+ABSL_FLAG(int64_t, max_recipients, 32, "recipients per message");
+ABSL_FLAG(int64_t, max_attachments, 20, "attachments per message");
+ABSL_FLAG(int64_t, max_streams_per_party, 16,
+          "open Subscribe streams per party");
+ABSL_FLAG(double, rate_limit, 50,
+          "calls per second per user (certificate identity); 0 turns it off");
+ABSL_FLAG(int64_t, rate_burst, 100,
+          "calls a user may make at once after being idle");
 ABSL_FLAG(std::string, audit_key, "",
           "the audit checkpoint signing key (certs/audit-key.sh writes "
           "audit-signing.key)");
@@ -87,6 +97,12 @@ int main(int argc, char** argv) {
   options.routine_deadline = absl::GetFlag(FLAGS_routine_deadline);
   options.max_attachment_bytes = absl::GetFlag(FLAGS_max_attachment_size);
   options.audit_key_file = absl::GetFlag(FLAGS_audit_key);
+  options.max_request_bytes = absl::GetFlag(FLAGS_max_request_size);
+  options.max_recipients = absl::GetFlag(FLAGS_max_recipients);
+  options.max_attachments = absl::GetFlag(FLAGS_max_attachments);
+  options.max_streams_per_party = absl::GetFlag(FLAGS_max_streams_per_party);
+  options.rate_limit = absl::GetFlag(FLAGS_rate_limit);
+  options.rate_burst = absl::GetFlag(FLAGS_rate_burst);
   options.checkpoint_interval = absl::GetFlag(FLAGS_checkpoint_interval);
   options.checkpoint_entries = absl::GetFlag(FLAGS_checkpoint_entries);
 

@@ -33,6 +33,25 @@ absl::Status ServerOptions::Validate() const {
     return absl::InvalidArgumentError(
         "--max-attachment-size must be 0 or more bytes");
   }
+  // The largest valid request (a 1 MiB body, 32 recipients, headers) must
+  // fit in one message.
+  if (max_request_bytes < (int64_t{1} << 20) + (64 << 10) ||
+      max_request_bytes > (int64_t{1} << 30)) {
+    return absl::InvalidArgumentError(
+        "--max-request-size must be between 1.0625 MiB (a full message) and "
+        "1 GiB");
+  }
+  if (max_recipients < 1 || max_recipients > 1000 || max_attachments < 0 ||
+      max_streams_per_party < 1) {
+    return absl::InvalidArgumentError(
+        "--max-recipients must be 1 to 1000, --max-attachments 0 or more and "
+        "--max-streams-per-party at least 1");
+  }
+  if (rate_limit < 0 || rate_burst < 1) {
+    return absl::InvalidArgumentError(
+        "--rate-limit must be 0 (off) or more calls per second and "
+        "--rate-burst at least 1");
+  }
   if (audit_key_file.empty()) {
     return absl::InvalidArgumentError(
         "--audit-key is required: the key that signs audit checkpoints "

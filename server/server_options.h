@@ -31,6 +31,13 @@ struct ServerOptions {
   absl::Duration routine_deadline = absl::Hours(7 * 24);
   // Largest attachment accepted, in bytes.
   int64_t max_attachment_bytes = int64_t{64} << 20;
+  // Limits; a call over one gets RESOURCE_EXHAUSTED naming it.
+  int64_t max_request_bytes = int64_t{4} << 20;  // one gRPC message
+  int64_t max_recipients = 32;
+  int64_t max_attachments = 20;        // per message
+  int64_t max_streams_per_party = 16;  // open Subscribe streams
+  double rate_limit = 50;              // calls/s per user; 0: off
+  int64_t rate_burst = 100;
   // The audit log's checkpoint signing key: a note private key file
   // ("PRIVATE+KEY+...", made by certs/audit-key.sh). Its name is the
   // checkpoints' origin line.

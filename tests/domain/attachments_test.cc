@@ -20,6 +20,7 @@ using ::testing::HasSubstr;
 using testing::TestIdentity;
 
 constexpr int64_t kLimit = 3 << 20;
+constexpr int64_t kMaxAttachments = 3;
 
 // Hands out `data` in pieces; "breaks" after `break_after` bytes if set.
 class Pieces final : public ChunkReader {
@@ -59,9 +60,12 @@ RO MEMBER_STATE SECRET - Romania
 HU MEMBER_STATE SECRET - Hungary
 BG MEMBER_STATE SECRET - Bulgaria
 )");
+    ExchangeLimits limits;
+    limits.max_attachment_bytes = kLimit;
+    limits.max_attachments_per_message = kMaxAttachments;
     exchange_ = std::make_unique<ExchangeService>(
         *store_, audit_, clock_, DeadlineOptions{}, SubscriptionOptions{},
-        kLimit);
+        limits);
     SendCommand c;
     c.recipients = {"HU"};
     c.kind = MessageKind::kSpontaneous;
@@ -114,6 +118,18 @@ TEST_F(AttachmentsTest, RoundTripsAtZeroBytesAndExactlyTheLimit) {
       exchange_->GetMessage(TestIdentity("HU"), message_id_);
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->attachments.size(), 3u);
+}
+
+TEST_F(AttachmentsTest, AMessageHoldsAtMostTheLimitOfAttachments) {
+  for (int i = 0; i < kMaxAttachments; ++i) {
+    ASSERT_TRUE(Upload(absl::StrCat("page ", i)).ok());
+  }
+  absl::StatusOr<AttachmentInfo> over = Upload("one more");
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(over.status().message(),
+              HasSubstr("already has 3 attachments; the limit is 3 "
+                        "(--max-attachments)"));
+  EXPECT_EQ(Stored(), kMaxAttachments);
 }
 
 TEST_F(AttachmentsTest, RefusalsStoreNothing) {

@@ -62,8 +62,10 @@ HU MEMBER_STATE SECRET - Hungary
     SubscriptionOptions options;
     options.max_backlog = 5;
     options.recheck = absl::Milliseconds(20);
-    exchange_ = std::make_unique<ExchangeService>(*store_, audit_, clock_,
-                                                  DeadlineOptions{}, options);
+    ExchangeLimits limits;
+    limits.max_streams_per_party = 2;
+    exchange_ = std::make_unique<ExchangeService>(
+        *store_, audit_, clock_, DeadlineOptions{}, options, limits);
   }
 
   std::string Send(const std::string& key, MessageKind kind) {
@@ -177,6 +179,47 @@ TEST_F(SubscribeTest, SuspensionEndsTheStreamAtOnce) {
   EXPECT_THAT(end.message(), HasSubstr("party HU is suspended"));
   EXPECT_EQ(exchange_->Subscribe(TestIdentity("HU"), -1, hu).code(),
             absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(SubscribeTest, APartyHasAtMostItsLimitOfOpenStreams) {
+  CollectingSink first(100);
+  CollectingSink second(100);
+  std::thread a(
+      [&] { (void)exchange_->Subscribe(TestIdentity("HU"), 0, first); });
+  std::thread b([&] {
+    (void)exchange_->Subscribe(TestIdentity("HU", Role::kFocalPoint), 0,
+                               second);
+  });
+  // Wait until both streams are open (each records its start).
+  for (int i = 0; i < 500; ++i) {
+    AuditQuery query;
+    query.party = "HU";
+    if (store_->ReadAudit(query)->size() >= 2) break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  CollectingSink third(100);
+  const absl::Status refused =
+      exchange_->Subscribe(TestIdentity("HU"), 0, third);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.message(),
+              HasSubstr("party HU already has 2 open event streams"));
+  EXPECT_THAT(refused.message(), HasSubstr("--max-streams-per-party"));
+  // Other parties are not affected.
+  CollectingSink ro(1);
+  std::thread c([&] { (void)exchange_->Subscribe(TestIdentity("RO"), 0, ro); });
+  first.Cancel();
+  a.join();
+  // A place is free again.
+  CollectingSink again(1);
+  std::thread d(
+      [&] { (void)exchange_->Subscribe(TestIdentity("HU"), 0, again); });
+  Send("x", MessageKind::kWarning);  // an event for HU ends `again`
+  d.join();
+  EXPECT_EQ(again.events().size(), 1u);
+  second.Cancel();
+  b.join();
+  ro.Cancel();
+  c.join();
 }
 
 TEST_F(SubscribeTest, ANegativeCursorIsRefused) {

@@ -37,7 +37,13 @@ namespace {
 
 using testing::ConnectAs;
 using testing::Liaisond;
-using testing::LiaisondFlags;
+
+// Durability under load, not admission: no rate limit.
+std::vector<std::string> Flags(const std::string& data_dir) {
+  std::vector<std::string> flags = testing::LiaisondFlags(data_dir);
+  flags.push_back("--rate-limit=0");
+  return flags;
+}
 
 int64_t EnvOr(const char* name, int64_t fallback) {
   const char* value = std::getenv(name);
@@ -134,7 +140,7 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossRandomKills) {
   constexpr int kSenders = 4;
   for (int64_t cycle = 0; cycle < cycles; ++cycle) {
     SCOPED_TRACE(absl::StrCat("cycle ", cycle));
-    Liaisond server(LiaisondFlags(data_.path()));
+    Liaisond server(Flags(data_.path()));
     const int port = server.WaitReady();
     ASSERT_GT(port, 0) << server.output();
     {
@@ -169,7 +175,7 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossRandomKills) {
     ASSERT_TRUE(WIFSIGNALED(status)) << server.output();
   }
 
-  Liaisond server(LiaisondFlags(data_.path()));
+  Liaisond server(Flags(data_.path()));
   const int port = server.WaitReady();
   ASSERT_GT(port, 0) << server.output();
   auto ro = ConnectAs(port, "RO", "liaison-officer", "crash");

@@ -86,7 +86,8 @@ TEST_F(MalformedInputTest, SendMessage) {
        [](R& r) {
          for (int i = 0; i < 40; ++i) r.add_recipients(absl::StrCat("P", i));
        },
-       kInvalid, "the limit is 32"},
+       grpc::StatusCode::RESOURCE_EXHAUSTED,
+       "the limit is 32 per message (--max-recipients)"},
       {"no idempotency key", [](R& r) { r.clear_idempotency_key(); }, kInvalid,
        "idempotency_key is required"},
       {"long idempotency key",
