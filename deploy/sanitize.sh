@@ -17,6 +17,7 @@ case $sanitizers in
 esac
 
 bash deploy/install-deps.sh
+echo "== build with -fsanitize=$sanitizers into $dir/"
 BUILD_DIR=$root/$dir bash deploy/build.sh -DLIAISON_SANITIZE="$sanitizers"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}

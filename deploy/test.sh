@@ -15,5 +15,11 @@ git ls-files '*.cc' '*.h' '*.proto' 2>/dev/null \
 echo "formatting clean"
 
 echo "== tests"
-cd "${BUILD_DIR:-$root/build}"
-ctest --output-on-failure -j "$(nproc)" --timeout 300
+(cd "${BUILD_DIR:-$root/build}" &&
+  ctest --output-on-failure -j "$(nproc)" --timeout 300)
+
+# Every test again under AddressSanitizer and UndefinedBehaviorSanitizer
+# (LIAISON_SANITIZE=0 skips it; deploy/sanitize.sh thread runs ThreadSanitizer).
+if [ "${LIAISON_SANITIZE:-1}" != 0 ]; then
+  bash deploy/sanitize.sh address,undefined
+fi

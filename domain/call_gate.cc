@@ -52,7 +52,7 @@ absl::StatusOr<Call> CallGate::Judge(const Caller& caller, Action action,
   call.entry.role = std::string(RoleName(call.identity.role));
   call.entry.user_id = call.identity.user_id;
   if (take_from_limit && limiter_ != nullptr) {
-    RateLimiter::Verdict verdict = limiter_->Take(call.identity.spiffe_id);
+    RateLimiter::Verdict verdict = limiter_->Take(call.entry);
     if (!verdict.status.ok()) {
       // A flood is recorded once a second per user, with its count.
       if (!verdict.audit) return verdict.status;
@@ -78,6 +78,18 @@ absl::StatusOr<Call> CallGate::Judge(const Caller& caller, Action action,
     return Refuse(call, absl::Status(decision.code, decision.reason));
   }
   return call;
+}
+
+absl::Status CallGate::RecordRateLimited() {
+  if (limiter_ == nullptr) return absl::OkStatus();
+  const std::vector<AuditEntry> entries = limiter_->TakeUnaudited();
+  if (entries.empty()) return absl::OkStatus();
+  return store_.Write([&](WriteTransaction& txn) -> absl::Status {
+    for (const AuditEntry& e : entries) {
+      LIAISON_RETURN_IF_ERROR(audit_.Append(txn, e).status());
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::Status CallGate::Recheck(WriteTransaction& txn, const Call& call) {

@@ -47,6 +47,10 @@ class CallGate {
   // Authenticates, applies the rate limit, checks revocation and the
   // principal-level policy. On refusal records it and returns the error.
   absl::StatusOr<Call> Begin(const Caller& caller, Action action);
+  // Records the rate-limit refusals that were not recorded one by one (see
+  // RateLimiter::TakeUnaudited); called about once a second by the server.
+  absl::Status RecordRateLimited();
+
   // As Begin, without taking from the rate limit: for judging a call in
   // progress again (a live stream's rounds).
   absl::StatusOr<Call> Rejudge(const Caller& caller, Action action);

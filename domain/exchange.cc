@@ -1125,18 +1125,24 @@ absl::StatusOr<AttachmentInfo> ExchangeService::UploadAttachment(
                   "only ", message.sender_party, ", which sent message ",
                   message.id, ", may attach files to it")));
   }
+  // Counted before the bytes are received (to refuse early) and again in
+  // the transaction that stores them (so that parallel uploads cannot pass
+  // the limit together).
+  auto over_limit = [&](int64_t attached) -> absl::Status {
+    if (attached < limits_.max_attachments_per_message) {
+      return absl::OkStatus();
+    }
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "message ", message.id, " already has ", attached,
+        " attachments; the limit is ", limits_.max_attachments_per_message,
+        " (--max-attachments)"));
+  };
   absl::StatusOr<std::vector<AttachmentInfo>> attached =
       store_.ListAttachments(message.id);
   if (!attached.ok()) return gate_.Refuse(call, attached.status());
-  if (static_cast<int64_t>(attached->size()) >=
-      limits_.max_attachments_per_message) {
-    return gate_.Refuse(
-        call,
-        absl::ResourceExhaustedError(absl::StrCat(
-            "message ", message.id, " already has ", attached->size(),
-            " attachments; the limit "
-            "is ",
-            limits_.max_attachments_per_message, " (--max-attachments)")));
+  if (absl::Status over = over_limit(static_cast<int64_t>(attached->size()));
+      !over.ok()) {
+    return gate_.Refuse(call, over);
   }
 
   // Received whole before anything is stored: a broken upload leaves
@@ -1183,9 +1189,13 @@ absl::StatusOr<AttachmentInfo> ExchangeService::UploadAttachment(
   info.uploaded_at = gate_.Now();
   info.uploaded_by = call.identity.spiffe_id;
   call.entry.resources = {info.id, message.id};
-  LIAISON_RETURN_IF_ERROR(gate_.WriteAudited(call, [&](WriteTransaction& txn) {
-    return txn.InsertAttachment(info, pieces);
-  }));
+  LIAISON_RETURN_IF_ERROR(
+      gate_.WriteAudited(call, [&](WriteTransaction& txn) -> absl::Status {
+        LIAISON_ASSIGN_OR_RETURN(const int64_t count,
+                                 txn.CountAttachments(message.id));
+        LIAISON_RETURN_IF_ERROR(over_limit(count));
+        return txn.InsertAttachment(info, pieces);
+      }));
   return info;
 }
 

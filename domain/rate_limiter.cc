@@ -7,11 +7,17 @@
 
 namespace liaison {
 
-RateLimiter::Verdict RateLimiter::Take(absl::string_view principal) {
+std::string RateLimiter::Describe() const {
+  return absl::StrFormat(
+      "at most %g calls per second per user (burst %d, --rate-limit)",
+      limit_.per_second, limit_.burst);
+}
+
+RateLimiter::Verdict RateLimiter::Take(const AuditEntry& entry) {
   if (limit_.per_second <= 0) return {};
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
-  auto [it, added] = buckets_.try_emplace(principal);
+  auto [it, added] = buckets_.try_emplace(entry.principal);
   Bucket& b = it->second;
   if (added) {
     b.tokens = limit_.burst;
@@ -28,10 +34,8 @@ RateLimiter::Verdict RateLimiter::Take(absl::string_view principal) {
   }
   Verdict v;
   const double wait = (1 - b.tokens) / limit_.per_second;
-  std::string message = absl::StrFormat(
-      "rate limit: at most %g calls per second per user (burst %d, "
-      "--rate-limit); retry in %.0f ms",
-      limit_.per_second, limit_.burst, 1000 * wait);
+  std::string message = absl::StrFormat("rate limit: %s; retry in %.0f ms",
+                                        Describe(), 1000 * wait);
   if (now - b.audited >= absl::Seconds(1)) {
     v.audit = true;
     if (b.unaudited > 0) {
@@ -42,9 +46,41 @@ RateLimiter::Verdict RateLimiter::Take(absl::string_view principal) {
     b.unaudited = 0;
   } else {
     ++b.unaudited;
+    b.pending = entry;
   }
   v.status = absl::ResourceExhaustedError(message);
   return v;
+}
+
+std::vector<AuditEntry> RateLimiter::TakeUnaudited() {
+  std::vector<AuditEntry> entries;
+  if (limit_.per_second <= 0) return entries;
+  const absl::Time now = clock_.Now();
+  absl::MutexLock lock(&mu_);
+  for (auto it = buckets_.begin(); it != buckets_.end();) {
+    Bucket& b = it->second;
+    if (b.unaudited > 0 && now - b.audited >= absl::Seconds(1)) {
+      AuditEntry e = b.pending;
+      e.time = absl::FromUnixMicros(absl::ToUnixMicros(now));
+      e.outcome = AuditOutcome::kRejected;
+      e.code = absl::StatusCode::kResourceExhausted;
+      e.reason =
+          absl::StrCat(b.unaudited, " calls refused by the rate limit (",
+                       Describe(), ") since ",
+                       absl::FormatTime("%Y-%m-%d %H:%M:%E3SZ", b.audited,
+                                        absl::UTCTimeZone()),
+                       ", recorded together; the last is this entry's action");
+      entries.push_back(std::move(e));
+      b.unaudited = 0;
+      b.audited = now;
+    }
+    if (b.unaudited == 0 && now - b.refilled > absl::Minutes(10)) {
+      buckets_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  return entries;
 }
 
 }  // namespace liaison

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -13,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "domain/model.h"
 
 namespace liaison {
 
@@ -38,16 +40,27 @@ class RateLimiter {
     bool audit = false;
   };
 
-  // Takes one call of `principal`.
-  Verdict Take(absl::string_view principal);
+  // Takes one call of `entry.principal`; `entry` is the call's audit entry
+  // as far as it is known, kept to record refusals that are not audited
+  // one by one.
+  Verdict Take(const AuditEntry& entry);
+
+  // Entries recording the refusals not audited one by one, for each user
+  // whose last recorded refusal is a second old or more: one entry per
+  // user, with the count. Forgets users idle for long (their bucket would
+  // be full anyway).
+  std::vector<AuditEntry> TakeUnaudited();
 
  private:
   struct Bucket {
     double tokens = 0;
     absl::Time refilled;
-    absl::Time audited;  // Of the last audited refusal.
+    absl::Time audited;  // Of the last recorded refusal.
     int64_t unaudited = 0;
+    AuditEntry pending;  // The latest refusal not recorded.
   };
+
+  std::string Describe() const;
 
   const Clock& clock_;
   const RateLimit limit_;

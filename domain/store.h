@@ -69,6 +69,9 @@ class WriteTransaction {
   // id is taken.
   virtual absl::Status InsertAttachment(
       const AttachmentInfo& info, const std::vector<std::string>& chunks) = 0;
+  // How many attachments `message_id` has at this point of the transaction.
+  virtual absl::StatusOr<int64_t> CountAttachments(
+      absl::string_view message_id) = 0;
 
   // Appends an event for `event.party` (its seq is assigned by the store).
   virtual absl::Status AppendEvent(const Event& event) = 0;

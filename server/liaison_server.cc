@@ -150,7 +150,7 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   // Often enough to notice `checkpoint_entries` soon after they are there.
   const absl::Duration period =
       std::clamp(options.checkpoint_interval / 4, absl::Milliseconds(10),
-                 absl::Seconds(1));
+                 absl::Milliseconds(500));
   LiaisonServer* raw = server.get();
   server->checkpoint_thread_ =
       std::thread([raw, period] { raw->SignCheckpoints(period); });
@@ -160,6 +160,12 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
 void LiaisonServer::SignCheckpoints(absl::Duration period) {
   std::string last_error;
   do {
+    // Rate-limit refusals of a flood, recorded together once a second.
+    const absl::Status recorded = gate_->RecordRateLimited();
+    if (!recorded.ok()) {
+      std::cerr << "liaisond: cannot record rate-limited calls: " << recorded
+                << "\n";
+    }
     absl::StatusOr<std::optional<AuditCheckpoint>> signed_now =
         checkpointer_->SignIfDue();
     // Report a failure once, not on every tick.

@@ -62,7 +62,8 @@ class LiaisonServer {
 
  private:
   LiaisonServer() = default;
-  // Signs checkpoints as CheckpointOptions say until `stop_` is notified.
+  // Until stopped: signs checkpoints as CheckpointOptions say, and records
+  // rate-limited calls not yet recorded.
   void SignCheckpoints(absl::Duration period);
   void StopCheckpoints();
 

@@ -1,5 +1,7 @@
 #include "server/server_options.h"
 
+#include <cmath>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -42,15 +44,17 @@ absl::Status ServerOptions::Validate() const {
         "1 GiB");
   }
   if (max_recipients < 1 || max_recipients > 1000 || max_attachments < 0 ||
-      max_streams_per_party < 1) {
+      max_attachments > 100000 || max_streams_per_party < 1 ||
+      max_streams_per_party > 100000) {
     return absl::InvalidArgumentError(
-        "--max-recipients must be 1 to 1000, --max-attachments 0 or more and "
-        "--max-streams-per-party at least 1");
+        "--max-recipients must be 1 to 1000, --max-attachments 0 to 100000 "
+        "and --max-streams-per-party 1 to 100000");
   }
-  if (rate_limit < 0 || rate_burst < 1) {
+  if (!std::isfinite(rate_limit) || rate_limit < 0 || rate_limit > 1e6 ||
+      rate_burst < 1 || rate_burst > 1000000) {
     return absl::InvalidArgumentError(
-        "--rate-limit must be 0 (off) or more calls per second and "
-        "--rate-burst at least 1");
+        "--rate-limit must be 0 (off) to 1000000 calls per second and "
+        "--rate-burst 1 to 1000000");
   }
   if (audit_key_file.empty()) {
     return absl::InvalidArgumentError(

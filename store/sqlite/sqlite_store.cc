@@ -1011,6 +1011,14 @@ class SqliteStore::Transaction final : public WriteTransaction {
     return GetConsentIn(db_, q.Text(0));
   }
 
+  absl::StatusOr<int64_t> CountAttachments(
+      absl::string_view message_id) override {
+    Statement q(db_, "SELECT COUNT(*) FROM attachments WHERE message_id = ?");
+    q.Bind(message_id);
+    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
+    return has_row ? q.Int(0) : 0;
+  }
+
   absl::Status InsertAttachment(
       const AttachmentInfo& a,
       const std::vector<std::string>& chunks) override {

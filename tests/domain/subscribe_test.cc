@@ -206,7 +206,9 @@ TEST_F(SubscribeTest, APartyHasAtMostItsLimitOfOpenStreams) {
   EXPECT_THAT(refused.message(), HasSubstr("--max-streams-per-party"));
   // Other parties are not affected.
   CollectingSink ro(1);
-  std::thread c([&] { (void)exchange_->Subscribe(TestIdentity("RO"), 0, ro); });
+  absl::Status ro_end;
+  std::thread c(
+      [&] { ro_end = exchange_->Subscribe(TestIdentity("RO"), 0, ro); });
   first.Cancel();
   a.join();
   // A place is free again.
@@ -220,6 +222,7 @@ TEST_F(SubscribeTest, APartyHasAtMostItsLimitOfOpenStreams) {
   b.join();
   ro.Cancel();
   c.join();
+  EXPECT_TRUE(ro_end.ok()) << ro_end;
 }
 
 TEST_F(SubscribeTest, ANegativeCursorIsRefused) {

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace liaison::server {
 namespace {
 
@@ -51,6 +53,14 @@ TEST(ServerOptionsTest, NamesTheBadOption) {
             "--checkpoint-interval"},
            {[](ServerOptions& o) { o.checkpoint_entries = 0; },
             "--checkpoint-entries"},
+           {[](ServerOptions& o) { o.rate_limit = std::nan(""); },
+            "--rate-limit"},
+           {[](ServerOptions& o) { o.rate_burst = int64_t{1} << 32; },
+            "--rate-burst"},
+           {[](ServerOptions& o) { o.max_request_bytes = 1000; },
+            "--max-request-size"},
+           {[](ServerOptions& o) { o.max_streams_per_party = 0; },
+            "--max-streams-per-party"},
        }) {
     ServerOptions o = Valid();
     c.mutate(o);
