@@ -6,6 +6,7 @@
 //
 // LIAISON_CRASH_CYCLES (default 10) and LIAISON_CRASH_SEED (default: from
 // the clock, printed) make longer or repeatable runs.
+#include <gmock/gmock.h>
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -264,6 +265,72 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossRandomKills) {
   auditor.reset();
   const int status = server.Stop(SIGTERM);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server.output();
+}
+
+// SIGTERM under the same load: calls in flight finish and are kept, new
+// calls are refused, and liaisond exits 0.
+TEST_F(CrashTest, SigtermUnderLoadFinishesWorkRefusesNewCallsAndExitsZero) {
+  Liaisond server(Flags(data_.path()));
+  const int port = server.WaitReady();
+  ASSERT_GT(port, 0) << server.output();
+  std::atomic<int> next_key{0};
+  std::vector<absl::StatusCode> ends(4, absl::StatusCode::kOk);
+  std::vector<std::thread> senders;
+  for (size_t t = 0; t < ends.size(); ++t) {
+    senders.emplace_back([&, t, port] {
+      auto ro = ConnectAs(port, "RO", "liaison-officer", "term");
+      while (true) {
+        const std::string key = absl::StrCat("term-", next_key++);
+        {
+          std::lock_guard<std::mutex> lock(ledger_.mu);
+          ledger_.in_doubt.insert(key);
+        }
+        absl::StatusOr<v1::SendMessageResponse> sent =
+            ro->SendMessage(Request(key));
+        if (!sent.ok()) {
+          ends[t] = sent.status().code();
+          break;
+        }
+        ledger_.Acknowledge(key, sent->message_id());
+      }
+    });
+  }
+  for (int i = 0; i < 2000; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(ledger_.mu);
+      if (ledger_.acknowledged.size() >= 50) break;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  const int status = server.Stop(SIGTERM);
+  for (std::thread& sender : senders) sender.join();
+  ASSERT_TRUE(WIFEXITED(status)) << server.output();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << server.output();
+  EXPECT_THAT(server.output(), ::testing::HasSubstr("draining"));
+  // Every sender was turned away once the server stopped taking calls:
+  // UNAVAILABLE, or CANCELLED for a call gRPC had received but not yet
+  // handed to Liaison (both safe to retry with the same idempotency key).
+  for (absl::StatusCode end : ends) {
+    EXPECT_TRUE(end == absl::StatusCode::kUnavailable ||
+                end == absl::StatusCode::kCancelled)
+        << absl::StatusCodeToString(end);
+  }
+  // What was acknowledged is there; what was in flight is there at most
+  // once.
+  Liaisond again(Flags(data_.path()));
+  const int again_port = again.WaitReady();
+  ASSERT_GT(again_port, 0) << again.output();
+  auto ro = ConnectAs(again_port, "RO", "liaison-officer", "term");
+  Settle(*ro);
+  auto hu = ConnectAs(again_port, "HU", "liaison-officer", "term");
+  for (const auto& [key, id] : ledger_.acknowledged) {
+    absl::StatusOr<v1::Message> message = hu->GetMessage(id);
+    ASSERT_TRUE(message.ok()) << key << ": " << message.status();
+  }
+  ro.reset();
+  hu.reset();
+  const int again_status = again.Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(again_status) && WEXITSTATUS(again_status) == 0);
 }
 
 }  // namespace
