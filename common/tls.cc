@@ -2,6 +2,10 @@
 
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
+#include <algorithm>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -44,13 +48,21 @@ absl::StatusOr<PemMaterial> ReadMaterial(const TlsFiles& files) {
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const TlsFiles& files) {
-  LIAISON_ASSIGN_OR_RETURN(PemMaterial m, ReadMaterial(files));
-  grpc::SslServerCredentialsOptions options(
+    const TlsFiles& files, absl::Duration reload_interval) {
+  // Read once now, for a clear error at startup; gRPC's watcher reads them
+  // from then on.
+  LIAISON_RETURN_IF_ERROR(ReadMaterial(files).status());
+  const int64_t seconds =
+      std::max<int64_t>(1, absl::ToInt64Seconds(reload_interval));
+  auto provider =
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          files.key, files.cert, files.ca, static_cast<unsigned int>(seconds));
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_cert_request_type(
       GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_root_certs = m.ca;
-  options.pem_key_cert_pairs.push_back({m.key, m.cert});
-  return grpc::SslServerCredentials(options);
+  return grpc::experimental::TlsServerCredentials(options);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>

@@ -40,8 +40,8 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   LIAISON_RETURN_IF_ERROR(options.Validate());
   LIAISON_ASSIGN_OR_RETURN(
       std::shared_ptr<grpc::ServerCredentials> credentials,
-      MakeServerCredentials(
-          {options.tls_cert, options.tls_key, options.tls_ca}));
+      MakeServerCredentials({options.tls_cert, options.tls_key, options.tls_ca},
+                            options.tls_reload_interval));
   LIAISON_RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
 
   std::unique_ptr<LiaisonServer> server(new LiaisonServer());

@@ -20,6 +20,9 @@ ABSL_FLAG(std::string, tls_cert, "", "server certificate (PEM)");
 ABSL_FLAG(std::string, tls_key, "", "server private key (PEM)");
 ABSL_FLAG(std::string, tls_ca, "",
           "CA certificate(s) that client certificates must chain to (PEM)");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
+          "how often --tls-cert, --tls-key and --tls-ca are read again "
+          "(rotation without a restart; at least 1s)");
 ABSL_FLAG(std::string, trust_domain, "selec.test",
           "trust domain of accepted client identities");
 ABSL_FLAG(std::string, crl, "",
@@ -90,6 +93,7 @@ int main(int argc, char** argv) {
   options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key = absl::GetFlag(FLAGS_tls_key);
   options.tls_ca = absl::GetFlag(FLAGS_tls_ca);
+  options.tls_reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   options.trust_domain = absl::GetFlag(FLAGS_trust_domain);
   options.parties_file = absl::GetFlag(FLAGS_parties);
   options.crl_file = absl::GetFlag(FLAGS_crl);

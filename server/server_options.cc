@@ -25,6 +25,10 @@ absl::Status ServerOptions::Validate() const {
         "--tls-cert, --tls-key and --tls-ca are all required (mutual TLS is "
         "the only way in)");
   }
+  if (tls_reload_interval < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(
+        "--tls-reload-interval must be at least 1s");
+  }
   if (urgent_deadline <= absl::ZeroDuration() ||
       routine_deadline <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(

@@ -19,6 +19,9 @@ struct ServerOptions {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_ca;
+  // How often the three TLS files are read again (certificate and CA
+  // rotation without a restart).
+  absl::Duration tls_reload_interval = absl::Minutes(1);
   // Trust domain of the client identities this server accepts.
   std::string trust_domain = "selec.test";
   // Roster loaded into an empty store (see domain/roster.h); optional.
