@@ -41,6 +41,23 @@ absl::StatusOr<std::string> SubtreeHash(NodeReader read, uint64_t begin,
   return NodeHash(*left, *right);
 }
 
+// Appends the hash of D[begin:end] to `out`.
+absl::Status AppendHash(NodeReader read, uint64_t begin, uint64_t end,
+                        Hashes& out) {
+  absl::StatusOr<std::string> hash = SubtreeHash(read, begin, end);
+  if (!hash.ok()) return hash.status();
+  out.push_back(*std::move(hash));
+  return absl::OkStatus();
+}
+
+// After recursing into one half of D[begin:end] (split at k), appends the
+// other half's hash: the sibling on the way up.
+absl::Status AppendSibling(NodeReader read, bool went_left, uint64_t begin,
+                           uint64_t k, uint64_t end, Hashes& out) {
+  return went_left ? AppendHash(read, begin + k, end, out)
+                   : AppendHash(read, begin, begin + k, out);
+}
+
 // RFC 9162 §2.1.3.1 PATH(m, D[begin:end]), appended to `out` bottom up.
 absl::Status Path(NodeReader read, uint64_t m, uint64_t begin, uint64_t end,
                   Hashes& out) {
@@ -51,12 +68,7 @@ absl::Status Path(NodeReader read, uint64_t m, uint64_t begin, uint64_t end,
   absl::Status status = left ? Path(read, m, begin, begin + k, out)
                              : Path(read, m - k, begin + k, end, out);
   if (!status.ok()) return status;
-  absl::StatusOr<std::string> sibling =
-      left ? SubtreeHash(read, begin + k, end)
-           : SubtreeHash(read, begin, begin + k);
-  if (!sibling.ok()) return sibling.status();
-  out.push_back(*std::move(sibling));
-  return absl::OkStatus();
+  return AppendSibling(read, left, begin, k, end, out);
 }
 
 // RFC 9162 §2.1.4.1 SUBPROOF(m, D[begin:end], b), appended to `out`.
@@ -64,11 +76,7 @@ absl::Status SubProof(NodeReader read, uint64_t m, uint64_t begin, uint64_t end,
                       bool whole, Hashes& out) {
   const uint64_t n = end - begin;
   if (m == n) {
-    if (whole) return absl::OkStatus();
-    absl::StatusOr<std::string> hash = SubtreeHash(read, begin, end);
-    if (!hash.ok()) return hash.status();
-    out.push_back(*std::move(hash));
-    return absl::OkStatus();
+    return whole ? absl::OkStatus() : AppendHash(read, begin, end, out);
   }
   const uint64_t k = SplitPoint(n);
   const bool left = m <= k;
@@ -76,12 +84,7 @@ absl::Status SubProof(NodeReader read, uint64_t m, uint64_t begin, uint64_t end,
                             ? SubProof(read, m, begin, begin + k, whole, out)
                             : SubProof(read, m - k, begin + k, end, false, out);
   if (!status.ok()) return status;
-  absl::StatusOr<std::string> sibling =
-      left ? SubtreeHash(read, begin + k, end)
-           : SubtreeHash(read, begin, begin + k);
-  if (!sibling.ok()) return sibling.status();
-  out.push_back(*std::move(sibling));
-  return absl::OkStatus();
+  return AppendSibling(read, left, begin, k, end, out);
 }
 
 // Reads complete subtrees by hashing the leaves under them (O(n) per proof;

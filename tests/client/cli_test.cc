@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "common/file_util.h"
 #include "common/x509.h"
+#include "tests/testing/cli_runner.h"
 #include "tests/testing/test_server.h"
 
 namespace liaison::client {
@@ -22,11 +23,7 @@ using ::testing::Not;
 using testing::TestPki;
 using testing::TestServer;
 
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
+using Result = testing::CliResult;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -47,16 +44,7 @@ class CliTest : public ::testing::Test {
 
   static Result RunWithEnv(std::vector<std::string> args,
                            std::map<std::string, std::string> env) {
-    std::ostringstream out;
-    std::ostringstream err;
-    const int code =
-        RunCli(args, out, err,
-               [&](const std::string& name) -> std::optional<std::string> {
-                 auto it = env.find(name);
-                 if (it == env.end()) return std::nullopt;
-                 return it->second;
-               });
-    return {code, out.str(), err.str()};
+    return testing::RunCliWithEnv(args, env);
   }
 
   // The id in "sent ID to ..." / "replied ID to ...".

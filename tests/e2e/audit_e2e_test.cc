@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "client/cli.h"
 #include "common/signed_note.h"
+#include "tests/testing/cli_runner.h"
 #include "tests/testing/test_server.h"
 
 namespace liaison::client {
@@ -25,11 +26,7 @@ using ::testing::Not;
 using testing::TestPki;
 using testing::TestServer;
 
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
+using Result = testing::CliResult;
 
 // Runs SQL on the database file as someone with access to the disk would:
 // first removing the triggers that keep the audit tables append-only.
@@ -62,29 +59,14 @@ class AuditE2eTest : public ::testing::Test {
         {"LIAISON_KEY", cert.key},
         {"LIAISON_AUDIT_KEY", TestPki::Shared().audit_vkey()},
     };
-    std::ostringstream out;
-    std::ostringstream err;
-    const int code =
-        RunCli(args, out, err,
-               [&](const std::string& name) -> std::optional<std::string> {
-                 auto it = env.find(name);
-                 if (it == env.end()) return std::nullopt;
-                 return it->second;
-               });
-    return {code, out.str(), err.str()};
+    return testing::RunCliWithEnv(args, env);
   }
   Result Audit(std::vector<std::string> args) {
     return Run("HQ", std::move(args), "auditor", "aud");
   }
   // `liaison audit verify` needs no server and no certificate.
   static Result Verify(std::vector<std::string> args) {
-    std::ostringstream out;
-    std::ostringstream err;
-    const int code = RunCli(
-        args, out, err, [](const std::string&) -> std::optional<std::string> {
-          return std::nullopt;
-        });
-    return {code, out.str(), err.str()};
+    return testing::RunCliWithEnv(args, {});
   }
 
   std::string Send(const std::string& from, const std::string& to,

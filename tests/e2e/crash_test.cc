@@ -124,6 +124,39 @@ class CrashTest : public ::testing::Test {
     kept_.push_back(*std::move(checked));
   }
 
+  // Sends as RO, keys `prefix`-N, until `stop` or a call fails; returns
+  // how the last call ended (OK if stopped). A failed call's key stays in
+  // doubt.
+  absl::StatusCode SendUntilRefused(int port, const std::string& prefix,
+                                    std::atomic<int>& next_key,
+                                    const std::atomic<bool>& stop) {
+    auto ro = ConnectAs(port, "RO", "liaison-officer", prefix);
+    while (!stop) {
+      const std::string key = absl::StrCat(prefix, "-", next_key++);
+      {
+        std::lock_guard<std::mutex> lock(ledger_.mu);
+        ledger_.in_doubt.insert(key);
+      }
+      absl::StatusOr<v1::SendMessageResponse> sent =
+          ro->SendMessage(Request(key));
+      if (!sent.ok()) return sent.status().code();
+      ledger_.Acknowledge(key, sent->message_id());
+    }
+    return absl::StatusCode::kOk;
+  }
+
+  size_t Acknowledged() {
+    std::lock_guard<std::mutex> lock(ledger_.mu);
+    return ledger_.acknowledged.size();
+  }
+
+  // Waits (at most 10 s) until at least `count` sends are acknowledged.
+  void WaitForAcknowledged(size_t count) {
+    for (int i = 0; i < 2000 && Acknowledged() < count; ++i) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+
   testing::TempDir data_;
   Ledger ledger_;
   std::optional<NoteVerifier> verifier_;
@@ -153,34 +186,13 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossRandomKills) {
     std::atomic<bool> stop{false};
     std::vector<std::thread> senders;
     for (int t = 0; t < kSenders; ++t) {
-      senders.emplace_back([&, port] {
-        auto ro = ConnectAs(port, "RO", "liaison-officer", "crash");
-        while (!stop) {
-          const std::string key = absl::StrCat("crash-", next_key++);
-          {
-            std::lock_guard<std::mutex> lock(ledger_.mu);
-            ledger_.in_doubt.insert(key);
-          }
-          absl::StatusOr<v1::SendMessageResponse> sent =
-              ro->SendMessage(Request(key));
-          if (!sent.ok()) break;  // The server is gone; the key stays in doubt.
-          ledger_.Acknowledge(key, sent->message_id());
-        }
-      });
+      senders.emplace_back(
+          [&, port] { SendUntilRefused(port, "crash", next_key, stop); });
     }
     // Let the senders get going (some sends acknowledged in this cycle),
     // then kill at a random moment.
-    const size_t before = [&] {
-      std::lock_guard<std::mutex> lock(ledger_.mu);
-      return ledger_.acknowledged.size();
-    }();
-    for (int i = 0; i < 2000; ++i) {
-      {
-        std::lock_guard<std::mutex> lock(ledger_.mu);
-        if (ledger_.acknowledged.size() > before) break;
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
+    const size_t before = Acknowledged();
+    WaitForAcknowledged(before + 1);
     absl::SleepFor(absl::Milliseconds(random() % 300));
     const int status = server.Stop(SIGKILL);
     stop = true;
@@ -188,7 +200,7 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossRandomKills) {
     // Killed by us, not ended by anything else (a sanitizer's abort).
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         << server.output();
-    EXPECT_GT(ledger_.acknowledged.size(), before)
+    EXPECT_GT(Acknowledged(), before)
         << "no send was acknowledged in this cycle";
   }
 
@@ -275,33 +287,14 @@ TEST_F(CrashTest, SigtermUnderLoadFinishesWorkRefusesNewCallsAndExitsZero) {
   ASSERT_GT(port, 0) << server.output();
   std::atomic<int> next_key{0};
   std::vector<absl::StatusCode> ends(4, absl::StatusCode::kOk);
+  const std::atomic<bool> never{false};
   std::vector<std::thread> senders;
   for (size_t t = 0; t < ends.size(); ++t) {
     senders.emplace_back([&, t, port] {
-      auto ro = ConnectAs(port, "RO", "liaison-officer", "term");
-      while (true) {
-        const std::string key = absl::StrCat("term-", next_key++);
-        {
-          std::lock_guard<std::mutex> lock(ledger_.mu);
-          ledger_.in_doubt.insert(key);
-        }
-        absl::StatusOr<v1::SendMessageResponse> sent =
-            ro->SendMessage(Request(key));
-        if (!sent.ok()) {
-          ends[t] = sent.status().code();
-          break;
-        }
-        ledger_.Acknowledge(key, sent->message_id());
-      }
+      ends[t] = SendUntilRefused(port, "term", next_key, never);
     });
   }
-  for (int i = 0; i < 2000; ++i) {
-    {
-      std::lock_guard<std::mutex> lock(ledger_.mu);
-      if (ledger_.acknowledged.size() >= 50) break;
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  WaitForAcknowledged(50);
   const int status = server.Stop(SIGTERM);
   for (std::thread& sender : senders) sender.join();
   ASSERT_TRUE(WIFEXITED(status)) << server.output();

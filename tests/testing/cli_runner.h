@@ -1,0 +1,38 @@
+// Runs the liaison CLI in-process with a fake environment, for tests.
+#ifndef LIAISON_TESTS_TESTING_CLI_RUNNER_H_
+#define LIAISON_TESTS_TESTING_CLI_RUNNER_H_
+
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "client/cli.h"
+
+namespace liaison::testing {
+
+struct CliResult {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+// `liaison ARGS` with exactly the variables in `env` set.
+inline CliResult RunCliWithEnv(const std::vector<std::string>& args,
+                               const std::map<std::string, std::string>& env) {
+  std::ostringstream out;
+  std::ostringstream err;
+  const int code = client::RunCli(
+      args, out, err,
+      [&](const std::string& name) -> std::optional<std::string> {
+        auto it = env.find(name);
+        if (it == env.end()) return std::nullopt;
+        return it->second;
+      });
+  return {code, out.str(), err.str()};
+}
+
+}  // namespace liaison::testing
+
+#endif  // LIAISON_TESTS_TESTING_CLI_RUNNER_H_
