@@ -32,14 +32,7 @@ class CliTest : public ::testing::Test {
   Result Run(const std::string& party, std::vector<std::string> args,
              const std::string& role = "liaison-officer",
              const std::string& user = "officer") {
-    const CertPaths cert = TestPki::Shared().Issue(party, role, user);
-    std::map<std::string, std::string> env = {
-        {"LIAISON_SERVER", server_.target()},
-        {"LIAISON_CA", TestPki::Shared().ca()},
-        {"LIAISON_CERT", cert.cert},
-        {"LIAISON_KEY", cert.key},
-    };
-    return RunWithEnv(std::move(args), env);
+    return testing::RunCliAs(server_.target(), party, role, user, args);
   }
 
   static Result RunWithEnv(std::vector<std::string> args,

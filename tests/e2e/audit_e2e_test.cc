@@ -51,15 +51,9 @@ class AuditE2eTest : public ::testing::Test {
   Result Run(const std::string& party, std::vector<std::string> args,
              const std::string& role = "liaison-officer",
              const std::string& user = "officer") {
-    const CertPaths cert = TestPki::Shared().Issue(party, role, user);
-    std::map<std::string, std::string> env = {
-        {"LIAISON_SERVER", server_.target()},
-        {"LIAISON_CA", TestPki::Shared().ca()},
-        {"LIAISON_CERT", cert.cert},
-        {"LIAISON_KEY", cert.key},
-        {"LIAISON_AUDIT_KEY", TestPki::Shared().audit_vkey()},
-    };
-    return testing::RunCliWithEnv(args, env);
+    return testing::RunCliAs(
+        server_.target(), party, role, user, args,
+        {{"LIAISON_AUDIT_KEY", TestPki::Shared().audit_vkey()}});
   }
   Result Audit(std::vector<std::string> args) {
     return Run("HQ", std::move(args), "auditor", "aud");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "client/cli.h"
+#include "tests/testing/test_pki.h"
 
 namespace liaison::testing {
 
@@ -31,6 +32,21 @@ inline CliResult RunCliWithEnv(const std::vector<std::string>& args,
         return it->second;
       });
   return {code, out.str(), err.str()};
+}
+
+// `liaison ARGS` against the server at `target`, as PARTY/ROLE/USER of the
+// shared test PKI (connection settings in the environment), with `extra`
+// variables besides.
+inline CliResult RunCliAs(const std::string& target, const std::string& party,
+                          const std::string& role, const std::string& user,
+                          const std::vector<std::string>& args,
+                          std::map<std::string, std::string> extra = {}) {
+  const CertPaths cert = TestPki::Shared().Issue(party, role, user);
+  extra["LIAISON_SERVER"] = target;
+  extra["LIAISON_CA"] = TestPki::Shared().ca();
+  extra["LIAISON_CERT"] = cert.cert;
+  extra["LIAISON_KEY"] = cert.key;
+  return RunCliWithEnv(args, extra);
 }
 
 }  // namespace liaison::testing
