@@ -2,7 +2,6 @@
 // ServerOptions; everything else lives in LiaisonServer.
 #include <signal.h>
 
-#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -11,6 +10,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "common/clock.h"
+#include "common/flag_names.h"
 #include "server/liaison_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7443",
@@ -56,24 +56,6 @@ ABSL_FLAG(std::string, parties, "",
           "roster file loaded into an empty store (see "
           "deploy/parties.example)");
 
-namespace {
-
-// The documented flags are spelled with dashes (--data-dir); Abseil flag
-// names are identifiers (data_dir). Accept both by rewriting the names.
-std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
-  std::vector<std::string> args(argv, argv + argc);
-  for (size_t i = 1; i < args.size(); ++i) {
-    std::string& arg = args[i];
-    if (arg == "--") break;
-    if (arg.rfind("--", 0) != 0) continue;
-    const size_t end = std::min(arg.find('='), arg.size());
-    std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
-  }
-  return args;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "liaisond --data-dir=DIR --tls-cert=F --tls-key=F --tls-ca=F "
@@ -81,7 +63,7 @@ int main(int argc, char** argv) {
       "[--parties=FILE] [--crl=FILE] [--urgent-deadline=8h] "
       "[--routine-deadline=168h] [--checkpoint-interval=10s] "
       "[--checkpoint-entries=1000]");
-  std::vector<std::string> args = NormalizeFlagNames(argc, argv);
+  std::vector<std::string> args = liaison::NormalizeFlagNames(argc, argv);
   std::vector<char*> arg_pointers;
   for (std::string& arg : args) arg_pointers.push_back(arg.data());
   absl::ParseCommandLine(static_cast<int>(arg_pointers.size()),
