@@ -134,6 +134,12 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   // The largest valid request (a 1 MiB body plus headers) fits well below
   // this; larger ones are refused by gRPC with RESOURCE_EXHAUSTED.
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_request_bytes));
+  // Handlers wait for their group commit; with gRPC's default of at most
+  // two idle pollers, every finished call ended its thread and the next one
+  // started a new thread. Keep enough threads to serve callers waiting on
+  // a commit.
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;

@@ -82,18 +82,31 @@ Caller PeerIdentifier::Identify(const grpc::ServerContextBase& context) {
   if (pems.empty()) {
     return absl::UnauthenticatedError("no verified client certificate");
   }
-  LIAISON_ASSIGN_OR_RETURN(CertificateFields fields,
-                           ParseCertificatePem(absl::string_view(
-                               pems.front().data(), pems.front().size())));
-  LIAISON_ASSIGN_OR_RETURN(Identity identity,
-                           IdentityFromUriSans(fields.uri_sans, trust_domain_));
-  identity.serial_hex = fields.serial_hex;
+  const absl::string_view pem(pems.front().data(), pems.front().size());
+  LIAISON_ASSIGN_OR_RETURN(Identity identity, FromCertificate(pem));
   if (!crl_file_.empty()) {
     absl::MutexLock lock(&mu_);
     RefreshCrl();
     // Judged by the policy, so the refusal is recorded with who it was.
-    identity.revoked_by_ca = revoked_serials_.count(fields.serial_hex) > 0;
+    identity.revoked_by_ca = revoked_serials_.count(identity.serial_hex) > 0;
   }
+  return identity;
+}
+
+absl::StatusOr<Identity> PeerIdentifier::FromCertificate(
+    absl::string_view pem) {
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = known_.find(pem);
+    if (it != known_.end()) return it->second;
+  }
+  LIAISON_ASSIGN_OR_RETURN(CertificateFields fields, ParseCertificatePem(pem));
+  LIAISON_ASSIGN_OR_RETURN(Identity identity,
+                           IdentityFromUriSans(fields.uri_sans, trust_domain_));
+  identity.serial_hex = fields.serial_hex;
+  absl::MutexLock lock(&cache_mu_);
+  if (known_.size() >= kMaxKnown) known_.clear();
+  known_.emplace(pem, identity);
   return identity;
 }
 

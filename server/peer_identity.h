@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "domain/call_gate.h"
@@ -39,6 +40,12 @@ class PeerIdentifier {
   PeerIdentifier(std::string trust_domain, std::string crl_file,
                  std::string ca_file);
 
+  // The identity a verified certificate carries (revoked_by_ca unset).
+  // Parsing a certificate costs more than the rest of a small call, so the
+  // identities of recent certificates are kept, by their PEM text.
+  absl::StatusOr<Identity> FromCertificate(absl::string_view pem)
+      ABSL_LOCKS_EXCLUDED(cache_mu_);
+
   // Rereads the CRL if the file changed; keeps the last good one if the new
   // one is unusable.
   void RefreshCrl() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -49,6 +56,11 @@ class PeerIdentifier {
   absl::Mutex mu_;
   std::set<std::string> revoked_serials_ ABSL_GUARDED_BY(mu_);
   timespec crl_mtime_ ABSL_GUARDED_BY(mu_) = {0, 0};
+
+  // Certificates in use at once are far fewer; a full cache starts afresh.
+  static constexpr size_t kMaxKnown = 4096;
+  absl::Mutex cache_mu_;
+  absl::flat_hash_map<std::string, Identity> known_ ABSL_GUARDED_BY(cache_mu_);
 };
 
 }  // namespace liaison::server

@@ -7,12 +7,61 @@
 #include <map>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 
 namespace liaison {
+
+// One SQLite connection and the statements prepared on it, kept for reuse
+// (parsing SQL was a fifth of a send's CPU time). Not thread-safe: used by
+// one thread at a time (the store's locks see to it).
+class SqliteConnection {
+ public:
+  explicit SqliteConnection(sqlite3* db) : db_(db) {}
+  ~SqliteConnection() {
+    for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+  }
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  sqlite3* get() const { return db_; }
+
+  // A prepared statement for `sql`: an idle one if there is one, else a new
+  // one. Hand it back with Return.
+  int Take(absl::string_view sql, sqlite3_stmt** stmt) {
+    auto it = idle_.find(sql);
+    if (it != idle_.end()) {
+      *stmt = it->second;
+      idle_.erase(it);
+      return SQLITE_OK;
+    }
+    return sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, stmt, nullptr);
+  }
+
+  // Resets `stmt` and keeps it for the next use of `sql`, unless an idle one
+  // is kept already (nested use of the same SQL) or the cache is full.
+  void Return(absl::string_view sql, sqlite3_stmt* stmt) {
+    if (stmt == nullptr) return;
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (idle_.size() >= kMaxCached || !idle_.emplace(sql, stmt).second) {
+      sqlite3_finalize(stmt);
+    }
+  }
+
+ private:
+  // Far more than the store's distinct statements.
+  static constexpr size_t kMaxCached = 512;
+
+  sqlite3* const db_;
+  absl::flat_hash_map<std::string, sqlite3_stmt*> idle_;
+};
+
 namespace {
 
 // Each entry migrates the schema from version i to i + 1. Append only: a
@@ -312,17 +361,22 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
 // A prepared statement, finalized on destruction.
 class Statement {
  public:
-  Statement(sqlite3* db, absl::string_view sql) : db_(db) {
-    rc_ = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()),
-                             &stmt_, nullptr);
+  Statement(SqliteConnection& db, absl::string_view sql) : db_(db), sql_(sql) {
+    rc_ = db_.Take(sql_, &stmt_);
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
+  ~Statement() {
+    if (rc_ == SQLITE_OK) {
+      db_.Return(sql_, stmt_);
+    } else {
+      sqlite3_finalize(stmt_);
+    }
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
   absl::Status status() const {
     return rc_ == SQLITE_OK ? absl::OkStatus()
-                            : SqliteError(db_, rc_, "prepare");
+                            : SqliteError(db_.get(), rc_, "prepare");
   }
 
   Statement& Bind(absl::string_view value) {
@@ -353,7 +407,7 @@ class Statement {
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    return SqliteError(db_, rc, "step");
+    return SqliteError(db_.get(), rc, "step");
   }
   // Runs a statement that returns no rows.
   absl::Status Run() {
@@ -387,7 +441,8 @@ class Statement {
     if (rc != SQLITE_OK && rc_ == SQLITE_OK) rc_ = rc;
   }
 
-  sqlite3* db_;
+  SqliteConnection& db_;
+  const std::string sql_;
   sqlite3_stmt* stmt_ = nullptr;
   int rc_ = SQLITE_OK;
   int index_ = 0;
@@ -400,6 +455,12 @@ absl::Status Exec(sqlite3* db, const char* sql) {
   absl::Status status = SqliteError(db, rc, error != nullptr ? error : sql);
   sqlite3_free(error);
   return status;
+}
+
+// One statement without parameters or rows, prepared once per connection.
+absl::Status Exec(SqliteConnection& db, const char* sql) {
+  Statement statement(db, sql);
+  return statement.Run();
 }
 
 template <typename E>
@@ -430,7 +491,8 @@ absl::StatusOr<Party> ReadParty(const Statement& row) {
   return party;
 }
 
-absl::StatusOr<Party> ReadPartyByCode(sqlite3* db, absl::string_view code) {
+absl::StatusOr<Party> ReadPartyByCode(SqliteConnection& db,
+                                      absl::string_view code) {
   Statement q(db, absl::StrCat("SELECT ", kPartyColumns,
                                " FROM parties WHERE code = ?"));
   q.Bind(code);
@@ -563,7 +625,8 @@ void BindRecipientState(Statement& q, const Recipient& r) {
 }
 
 // Loads the recipients of all `messages` with one query.
-absl::Status LoadRecipients(sqlite3* db, std::vector<Message>& messages) {
+absl::Status LoadRecipients(SqliteConnection& db,
+                            std::vector<Message>& messages) {
   if (messages.empty()) return absl::OkStatus();
   std::map<int64_t, Message*> by_seq;
   for (Message& m : messages) {
@@ -588,7 +651,8 @@ absl::Status LoadRecipients(sqlite3* db, std::vector<Message>& messages) {
 
 // Runs a message query (columns kMessageColumns or kSummaryColumns) and
 // loads recipients.
-absl::StatusOr<std::vector<Message>> QueryMessages(sqlite3* db, Statement& q) {
+absl::StatusOr<std::vector<Message>> QueryMessages(SqliteConnection& db,
+                                                   Statement& q) {
   std::vector<Message> messages;
   while (true) {
     LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
@@ -610,7 +674,7 @@ Revocation ReadRevocation(const Statement& row) {
 }
 
 absl::StatusOr<std::optional<Revocation>> FindRevocationIn(
-    sqlite3* db, absl::string_view serial, absl::string_view user) {
+    SqliteConnection& db, absl::string_view serial, absl::string_view user) {
   Statement q(db, absl::StrCat("SELECT ", kRevocationColumns,
                                " FROM revocations WHERE serial = ? OR "
                                "user_path = ? ORDER BY seq LIMIT 1"));
@@ -624,7 +688,8 @@ absl::StatusOr<std::optional<Revocation>> FindRevocationIn(
   return ReadRevocation(q);
 }
 
-absl::StatusOr<Message> GetMessageIn(sqlite3* db, absl::string_view id) {
+absl::StatusOr<Message> GetMessageIn(SqliteConnection& db,
+                                     absl::string_view id) {
   Statement q(db, absl::StrCat("SELECT ", kMessageColumns,
                                " FROM messages m WHERE m.id = ?"));
   q.Bind(id);
@@ -658,7 +723,8 @@ absl::StatusOr<Consent> ReadConsent(const Statement& q) {
   return c;
 }
 
-absl::StatusOr<Consent> GetConsentIn(sqlite3* db, absl::string_view id) {
+absl::StatusOr<Consent> GetConsentIn(SqliteConnection& db,
+                                     absl::string_view id) {
   Statement q(db, absl::StrCat("SELECT ", kConsentColumns,
                                " FROM consents WHERE id = ?"));
   q.Bind(id);
@@ -669,7 +735,7 @@ absl::StatusOr<Consent> GetConsentIn(sqlite3* db, absl::string_view id) {
   return ReadConsent(q);
 }
 
-absl::StatusOr<Case> GetCaseIn(sqlite3* db, absl::string_view id) {
+absl::StatusOr<Case> GetCaseIn(SqliteConnection& db, absl::string_view id) {
   Statement q(db,
               "SELECT seq, id, title, owner_party, state, opened_at_us, "
               "closed_at_us FROM cases WHERE id = ?");
@@ -736,14 +802,15 @@ absl::StatusOr<std::vector<AuditEntry>> ReadAuditRows(Statement& q) {
   return entries;
 }
 
-absl::StatusOr<int64_t> AuditSizeIn(sqlite3* db) {
+absl::StatusOr<int64_t> AuditSizeIn(SqliteConnection& db) {
   // seq is dense from 1, so its maximum is the count (without a scan).
   Statement q(db, "SELECT COALESCE(MAX(seq), 0) FROM audit_log");
   LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
   return has_row ? q.Int(0) : 0;
 }
 
-absl::StatusOr<std::string> AuditNodeIn(sqlite3* db, int level, int64_t index) {
+absl::StatusOr<std::string> AuditNodeIn(SqliteConnection& db, int level,
+                                        int64_t index) {
   Statement q(db, "SELECT hash FROM audit_tree WHERE level = ? AND idx = ?");
   q.Bind(int64_t{level}).Bind(index);
   LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
@@ -754,7 +821,7 @@ absl::StatusOr<std::string> AuditNodeIn(sqlite3* db, int level, int64_t index) {
   return q.Blob(0);
 }
 
-absl::Status InsertAuditNodes(sqlite3* db,
+absl::Status InsertAuditNodes(SqliteConnection& db,
                               const std::vector<merkle::Node>& nodes) {
   for (const merkle::Node& node : nodes) {
     Statement insert(db,
@@ -780,7 +847,8 @@ AuditCheckpoint ReadCheckpoint(const Statement& q) {
   return c;
 }
 
-absl::StatusOr<std::optional<AuditCheckpoint>> LatestCheckpointIn(sqlite3* db) {
+absl::StatusOr<std::optional<AuditCheckpoint>> LatestCheckpointIn(
+    SqliteConnection& db) {
   Statement q(db, absl::StrCat("SELECT ", kCheckpointColumns,
                                " FROM audit_checkpoints "
                                "ORDER BY tree_size DESC LIMIT 1"));
@@ -791,7 +859,7 @@ absl::StatusOr<std::optional<AuditCheckpoint>> LatestCheckpointIn(sqlite3* db) {
 
 // Builds the tree over entries written before the tree existed, from their
 // stored leaves.
-absl::Status BackfillAuditTree(sqlite3* db) {
+absl::Status BackfillAuditTree(SqliteConnection& db) {
   Statement q(db, "SELECT seq, leaf FROM audit_log ORDER BY seq");
   // Only the right edge of the tree is read again: each node read is a left
   // sibling being combined, and is forgotten then (O(log n) memory).
@@ -826,7 +894,7 @@ absl::Status BackfillAuditTree(sqlite3* db) {
 
 class SqliteStore::Transaction final : public WriteTransaction {
  public:
-  explicit Transaction(sqlite3* db) : db_(db) {}
+  explicit Transaction(SqliteConnection& db) : db_(db) {}
 
   // liaison::WriteTransaction
   absl::StatusOr<Party> GetParty(absl::string_view code) override {
@@ -887,7 +955,7 @@ class SqliteStore::Transaction final : public WriteTransaction {
         .Bind(m.owner_party)
         .Bind(m.forwarded_from);
     LIAISON_RETURN_IF_ERROR(insert.Run());
-    const int64_t seq = sqlite3_last_insert_rowid(db_);
+    const int64_t seq = sqlite3_last_insert_rowid(db_.get());
 
     int64_t position = 0;
     for (const Recipient& r : m.recipients) {
@@ -919,7 +987,7 @@ class SqliteStore::Transaction final : public WriteTransaction {
     BindRecipientState(update, r);
     update.Bind(r.party).Bind(message_id);
     LIAISON_RETURN_IF_ERROR(update.Run());
-    if (sqlite3_changes(db_) == 0) {
+    if (sqlite3_changes(db_.get()) == 0) {
       return absl::NotFoundError(absl::StrCat(
           "party ", r.party, " is not a recipient of ", message_id));
     }
@@ -954,7 +1022,7 @@ class SqliteStore::Transaction final : public WriteTransaction {
                      "handling_restriction = ? WHERE id = ? OR origin_id = ?");
     update.Bind(Name(code)).Bind(restriction).Bind(message_id).Bind(message_id);
     LIAISON_RETURN_IF_ERROR(update.Run());
-    if (sqlite3_changes(db_) == 0) {
+    if (sqlite3_changes(db_.get()) == 0) {
       return absl::NotFoundError(
           absl::StrCat("message ", message_id, " not found"));
     }
@@ -1097,7 +1165,7 @@ class SqliteStore::Transaction final : public WriteTransaction {
                      "party = ? AND removed_at_us IS NULL");
     remove.Bind(absl::ToUnixMicros(at)).Bind(case_id).Bind(party);
     LIAISON_RETURN_IF_ERROR(remove.Run());
-    if (sqlite3_changes(db_) == 0) {
+    if (sqlite3_changes(db_.get()) == 0) {
       return absl::NotFoundError(
           absl::StrCat(party, " does not take part in case ", case_id));
     }
@@ -1241,7 +1309,7 @@ class SqliteStore::Transaction final : public WriteTransaction {
         .Bind(int64_t{p.agreement_in_force ? 1 : 0})
         .Bind(p.code);
     LIAISON_RETURN_IF_ERROR(update.Run());
-    if (sqlite3_changes(db_) == 0) {
+    if (sqlite3_changes(db_.get()) == 0) {
       return absl::NotFoundError(
           absl::StrCat("party ", p.code, " is not registered"));
     }
@@ -1303,10 +1371,14 @@ class SqliteStore::Transaction final : public WriteTransaction {
   }
 
  private:
-  sqlite3* db_;
+  SqliteConnection& db_;
 };
 
-absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+namespace {
+
+// Opens one connection to `path` with the settings every connection of the
+// store uses.
+absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenConnection(
     const std::string& path) {
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
@@ -1319,54 +1391,147 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     sqlite3_close(db);
     return absl::UnavailableError(status.message());
   }
-  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
-  absl::MutexLock lock(&store->mu_);
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, 5000);
+  return std::make_unique<SqliteConnection>(db);
+}
+
+}  // namespace
+
+// One caller's transaction function waiting in the write queue.
+struct SqliteStore::PendingWrite {
+  explicit PendingWrite(absl::FunctionRef<absl::Status(WriteTransaction&)> f)
+      : fn(f) {}
+
+  absl::FunctionRef<absl::Status(WriteTransaction&)> fn;
+  absl::Status status;  // Set by the batch that ran `fn`.
+  bool done = false;    // Guarded by queue_mu_.
+};
+
+// A read connection for the length of one read, in one read transaction so
+// that every statement of the read sees the same committed state.
+class SqliteStore::Reader {
+ public:
+  // One statement reads in a transaction of its own; more need one shared.
+  enum Statements { kOneStatement, kSeveral };
+
+  explicit Reader(SqliteStore& store, Statements statements = kSeveral)
+      : store_(store) {
+    if (store_.readers_.empty()) {
+      // An in-memory database has one connection: the writer's.
+      store_.write_mu_.Lock();
+      db_ = store_.db_.get();
+      return;
+    }
+    {
+      absl::MutexLock lock(&store_.pool_mu_);
+      store_.pool_mu_.Await(absl::Condition(
+          +[](std::vector<SqliteConnection*>* idle) { return !idle->empty(); },
+          &store_.idle_readers_));
+      db_ = store_.idle_readers_.back();
+      store_.idle_readers_.pop_back();
+    }
+    // Without it each statement reads the latest commit on its own.
+    if (statements == kSeveral) Exec(*db_, "BEGIN").IgnoreError();
+  }
+
+  ~Reader() {
+    if (store_.readers_.empty()) {
+      store_.write_mu_.Unlock();
+      return;
+    }
+    if (!sqlite3_get_autocommit(db_->get())) {
+      Exec(*db_, "COMMIT").IgnoreError();
+    }
+    if (!sqlite3_get_autocommit(db_->get())) {
+      Exec(*db_, "ROLLBACK").IgnoreError();
+    }
+    absl::MutexLock lock(&store_.pool_mu_);
+    store_.idle_readers_.push_back(db_);
+  }
+
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  SqliteConnection& db() const { return *db_; }
+
+ private:
+  SqliteStore& store_;
+  SqliteConnection* db_ = nullptr;
+};
+
+SqliteStore::SqliteStore(std::unique_ptr<SqliteConnection> db,
+                         std::vector<std::unique_ptr<SqliteConnection>> readers)
+    : db_(std::move(db)), readers_(std::move(readers)) {
+  absl::MutexLock lock(&pool_mu_);
+  for (const std::unique_ptr<SqliteConnection>& reader : readers_) {
+    idle_readers_.push_back(reader.get());
+  }
+}
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+    const std::string& path) {
+  LIAISON_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> db,
+                           OpenConnection(path));
   // WAL with full sync: every commit is on disk before it returns. Both are
   // read back, since SQLite ignores a journal mode it cannot use.
-  LIAISON_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = WAL"));
-  LIAISON_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL"));
-  LIAISON_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys = ON"));
+  LIAISON_RETURN_IF_ERROR(Exec(*db, "PRAGMA journal_mode = WAL"));
+  LIAISON_RETURN_IF_ERROR(Exec(*db, "PRAGMA synchronous = FULL"));
+  LIAISON_RETURN_IF_ERROR(Exec(*db, "PRAGMA foreign_keys = ON"));
+  // A group commit runs each write in a savepoint, whose undo pages
+  // (the sub-journal) would otherwise go to a temporary file, page by page.
+  LIAISON_RETURN_IF_ERROR(Exec(*db, "PRAGMA temp_store = MEMORY"));
   if (path != ":memory:") {
-    Statement mode(db, "PRAGMA journal_mode");
+    Statement mode(*db, "PRAGMA journal_mode");
     LIAISON_ASSIGN_OR_RETURN(bool has_mode, mode.Step());
     if (!has_mode || mode.Text(0) != "wal") {
       return absl::FailedPreconditionError(
           absl::StrCat("storage: ", path, " cannot use write-ahead logging"));
     }
   }
-  Statement sync(db, "PRAGMA synchronous");
-  LIAISON_ASSIGN_OR_RETURN(bool has_sync, sync.Step());
-  if (!has_sync || sync.Int(0) != 2) {  // 2 = FULL
-    return absl::FailedPreconditionError(
-        "storage: synchronous=FULL could not be set");
+  {
+    Statement sync(*db, "PRAGMA synchronous");
+    LIAISON_ASSIGN_OR_RETURN(bool has_sync, sync.Step());
+    if (!has_sync || sync.Int(0) != 2) {  // 2 = FULL
+      return absl::FailedPreconditionError(
+          "storage: synchronous=FULL could not be set");
+    }
   }
+  std::vector<std::unique_ptr<SqliteConnection>> readers;
+  if (path != ":memory:") {
+    for (int i = 0; i < kReadConnections; ++i) {
+      LIAISON_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> reader,
+                               OpenConnection(path));
+      // A read connection that tried to write would be a bug: make it fail.
+      LIAISON_RETURN_IF_ERROR(Exec(*reader, "PRAGMA query_only = 1"));
+      readers.push_back(std::move(reader));
+    }
+  }
+  std::unique_ptr<SqliteStore> store(
+      new SqliteStore(std::move(db), std::move(readers)));
+  absl::MutexLock lock(&store->write_mu_);
   LIAISON_RETURN_IF_ERROR(store->Migrate());
   return store;
 }
 
-SqliteStore::~SqliteStore() {
-  absl::MutexLock lock(&mu_);
-  sqlite3_close(db_);
-}
+SqliteStore::~SqliteStore() = default;
 
 int SqliteStore::CurrentSchemaVersion() {
   return static_cast<int>(kMigrations.size());
 }
 
 absl::Status SqliteStore::Migrate() {
-  LIAISON_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+  LIAISON_RETURN_IF_ERROR(Exec(*db_, "BEGIN IMMEDIATE"));
   auto migrate = [this]() -> absl::Status {
-    LIAISON_RETURN_IF_ERROR(Exec(db_,
+    LIAISON_RETURN_IF_ERROR(Exec(*db_,
                                  "CREATE TABLE IF NOT EXISTS schema_version "
                                  "(version INTEGER NOT NULL)"));
-    Statement q(db_, "SELECT version FROM schema_version");
+    Statement q(*db_, "SELECT version FROM schema_version");
     LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
     int64_t version = has_row ? q.Int(0) : 0;
     if (!has_row) {
       LIAISON_RETURN_IF_ERROR(
-          Exec(db_, "INSERT INTO schema_version (version) VALUES (0)"));
+          Exec(*db_, "INSERT INTO schema_version (version) VALUES (0)"));
     }
     if (version > CurrentSchemaVersion()) {
       return absl::FailedPreconditionError(
@@ -1375,11 +1540,11 @@ absl::Status SqliteStore::Migrate() {
                        CurrentSchemaVersion(), ")"));
     }
     for (; version < CurrentSchemaVersion(); ++version) {
-      LIAISON_RETURN_IF_ERROR(Exec(db_, kMigrations[version]));
+      LIAISON_RETURN_IF_ERROR(Exec(db_->get(), kMigrations[version]));
       if (version + 1 == kAuditTreeVersion) {
-        LIAISON_RETURN_IF_ERROR(BackfillAuditTree(db_));
+        LIAISON_RETURN_IF_ERROR(BackfillAuditTree(*db_));
       }
-      Statement set(db_, "UPDATE schema_version SET version = ?");
+      Statement set(*db_, "UPDATE schema_version SET version = ?");
       set.Bind(version + 1);
       LIAISON_RETURN_IF_ERROR(set.Run());
     }
@@ -1387,35 +1552,111 @@ absl::Status SqliteStore::Migrate() {
   };
   absl::Status status = migrate();
   if (!status.ok()) {
-    Exec(db_, "ROLLBACK").IgnoreError();
+    Exec(*db_, "ROLLBACK").IgnoreError();
     return status;
   }
-  return Exec(db_, "COMMIT");
+  return Exec(*db_, "COMMIT");
 }
 
 absl::Status SqliteStore::Write(
     absl::FunctionRef<absl::Status(WriteTransaction&)> fn) {
-  absl::MutexLock lock(&mu_);
-  LIAISON_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
-  Transaction txn(db_);
-  absl::Status status = fn(txn);
-  if (status.ok()) status = Exec(db_, "COMMIT");
-  if (!status.ok() && !sqlite3_get_autocommit(db_)) {
-    // A failed COMMIT may leave the transaction open; undo it either way.
-    Exec(db_, "ROLLBACK").IgnoreError();
+  // Group commit: writers queue up; the one at the front runs the queued
+  // transaction functions, each in a savepoint of one SQLite transaction,
+  // and commits them together, so that one fsync covers them all. Each
+  // returns only after the commit that holds its writes.
+  PendingWrite self(fn);
+  std::vector<PendingWrite*> batch;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    queue_.push_back(&self);
+    auto turn = [this, &self]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+      return self.done || (!committing_ && queue_.front() == &self);
+    };
+    queue_mu_.Await(absl::Condition(&turn));
+    if (self.done) return self.status;
+    committing_ = true;
+    for (PendingWrite* w : queue_) {
+      if (batch.size() == kMaxBatch) break;
+      batch.push_back(w);
+    }
   }
-  return status;
+  const size_t ran = RunBatch(batch);
+  absl::MutexLock lock(&queue_mu_);
+  // Writes that did not run (their batch ended early) stay queued.
+  for (size_t i = 0; i < ran; ++i) {
+    batch[i]->done = true;
+    queue_.pop_front();
+  }
+  committing_ = false;
+  stats_.writes += static_cast<int64_t>(ran);
+  ++stats_.transactions;
+  return self.status;
+}
+
+SqliteStore::WriteStats SqliteStore::write_stats() {
+  absl::MutexLock lock(&queue_mu_);
+  return stats_;
+}
+
+size_t SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
+  absl::MutexLock lock(&write_mu_);
+  absl::Status outcome = Exec(*db_, "BEGIN IMMEDIATE");
+  if (!outcome.ok()) {
+    batch.front()->status = outcome;
+    return 1;
+  }
+  Transaction txn(*db_);
+  // One write alone needs no savepoint: the transaction is its own.
+  const bool nested = batch.size() > 1;
+  size_t ran = 0;
+  while (ran < batch.size()) {
+    PendingWrite& w = *batch[ran++];
+    if (nested) {
+      outcome = Exec(*db_, "SAVEPOINT write");
+      if (!outcome.ok()) {
+        w.status = outcome;
+        break;
+      }
+    }
+    w.status = w.fn(txn);
+    if (sqlite3_get_autocommit(db_->get())) {
+      // SQLite ended the transaction itself (I/O error, disk full): every
+      // write of the batch so far is gone with it.
+      outcome = absl::UnavailableError(absl::StrCat(
+          "storage: the transaction was rolled back (",
+          w.status.ok() ? "storage fault" : w.status.message(), ")"));
+      break;
+    }
+    if (!nested) {
+      if (!w.status.ok()) outcome = w.status;
+      break;
+    }
+    if (!w.status.ok()) outcome = Exec(*db_, "ROLLBACK TO write");
+    if (outcome.ok()) outcome = Exec(*db_, "RELEASE write");
+    if (!outcome.ok()) break;
+  }
+  if (outcome.ok()) outcome = Exec(*db_, "COMMIT");
+  if (!outcome.ok()) {
+    // Nothing of the batch is kept: a failed COMMIT may leave the
+    // transaction open; undo it either way.
+    if (!sqlite3_get_autocommit(db_->get()))
+      Exec(*db_, "ROLLBACK").IgnoreError();
+    for (size_t i = 0; i < ran; ++i) {
+      if (batch[i]->status.ok()) batch[i]->status = outcome;
+    }
+  }
+  return ran;
 }
 
 absl::StatusOr<Party> SqliteStore::GetParty(absl::string_view code) {
-  absl::MutexLock lock(&mu_);
-  return ReadPartyByCode(db_, code);
+  Reader reader(*this, Reader::kOneStatement);
+  return ReadPartyByCode(reader.db(), code);
 }
 
 absl::StatusOr<std::vector<Party>> SqliteStore::ListParties() {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_, absl::StrCat("SELECT ", kPartyColumns,
-                                " FROM parties ORDER BY code"));
+  Reader reader(*this, Reader::kOneStatement);
+  Statement q(reader.db(), absl::StrCat("SELECT ", kPartyColumns,
+                                        " FROM parties ORDER BY code"));
   std::vector<Party> parties;
   while (true) {
     LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
@@ -1427,8 +1668,8 @@ absl::StatusOr<std::vector<Party>> SqliteStore::ListParties() {
 }
 
 absl::StatusOr<Message> SqliteStore::GetMessage(absl::string_view id) {
-  absl::MutexLock lock(&mu_);
-  return GetMessageIn(db_, id);
+  Reader reader(*this);
+  return GetMessageIn(reader.db(), id);
 }
 
 absl::StatusOr<std::vector<Message>> SqliteStore::ListRequests(
@@ -1460,8 +1701,8 @@ absl::StatusOr<std::vector<Message>> SqliteStore::ListRequests(
                          "r.message_seq WHERE r.party = ? AND m.kind = "
                          "'REQUEST' AND m.seq < ?",
                          conditions, " ORDER BY m.seq DESC LIMIT ?");
-  absl::MutexLock lock(&mu_);
-  Statement q(db_, sql);
+  Reader reader(*this);
+  Statement q(reader.db(), sql);
   q.Bind(query.party).Bind(query.before_seq.value_or(INT64_MAX));
   if (query.state.has_value()) q.Bind(Name(*query.state));
   if (query.due_before.has_value()) {
@@ -1469,7 +1710,7 @@ absl::StatusOr<std::vector<Message>> SqliteStore::ListRequests(
   }
   if (!query.case_id.empty()) q.Bind(query.case_id);
   q.Bind(int64_t{query.limit});
-  return QueryMessages(db_, q);
+  return QueryMessages(reader.db(), q);
 }
 
 absl::StatusOr<std::vector<Message>> SqliteStore::ListInbox(
@@ -1490,19 +1731,20 @@ absl::StatusOr<std::vector<Message>> SqliteStore::ListOutbox(
 absl::StatusOr<std::vector<Message>> SqliteStore::ListSummaries(
     absl::string_view from_where_order, absl::string_view party, int limit,
     std::optional<int64_t> before_seq) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_, absl::StrCat("SELECT ", kSummaryColumns, " FROM ",
-                                from_where_order, " LIMIT ?"));
+  Reader reader(*this);
+  Statement q(reader.db(), absl::StrCat("SELECT ", kSummaryColumns, " FROM ",
+                                        from_where_order, " LIMIT ?"));
   q.Bind(party).Bind(before_seq.value_or(INT64_MAX)).Bind(int64_t{limit});
-  return QueryMessages(db_, q);
+  return QueryMessages(reader.db(), q);
 }
 
 absl::StatusOr<std::vector<Consent>> SqliteStore::ListConsents(
     absl::string_view party) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_, absl::StrCat("SELECT ", kConsentColumns,
-                                " FROM consents WHERE owner_party = ? OR "
-                                "requester_party = ? ORDER BY seq DESC"));
+  Reader reader(*this);
+  Statement q(reader.db(),
+              absl::StrCat("SELECT ", kConsentColumns,
+                           " FROM consents WHERE owner_party = ? OR "
+                           "requester_party = ? ORDER BY seq DESC"));
   q.Bind(party).Bind(party);
   std::vector<Consent> consents;
   while (true) {
@@ -1530,9 +1772,9 @@ AttachmentInfo ReadAttachment(const Statement& q) {
 
 absl::StatusOr<AttachmentInfo> SqliteStore::GetAttachment(
     absl::string_view id) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_, absl::StrCat("SELECT ", kAttachmentColumns,
-                                " FROM attachments WHERE id = ?"));
+  Reader reader(*this);
+  Statement q(reader.db(), absl::StrCat("SELECT ", kAttachmentColumns,
+                                        " FROM attachments WHERE id = ?"));
   q.Bind(id);
   LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
   if (!found) {
@@ -1543,10 +1785,11 @@ absl::StatusOr<AttachmentInfo> SqliteStore::GetAttachment(
 
 absl::StatusOr<std::vector<AttachmentInfo>> SqliteStore::ListAttachments(
     absl::string_view message_id) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_, absl::StrCat("SELECT ", kAttachmentColumns,
-                                " FROM attachments WHERE message_id = ? "
-                                "ORDER BY uploaded_at_us, id"));
+  Reader reader(*this);
+  Statement q(reader.db(),
+              absl::StrCat("SELECT ", kAttachmentColumns,
+                           " FROM attachments WHERE message_id = ? "
+                           "ORDER BY uploaded_at_us, id"));
   q.Bind(message_id);
   std::vector<AttachmentInfo> attachments;
   while (true) {
@@ -1559,8 +1802,8 @@ absl::StatusOr<std::vector<AttachmentInfo>> SqliteStore::ListAttachments(
 
 absl::StatusOr<std::optional<std::string>> SqliteStore::ReadAttachmentChunk(
     absl::string_view id, int64_t index) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_,
+  Reader reader(*this);
+  Statement q(reader.db(),
               "SELECT data FROM attachment_chunks WHERE attachment_id = ? "
               "AND idx = ?");
   q.Bind(id).Bind(index);
@@ -1571,8 +1814,8 @@ absl::StatusOr<std::optional<std::string>> SqliteStore::ReadAttachmentChunk(
 
 absl::StatusOr<std::vector<Event>> SqliteStore::ReadEvents(
     absl::string_view party, int64_t after_seq, int limit) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_,
+  Reader reader(*this);
+  Statement q(reader.db(),
               "SELECT seq, party, kind, message_id, detail, time_us FROM "
               "events WHERE party = ? AND seq > ? ORDER BY seq LIMIT ?");
   q.Bind(party).Bind(after_seq).Bind(int64_t{limit});
@@ -1589,8 +1832,8 @@ absl::StatusOr<std::vector<Event>> SqliteStore::ReadEvents(
 absl::StatusOr<int64_t> SqliteStore::CountEvents(absl::string_view party,
                                                  int64_t after_seq,
                                                  int64_t cap) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_,
+  Reader reader(*this, Reader::kOneStatement);
+  Statement q(reader.db(),
               "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE party = ? AND "
               "seq > ? LIMIT ?)");
   q.Bind(party).Bind(after_seq).Bind(cap);
@@ -1599,8 +1842,9 @@ absl::StatusOr<int64_t> SqliteStore::CountEvents(absl::string_view party,
 }
 
 absl::StatusOr<int64_t> SqliteStore::LastEventSeq(absl::string_view party) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE party = ?");
+  Reader reader(*this, Reader::kOneStatement);
+  Statement q(reader.db(),
+              "SELECT COALESCE(MAX(seq), 0) FROM events WHERE party = ?");
   q.Bind(party);
   LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
   return has_row ? q.Int(0) : 0;
@@ -1608,8 +1852,8 @@ absl::StatusOr<int64_t> SqliteStore::LastEventSeq(absl::string_view party) {
 
 absl::StatusOr<std::vector<RequestRow>> SqliteStore::ListRequestRows(
     absl::Time from, absl::Time to, absl::string_view party) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_,
+  Reader reader(*this);
+  Statement q(reader.db(),
               "SELECT m.sender_party, r.party, m.priority, r.request_state, "
               "r.refusal_reason, r.due_at_us, m.created_at_us FROM recipients "
               "r JOIN messages m ON m.seq = r.message_seq WHERE m.kind = "
@@ -1646,9 +1890,9 @@ absl::StatusOr<std::vector<RequestRow>> SqliteStore::ListRequestRows(
 
 absl::StatusOr<std::pair<int64_t, int64_t>> SqliteStore::CountCases(
     absl::Time from, absl::Time to, absl::string_view party) {
-  absl::MutexLock lock(&mu_);
+  Reader reader(*this);
   Statement q(
-      db_,
+      reader.db(),
       "SELECT COALESCE(SUM(opened_at_us >= ?1 AND opened_at_us < ?2), 0), "
       "COALESCE(SUM(closed_at_us IS NOT NULL AND closed_at_us >= ?1 AND "
       "closed_at_us < ?2), 0) FROM cases c WHERE ?3 = '' OR "
@@ -1661,14 +1905,14 @@ absl::StatusOr<std::pair<int64_t, int64_t>> SqliteStore::CountCases(
 }
 
 absl::StatusOr<Case> SqliteStore::GetCase(absl::string_view id) {
-  absl::MutexLock lock(&mu_);
-  return GetCaseIn(db_, id);
+  Reader reader(*this);
+  return GetCaseIn(reader.db(), id);
 }
 
 absl::StatusOr<std::vector<Case>> SqliteStore::ListCases(
     absl::string_view party) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_,
+  Reader reader(*this);
+  Statement q(reader.db(),
               "SELECT id FROM cases c WHERE c.owner_party = ? OR EXISTS ("
               "SELECT 1 FROM case_participants p WHERE p.case_seq = c.seq "
               "AND p.party = ? AND p.removed_at_us IS NULL) "
@@ -1682,7 +1926,7 @@ absl::StatusOr<std::vector<Case>> SqliteStore::ListCases(
   }
   std::vector<Case> cases;
   for (const std::string& id : ids) {
-    LIAISON_ASSIGN_OR_RETURN(Case c, GetCaseIn(db_, id));
+    LIAISON_ASSIGN_OR_RETURN(Case c, GetCaseIn(reader.db(), id));
     cases.push_back(std::move(c));
   }
   return cases;
@@ -1690,8 +1934,8 @@ absl::StatusOr<std::vector<Case>> SqliteStore::ListCases(
 
 absl::StatusOr<std::vector<std::string>> SqliteStore::CaseReaders(
     absl::string_view message_id) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_,
+  Reader reader(*this);
+  Statement q(reader.db(),
               "SELECT c.owner_party FROM case_messages m JOIN cases c ON "
               "c.seq = m.case_seq WHERE m.message_id = ? UNION "
               "SELECT p.party FROM case_messages m JOIN case_participants p "
@@ -1709,20 +1953,21 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::CaseReaders(
 
 absl::StatusOr<std::vector<Message>> SqliteStore::CaseThread(
     absl::string_view case_id) {
-  absl::MutexLock lock(&mu_);
+  Reader reader(*this);
   Statement q(
-      db_, absl::StrCat("SELECT ", kSummaryColumns,
-                        " FROM case_messages cm JOIN cases c ON c.seq = "
-                        "cm.case_seq JOIN messages m ON m.id = cm.message_id "
-                        "WHERE c.id = ? ORDER BY cm.attached_at_us, cm.rowid"));
+      reader.db(),
+      absl::StrCat("SELECT ", kSummaryColumns,
+                   " FROM case_messages cm JOIN cases c ON c.seq = "
+                   "cm.case_seq JOIN messages m ON m.id = cm.message_id "
+                   "WHERE c.id = ? ORDER BY cm.attached_at_us, cm.rowid"));
   q.Bind(case_id);
-  return QueryMessages(db_, q);
+  return QueryMessages(reader.db(), q);
 }
 
 absl::StatusOr<std::vector<PartyChange>> SqliteStore::ListPartyChanges(
     absl::string_view code) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_,
+  Reader reader(*this);
+  Statement q(reader.db(),
               "SELECT code, time_us, changed_by, change, from_value, "
               "to_value, reason FROM party_changes WHERE code = ? "
               "ORDER BY seq");
@@ -1740,14 +1985,14 @@ absl::StatusOr<std::vector<PartyChange>> SqliteStore::ListPartyChanges(
 
 absl::StatusOr<std::optional<Revocation>> SqliteStore::FindRevocation(
     absl::string_view serial, absl::string_view user) {
-  absl::MutexLock lock(&mu_);
-  return FindRevocationIn(db_, serial, user);
+  Reader reader(*this, Reader::kOneStatement);
+  return FindRevocationIn(reader.db(), serial, user);
 }
 
 absl::StatusOr<std::vector<Revocation>> SqliteStore::ListRevocations() {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_, absl::StrCat("SELECT ", kRevocationColumns,
-                                " FROM revocations ORDER BY seq"));
+  Reader reader(*this, Reader::kOneStatement);
+  Statement q(reader.db(), absl::StrCat("SELECT ", kRevocationColumns,
+                                        " FROM revocations ORDER BY seq"));
   std::vector<Revocation> revocations;
   while (true) {
     LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
@@ -1767,7 +2012,7 @@ absl::StatusOr<std::vector<AuditEntry>> SqliteStore::ReadAudit(int64_t from_seq,
 
 absl::StatusOr<std::vector<AuditEntry>> SqliteStore::ReadAudit(
     const AuditQuery& query) {
-  absl::MutexLock lock(&mu_);
+  Reader reader(*this);
   std::string sql =
       "SELECT a.seq, a.time_us, a.principal, a.party, a.role, a.user_id, "
       "a.action, a.resources, a.outcome, a.code, a.reason FROM audit_log a ";
@@ -1777,7 +2022,7 @@ absl::StatusOr<std::vector<AuditEntry>> SqliteStore::ReadAudit(
   sql += "WHERE a.seq >= ?2 AND (?3 = 0 OR a.seq <= ?3) ";
   if (!query.party.empty()) sql += "AND a.party = ?4 ";
   sql += "ORDER BY a.seq LIMIT ?5";
-  Statement q(db_, sql);
+  Statement q(reader.db(), sql);
   // Numbered parameters: ?5 is always there, so all five bind in order.
   q.Bind(query.resource)
       .Bind(query.from_seq)
@@ -1788,20 +2033,20 @@ absl::StatusOr<std::vector<AuditEntry>> SqliteStore::ReadAudit(
 }
 
 absl::StatusOr<int64_t> SqliteStore::AuditSize() {
-  absl::MutexLock lock(&mu_);
-  return AuditSizeIn(db_);
+  Reader reader(*this, Reader::kOneStatement);
+  return AuditSizeIn(reader.db());
 }
 
 absl::StatusOr<std::string> SqliteStore::ReadAuditNode(int level,
                                                        int64_t index) {
-  absl::MutexLock lock(&mu_);
-  return AuditNodeIn(db_, level, index);
+  Reader reader(*this, Reader::kOneStatement);
+  return AuditNodeIn(reader.db(), level, index);
 }
 
 absl::StatusOr<std::vector<std::string>> SqliteStore::ReadAuditLeafHashes(
     int64_t from_seq, int limit) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_,
+  Reader reader(*this, Reader::kOneStatement);
+  Statement q(reader.db(),
               "SELECT hash FROM audit_tree WHERE level = 0 AND idx >= ? "
               "ORDER BY idx LIMIT ?");
   q.Bind(from_seq - 1).Bind(int64_t{limit});
@@ -1815,16 +2060,17 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::ReadAuditLeafHashes(
 }
 
 absl::StatusOr<std::optional<AuditCheckpoint>> SqliteStore::LatestCheckpoint() {
-  absl::MutexLock lock(&mu_);
-  return LatestCheckpointIn(db_);
+  Reader reader(*this);
+  return LatestCheckpointIn(reader.db());
 }
 
 absl::StatusOr<std::vector<AuditCheckpoint>> SqliteStore::ListCheckpoints(
     int64_t max_size) {
-  absl::MutexLock lock(&mu_);
-  Statement q(db_, absl::StrCat("SELECT ", kCheckpointColumns,
-                                " FROM audit_checkpoints WHERE tree_size <= ? "
-                                "ORDER BY tree_size"));
+  Reader reader(*this);
+  Statement q(reader.db(),
+              absl::StrCat("SELECT ", kCheckpointColumns,
+                           " FROM audit_checkpoints WHERE tree_size <= ? "
+                           "ORDER BY tree_size"));
   q.Bind(max_size);
   std::vector<AuditCheckpoint> checkpoints;
   while (true) {

@@ -5,22 +5,34 @@
 // Schema: versioned in `schema_version`, migrated forward at Open. The audit
 // table refuses UPDATE and DELETE through triggers.
 //
-// Thread safety: all methods may be called from any thread. One connection,
-// serialised by `mu_`; transactions never interleave.
+// Throughput: writes are committed in groups. Concurrent Write calls queue
+// up; the first in the queue runs every queued transaction function, each
+// in a savepoint of one SQLite transaction, and commits them with one
+// fsync. A function that fails is rolled back to its savepoint alone; a
+// commit that fails fails every write in it. Each Write still returns only
+// once its own writes are durable (or known not to be).
+//
+// Thread safety: all methods may be called from any thread. One write
+// connection, used by one group at a time; reads use a small pool of read
+// connections, each read in one read transaction (WAL lets them proceed
+// while a group commits). ":memory:" has only the write connection.
 #ifndef LIAISON_STORE_SQLITE_SQLITE_STORE_H_
 #define LIAISON_STORE_SQLITE_SQLITE_STORE_H_
 
+#include <cstddef>
+#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "domain/store.h"
 
-struct sqlite3;
-
 namespace liaison {
+
+class SqliteConnection;
 
 class SqliteStore final : public Store {
  public:
@@ -37,6 +49,14 @@ class SqliteStore final : public Store {
 
   // The schema version this build writes.
   static int CurrentSchemaVersion();
+
+  // How many Write calls have run, in how many SQLite transactions (group
+  // commit: fewer transactions than writes under concurrent load).
+  struct WriteStats {
+    int64_t writes = 0;
+    int64_t transactions = 0;
+  };
+  WriteStats write_stats() ABSL_LOCKS_EXCLUDED(queue_mu_);
 
   // liaison::Store
   absl::Status Write(
@@ -94,17 +114,41 @@ class SqliteStore final : public Store {
 
  private:
   class Transaction;
+  class Reader;
+  struct PendingWrite;
 
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
-  absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Read connections opened next to the write connection.
+  static constexpr int kReadConnections = 4;
+  // Most transaction functions one commit takes.
+  static constexpr size_t kMaxBatch = 256;
+
+  SqliteStore(std::unique_ptr<SqliteConnection> db,
+              std::vector<std::unique_ptr<SqliteConnection>> readers);
+  absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Runs the front of `batch` in one transaction and commits it; returns
+  // how many of its writes ran (and have their status), at least one.
+  size_t RunBatch(const std::vector<PendingWrite*>& batch)
+      ABSL_LOCKS_EXCLUDED(queue_mu_, write_mu_);
   // Summaries (no bodies) from a FROM/WHERE/ORDER BY clause whose two
   // parameters are the party and the exclusive upper bound of seq.
   absl::StatusOr<std::vector<Message>> ListSummaries(
       absl::string_view from_where_order, absl::string_view party, int limit,
       std::optional<int64_t> before_seq);
 
-  absl::Mutex mu_;
-  sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+  // Lock order: queue_mu_ is never held while taking write_mu_ or pool_mu_.
+  absl::Mutex queue_mu_;
+  std::deque<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  // True while the writer at the front of the queue runs a batch.
+  bool committing_ ABSL_GUARDED_BY(queue_mu_) = false;
+  WriteStats stats_ ABSL_GUARDED_BY(queue_mu_);
+
+  absl::Mutex write_mu_;
+  const std::unique_ptr<SqliteConnection> db_ ABSL_PT_GUARDED_BY(write_mu_);
+
+  // Empty for ":memory:".
+  const std::vector<std::unique_ptr<SqliteConnection>> readers_;
+  absl::Mutex pool_mu_;
+  std::vector<SqliteConnection*> idle_readers_ ABSL_GUARDED_BY(pool_mu_);
 };
 
 }  // namespace liaison

@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "domain/audit_log.h"
 #include "domain/merkle.h"
 #include "tests/store/store_conformance.h"
@@ -229,6 +233,50 @@ TEST(SqliteStoreTest, UnopenablePathIsUnavailable) {
   absl::StatusOr<std::unique_ptr<SqliteStore>> store =
       SqliteStore::Open("/nonexistent-dir/liaison.db");
   EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
+}
+
+// Writes that arrive while a transaction commits are committed together in
+// the next one, each still succeeding or failing on its own (the
+// conformance suite checks the outcomes; this checks they were grouped).
+TEST(SqliteGroupCommitTest, WritesQueuedDuringACommitShareTheNextOne) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+      SqliteStore::Open(dir.File("liaison.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::Notification holding, release;
+  std::thread holder([&] {
+    EXPECT_TRUE((*store)
+                    ->Write([&](WriteTransaction&) {
+                      holding.Notify();
+                      release.WaitForNotification();
+                      return absl::OkStatus();
+                    })
+                    .ok());
+  });
+  holding.WaitForNotification();
+  constexpr int kWriters = 16;
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kWriters; ++i) {
+    writers.emplace_back([&, i] {
+      Party p;
+      p.code = absl::StrCat("P", i);
+      p.name = p.code;
+      EXPECT_TRUE(
+          (*store)
+              ->Write([&](WriteTransaction& txn) { return txn.InsertParty(p); })
+              .ok());
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(300));
+  release.Notify();
+  holder.join();
+  for (std::thread& writer : writers) writer.join();
+
+  const SqliteStore::WriteStats stats = (*store)->write_stats();
+  EXPECT_EQ(stats.writes, 1 + kWriters);
+  // One for the holder, then far fewer than one per queued writer.
+  EXPECT_LE(stats.transactions, 1 + kWriters / 2);
+  EXPECT_EQ((*store)->ListParties()->size(), static_cast<size_t>(kWriters));
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "domain/audit_log.h"
 #include "domain/merkle.h"
 
@@ -514,6 +516,93 @@ TEST_P(StoreWithParties, ConcurrentWritersAreSerialised) {
   }
   EXPECT_EQ(store_->ListOutbox("RO", 1000, std::nullopt)->size(),
             static_cast<size_t>(kThreads * kPerThread));
+}
+
+// Writes that overlap (and may share a commit) succeed or fail each on its
+// own: a failed one leaves none of its writes, the others keep all of
+// theirs, and the audit log stays dense with a tree that matches it.
+TEST_P(StoreWithParties, AFailedWriteAmongConcurrentOnesTakesOnlyItsOwn) {
+  Message existing =
+      MakeMessage("01M00000000000000000000999", "RO", {"HU"}, "taken");
+  ASSERT_TRUE(Insert(existing).ok());
+
+  // The first write holds the store while the others queue behind it.
+  absl::Notification holding, release;
+  std::thread holder([&] {
+    EXPECT_TRUE(store_
+                    ->Write([&](WriteTransaction& txn) {
+                      holding.Notify();
+                      release.WaitForNotification();
+                      return StoreAuditLog().Append(txn, MakeEntry(0)).status();
+                    })
+                    .ok());
+  });
+  holding.WaitForNotification();
+
+  constexpr int kWriters = 12;
+  std::vector<absl::Status> results(kWriters);
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kWriters; ++i) {
+    writers.emplace_back([&, i] {
+      // Every third refuses after writing; every third but one collides
+      // with a stored idempotency key after writing its audit entry.
+      const std::string key = i % 3 == 1 ? "taken" : absl::StrCat("c", i);
+      Message m =
+          MakeMessage(absl::StrCat("01M1", std::string(20, '0'), 10 + i), "RO",
+                      {"HU"}, key);
+      results[i] = store_->Write([&](WriteTransaction& txn) -> absl::Status {
+        absl::Status s = StoreAuditLog().Append(txn, MakeEntry(i + 1)).status();
+        if (!s.ok()) return s;
+        s = txn.InsertMessage(m);
+        if (!s.ok()) return s;
+        s = txn.AppendEvent({0, "HU", "MESSAGE", m.id, "test", m.created_at});
+        if (!s.ok()) return s;
+        return i % 3 == 2 ? absl::AbortedError("changed my mind")
+                          : absl::OkStatus();
+      });
+    });
+  }
+  // Let them queue up behind the holder, then let everything run.
+  absl::SleepFor(absl::Milliseconds(200));
+  release.Notify();
+  holder.join();
+  for (std::thread& writer : writers) writer.join();
+
+  int kept = 0;
+  for (int i = 0; i < kWriters; ++i) {
+    SCOPED_TRACE(absl::StrCat("writer ", i));
+    const std::string id = absl::StrCat("01M1", std::string(20, '0'), 10 + i);
+    switch (i % 3) {
+      case 0:
+        EXPECT_TRUE(results[i].ok()) << results[i];
+        EXPECT_TRUE(store_->GetMessage(id).ok());
+        ++kept;
+        break;
+      case 1:
+        EXPECT_EQ(results[i].code(), absl::StatusCode::kAlreadyExists);
+        EXPECT_EQ(store_->GetMessage(id).status().code(),
+                  absl::StatusCode::kNotFound);
+        break;
+      case 2:
+        EXPECT_EQ(results[i].code(), absl::StatusCode::kAborted);
+        EXPECT_EQ(store_->GetMessage(id).status().code(),
+                  absl::StatusCode::kNotFound);
+        break;
+    }
+  }
+  // The holder's entry and one per kept write, numbered without gaps.
+  ASSERT_EQ(*store_->AuditSize(), 1 + kept);
+  absl::StatusOr<std::vector<AuditEntry>> entries = store_->ReadAudit(1, 100);
+  ASSERT_TRUE(entries.ok());
+  std::vector<std::string> leaves;
+  for (size_t i = 0; i < entries->size(); ++i) {
+    EXPECT_EQ((*entries)[i].seq, static_cast<int64_t>(i + 1));
+    leaves.push_back(merkle::LeafHash(EncodeAuditLeaf((*entries)[i])));
+  }
+  // The stored tree is the tree of exactly these entries.
+  EXPECT_EQ(*store_->ReadAuditLeafHashes(1, 100), leaves);
+  EXPECT_EQ(store_->ReadEvents("HU", 0, 100)->size(),
+            static_cast<size_t>(kept));
 }
 
 }  // namespace liaison::testing
