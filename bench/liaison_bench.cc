@@ -15,7 +15,7 @@
 // and servers share the machine's cores, as the figures in
 // docs/performance.md say.
 //
-//   liaison-bench [--callers=1,8,32] [--duration=5s] [--warmup=1s]
+//   liaison-bench [--callers=1,8,32] [--duration=5s] [--warmup=1s] [--rounds=3]
 //                 [--inbox-sizes=10000,1000000] [--dir=/tmp]
 //                 [--target=HOST:PORT --pki=DIR]
 #include <grpcpp/grpcpp.h>
@@ -68,6 +68,9 @@
 
 ABSL_FLAG(std::string, callers, "1,8,32", "concurrent callers per point");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "measured time a point");
+ABSL_FLAG(int32_t, rounds, 3,
+          "rounds of echo then send at each caller count (the machine's "
+          "noise shows between them; medians are printed)");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1),
           "unmeasured time before each point");
 ABSL_FLAG(int32_t, body_bytes, 1024, "body of each message sent");
@@ -460,16 +463,24 @@ absl::Status WarmUp(const std::vector<CallFn>& calls) {
   return absl::OkStatus();
 }
 
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0 : values[values.size() / 2];
+}
+
 absl::Status Throughput(const Setup& setup, const std::vector<int>& callers,
-                        absl::Duration warmup, absl::Duration duration) {
+                        int rounds, absl::Duration warmup,
+                        absl::Duration duration) {
   std::cout << "\n== Throughput: durable Exchange.SendMessage against a bare "
                "gRPC echo, same mTLS, "
-            << absl::FormatDuration(duration) << " a point\n";
+            << absl::FormatDuration(duration) << " a point, " << rounds
+            << " rounds of echo then send\n";
   std::cout << absl::StrFormat(
       "%-8s | %-47s | %-47s | %s\n", "callers",
       "echo: calls/s  p50 ms  p99 ms  p999 ms  cpu/call",
       "send: calls/s  p50 ms  p99 ms  p999 ms  cpu/call", "send/echo");
   const std::string run = absl::StrCat(absl::ToUnixMillis(absl::Now()));
+  std::vector<std::string> summary;
   for (int n : callers) {
     LIAISON_ASSIGN_OR_RETURN(std::vector<CallFn> echo,
                              EchoCallers(setup, n, run));
@@ -477,25 +488,38 @@ absl::Status Throughput(const Setup& setup, const std::vector<int>& callers,
                              SendCallers(setup, n, run));
     LIAISON_RETURN_IF_ERROR(WarmUp(echo));
     LIAISON_RETURN_IF_ERROR(WarmUp(send));
-    LoadResult e = RunLoad(echo, warmup, duration, setup.echo);
-    LoadResult s = RunLoad(send, warmup, duration, setup.liaisond);
-    auto row = [](LoadResult& r) {
-      return absl::StrFormat("%13.0f  %6s  %6s  %7s  %5.0f us", r.Qps(),
-                             Ms(r.PercentileMs(0.5)), Ms(r.PercentileMs(0.99)),
-                             Ms(r.PercentileMs(0.999)), r.CpuPerCallUs());
-    };
-    std::cout << absl::StrFormat("%-8d | %-47s | %-47s | %.2f\n", n, row(e),
-                                 row(s), e.Qps() > 0 ? s.Qps() / e.Qps() : 0);
-    for (const LoadResult* r : {&e, &s}) {
-      if (r->errors > 0) {
-        // A point with failed calls measures something else.
-        return absl::InternalError(absl::StrCat(
-            r->errors, " calls failed, the first: ", r->first_error));
+    std::vector<double> echo_qps, send_qps, ratios;
+    for (int round = 0; round < rounds; ++round) {
+      LoadResult e = RunLoad(echo, warmup, duration, setup.echo);
+      LoadResult s = RunLoad(send, warmup, duration, setup.liaisond);
+      auto row = [](LoadResult& r) {
+        return absl::StrFormat("%13.0f  %6s  %6s  %7s  %5.0f us", r.Qps(),
+                               Ms(r.PercentileMs(0.5)),
+                               Ms(r.PercentileMs(0.99)),
+                               Ms(r.PercentileMs(0.999)), r.CpuPerCallUs());
+      };
+      const double ratio = e.Qps() > 0 ? s.Qps() / e.Qps() : 0;
+      std::cout << absl::StrFormat("%-8d | %-47s | %-47s | %.2f\n", n, row(e),
+                                   row(s), ratio);
+      for (const LoadResult* r : {&e, &s}) {
+        if (r->errors > 0) {
+          // A point with failed calls measures something else.
+          return absl::InternalError(absl::StrCat(
+              r->errors, " calls failed, the first: ", r->first_error));
+        }
       }
+      echo_qps.push_back(e.Qps());
+      send_qps.push_back(s.Qps());
+      ratios.push_back(ratio);
     }
+    summary.push_back(absl::StrFormat(
+        "callers=%-3d echo %6.0f/s  send %6.0f/s  send/echo %.2f", n,
+        Median(echo_qps), Median(send_qps), Median(ratios)));
   }
   std::cout << "cpu/call: the server process's user+system CPU time over the "
-               "measured window, divided by the calls completed\n";
+               "measured window, divided by the calls completed\n"
+            << "medians of the rounds:\n";
+  for (const std::string& line : summary) std::cout << "  " << line << "\n";
   return absl::OkStatus();
 }
 
@@ -865,8 +889,8 @@ int Bench(const std::string& self, const std::string& dir,
 
   std::vector<int> caller_counts(callers.begin(), callers.end());
   absl::Status status =
-      Throughput(setup, caller_counts, absl::GetFlag(FLAGS_warmup),
-                 absl::GetFlag(FLAGS_duration));
+      Throughput(setup, caller_counts, std::max(1, absl::GetFlag(FLAGS_rounds)),
+                 absl::GetFlag(FLAGS_warmup), absl::GetFlag(FLAGS_duration));
   if (status.ok() && absl::GetFlag(FLAGS_delivery_samples) > 0) {
     status = Delivery(setup, absl::GetFlag(FLAGS_delivery_samples));
   }
