@@ -8,6 +8,8 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libssl-dev libsqlite3-dev
   libgtest-dev libgmock-dev clang-format
+  # examples/python and its test: a focal point's integration in Python.
+  python3 python3-grpcio python3-grpc-tools python3-protobuf
 )
 
 missing=()
