@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -268,6 +269,10 @@ int ServeEcho(const Pki& pki) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", *credentials, &port);
   builder.RegisterService(&service);
+  // As liaisond sets it (server/liaison_server.cc), so that neither pays
+  // for threads the other keeps.
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) return 1;
   std::cout << "echo listening on 127.0.0.1:" << port << std::endl;
@@ -517,7 +522,8 @@ absl::Status Throughput(const Setup& setup, const std::vector<int>& callers,
         Median(echo_qps), Median(send_qps), Median(ratios)));
   }
   std::cout << "cpu/call: the server process's user+system CPU time over the "
-               "measured window, divided by the calls completed\n"
+               "measured window, divided by the calls completed (the "
+               "kernel's own writeback threads are not counted)\n"
             << "medians of the rounds:\n";
   for (const std::string& line : summary) std::cout << "  " << line << "\n";
   return absl::OkStatus();
@@ -821,6 +827,16 @@ int Main(const std::string& self) {
       std::cerr << "liaison-bench: " << s.message() << "\n";
       return 2;
     }
+  }
+  // On tmpfs an fsync does nothing, and "durable" would mean nothing.
+  struct statfs fs;
+  constexpr long kTmpfsMagic = 0x01021994;
+  if (statfs(absl::GetFlag(FLAGS_dir).c_str(), &fs) == 0 &&
+      static_cast<long>(fs.f_type) == kTmpfsMagic) {
+    std::cerr << "liaison-bench: " << absl::GetFlag(FLAGS_dir)
+              << " is a tmpfs, where fsync does nothing; give --dir on a "
+                 "disk\n";
+    return 2;
   }
   std::string dir =
       absl::StrCat(absl::GetFlag(FLAGS_dir), "/liaison-bench.XXXXXX");

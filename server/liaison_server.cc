@@ -42,12 +42,13 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
       std::shared_ptr<grpc::ServerCredentials> credentials,
       MakeServerCredentials({options.tls_cert, options.tls_key, options.tls_ca},
                             options.tls_reload_interval));
-  LIAISON_RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
+  const std::string data_dir = options.SqliteDirectory();
+  LIAISON_RETURN_IF_ERROR(EnsureDirectory(data_dir));
 
   std::unique_ptr<LiaisonServer> server(new LiaisonServer());
   LIAISON_ASSIGN_OR_RETURN(
       server->store_,
-      OpenStore(absl::StrCat("sqlite:", options.data_dir, "/liaison.db")));
+      OpenStore(absl::StrCat("sqlite:", data_dir, "/liaison.db")));
   server->audit_ = std::make_unique<StoreAuditLog>();
   if (!options.parties_file.empty()) {
     LIAISON_ASSIGN_OR_RETURN(std::string text, ReadFile(options.parties_file));

@@ -15,7 +15,11 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7443",
           "HOST:PORT to listen on; port 0 picks a free port");
-ABSL_FLAG(std::string, data_dir, "", "directory of the SQLite database");
+ABSL_FLAG(std::string, store, "",
+          "where the data is kept: sqlite:DIR (the embedded database "
+          "DIR/liaison.db)");
+ABSL_FLAG(std::string, data_dir, "",
+          "directory of the SQLite database (the same as --store=sqlite:DIR)");
 ABSL_FLAG(std::string, tls_cert, "", "server certificate (PEM)");
 ABSL_FLAG(std::string, tls_key, "", "server private key (PEM)");
 ABSL_FLAG(std::string, tls_ca, "",
@@ -58,7 +62,8 @@ ABSL_FLAG(std::string, parties, "",
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "liaisond --data-dir=DIR --tls-cert=F --tls-key=F --tls-ca=F "
+      "liaisond --store=sqlite:DIR|--data-dir=DIR --tls-cert=F --tls-key=F "
+      "--tls-ca=F "
       "--audit-key=F [--listen=HOST:PORT] [--trust-domain=D] "
       "[--parties=FILE] [--crl=FILE] [--urgent-deadline=8h] "
       "[--routine-deadline=168h] [--checkpoint-interval=10s] "
@@ -71,6 +76,7 @@ int main(int argc, char** argv) {
 
   liaison::server::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.store = absl::GetFlag(FLAGS_store);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key = absl::GetFlag(FLAGS_tls_key);

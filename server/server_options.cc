@@ -3,10 +3,21 @@
 #include <cmath>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace liaison::server {
+namespace {
+
+constexpr absl::string_view kSqliteScheme = "sqlite:";
+
+}  // namespace
+
+std::string ServerOptions::SqliteDirectory() const {
+  return store.empty() ? data_dir
+                       : std::string(store.substr(kSqliteScheme.size()));
+}
 
 absl::Status ServerOptions::Validate() const {
   const size_t colon = listen.rfind(':');
@@ -17,8 +28,17 @@ absl::Status ServerOptions::Validate() const {
     return absl::InvalidArgumentError(absl::StrCat(
         "--listen='", listen, "' is not HOST:PORT (port 0 picks a free one)"));
   }
-  if (data_dir.empty()) {
-    return absl::InvalidArgumentError("--data-dir is required");
+  if (store.empty() == data_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "give where the data is kept: --store=sqlite:DIR or --data-dir=DIR "
+        "(one of them)");
+  }
+  if (!store.empty() && (!absl::StartsWith(store, kSqliteScheme) ||
+                         store.size() == kSqliteScheme.size())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--store='", store,
+                     "' is not a store this liaisond has (expected "
+                     "sqlite:DIR)"));
   }
   if (tls_cert.empty() || tls_key.empty() || tls_ca.empty()) {
     return absl::InvalidArgumentError(

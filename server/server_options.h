@@ -12,7 +12,10 @@ namespace liaison::server {
 struct ServerOptions {
   // HOST:PORT to listen on; port 0 picks a free port.
   std::string listen = "127.0.0.1:7443";
-  // Directory for the SQLite database (created, mode 0700, if missing).
+  // Where the data is kept: `store` is a store URL, `sqlite:DIR` for the
+  // embedded SQLite database DIR/liaison.db (DIR created, mode 0700, if
+  // missing). `data_dir` DIR is the same as `sqlite:DIR`; give one of them.
+  std::string store;
   std::string data_dir;
   // PEM files: the server's certificate and key, and the CA that issues
   // client certificates.
@@ -52,6 +55,9 @@ struct ServerOptions {
 
   // INVALID_ARGUMENT naming the first missing or malformed option.
   absl::Status Validate() const;
+
+  // The SQLite data directory of a valid `store` or `data_dir`.
+  std::string SqliteDirectory() const;
 };
 
 }  // namespace liaison::server

@@ -30,6 +30,13 @@ class SqliteConnection {
 
   sqlite3* get() const { return db_; }
 
+  // True while a group of writes runs in a transaction on this connection:
+  // a statement then fails rather than run on its own if SQLite has ended
+  // the transaction (after an I/O error or a full disk, SQLite rolls back
+  // and would otherwise commit each later statement by itself).
+  bool writing() const { return writing_; }
+  void set_writing(bool writing) { writing_ = writing; }
+
   // A prepared statement for `sql`: an idle one if there is one, else a new
   // one. Hand it back with Return.
   int Take(absl::string_view sql, sqlite3_stmt** stmt) {
@@ -44,21 +51,26 @@ class SqliteConnection {
   }
 
   // Resets `stmt` and keeps it for the next use of `sql`, unless an idle one
-  // is kept already (nested use of the same SQL) or the cache is full.
+  // is kept already (nested use of the same SQL). A full cache is emptied
+  // first, so that statements in steady use always find their place again.
   void Return(absl::string_view sql, sqlite3_stmt* stmt) {
     if (stmt == nullptr) return;
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
-    if (idle_.size() >= kMaxCached || !idle_.emplace(sql, stmt).second) {
-      sqlite3_finalize(stmt);
+    if (idle_.size() >= kMaxCached && idle_.count(sql) == 0) {
+      for (auto& [text, idle] : idle_) sqlite3_finalize(idle);
+      idle_.clear();
     }
+    if (!idle_.emplace(sql, stmt).second) sqlite3_finalize(stmt);
   }
 
  private:
-  // Far more than the store's distinct statements.
-  static constexpr size_t kMaxCached = 512;
+  // Several times the store's fixed statements (those whose text varies
+  // with their input are not kept: Statement::kOnce).
+  static constexpr size_t kMaxCached = 256;
 
   sqlite3* const db_;
+  bool writing_ = false;
   absl::flat_hash_map<std::string, sqlite3_stmt*> idle_;
 };
 
@@ -361,11 +373,20 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
 // A prepared statement, finalized on destruction.
 class Statement {
  public:
-  Statement(SqliteConnection& db, absl::string_view sql) : db_(db), sql_(sql) {
-    rc_ = db_.Take(sql_, &stmt_);
+  // kReuse keeps the prepared statement on the connection for the next
+  // use of the same text; kOnce is for texts that vary with the input (one
+  // placeholder per item), which would only crowd the connection's cache.
+  enum Reuse { kReuse, kOnce };
+
+  Statement(SqliteConnection& db, absl::string_view sql, Reuse reuse = kReuse)
+      : db_(db), sql_(sql), reuse_(reuse) {
+    rc_ = reuse_ == kReuse ? db_.Take(sql_, &stmt_)
+                           : sqlite3_prepare_v2(db_.get(), sql_.data(),
+                                                static_cast<int>(sql_.size()),
+                                                &stmt_, nullptr);
   }
   ~Statement() {
-    if (rc_ == SQLITE_OK) {
+    if (rc_ == SQLITE_OK && reuse_ == kReuse) {
       db_.Return(sql_, stmt_);
     } else {
       sqlite3_finalize(stmt_);
@@ -376,7 +397,7 @@ class Statement {
 
   absl::Status status() const {
     return rc_ == SQLITE_OK ? absl::OkStatus()
-                            : SqliteError(db_.get(), rc_, "prepare");
+                            : SqliteError(db_.get(), rc_, "prepare or bind");
   }
 
   Statement& Bind(absl::string_view value) {
@@ -404,6 +425,11 @@ class Statement {
   // Advances to the next row: true if there is one.
   absl::StatusOr<bool> Step() {
     if (rc_ != SQLITE_OK) return status();
+    if (db_.writing() && sqlite3_get_autocommit(db_.get())) {
+      return absl::UnavailableError(
+          "storage: the transaction was rolled back by a storage fault; "
+          "nothing of it was stored");
+    }
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
@@ -443,6 +469,7 @@ class Statement {
 
   SqliteConnection& db_;
   const std::string sql_;
+  const Reuse reuse_;
   sqlite3_stmt* stmt_ = nullptr;
   int rc_ = SQLITE_OK;
   int index_ = 0;
@@ -633,12 +660,14 @@ absl::Status LoadRecipients(SqliteConnection& db,
     m.recipients.clear();
     by_seq[m.seq] = &m;
   }
-  Statement q(db, absl::StrCat(
-                      "SELECT message_seq, ", kRecipientColumns,
-                      " FROM recipients WHERE message_seq IN (",
-                      absl::StrJoin(
-                          std::vector<std::string>(messages.size(), "?"), ", "),
-                      ") ORDER BY message_seq, position"));
+  Statement q(
+      db,
+      absl::StrCat(
+          "SELECT message_seq, ", kRecipientColumns,
+          " FROM recipients WHERE message_seq IN (",
+          absl::StrJoin(std::vector<std::string>(messages.size(), "?"), ", "),
+          ") ORDER BY message_seq, position"),
+      Statement::kOnce);
   for (const auto& [seq, message] : by_seq) q.Bind(seq);
   while (true) {
     LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
@@ -999,15 +1028,17 @@ class SqliteStore::Transaction final : public WriteTransaction {
                               absl::Time at, bool read) override {
     if (message_ids.empty()) return absl::OkStatus();
     Statement update(
-        db_, absl::StrCat(
-                 "UPDATE recipients SET delivered_at_us = "
-                 "COALESCE(delivered_at_us, ?)",
-                 read ? ", read_at_us = COALESCE(read_at_us, ?)" : "",
-                 " WHERE party = ? AND message_seq IN (SELECT seq FROM "
-                 "messages WHERE id IN (",
-                 absl::StrJoin(
-                     std::vector<std::string>(message_ids.size(), "?"), ", "),
-                 "))"));
+        db_,
+        absl::StrCat(
+            "UPDATE recipients SET delivered_at_us = "
+            "COALESCE(delivered_at_us, ?)",
+            read ? ", read_at_us = COALESCE(read_at_us, ?)" : "",
+            " WHERE party = ? AND message_seq IN (SELECT seq FROM "
+            "messages WHERE id IN (",
+            absl::StrJoin(std::vector<std::string>(message_ids.size(), "?"),
+                          ", "),
+            "))"),
+        Statement::kOnce);
     update.Bind(absl::ToUnixMicros(at));
     if (read) update.Bind(absl::ToUnixMicros(at));
     update.Bind(party);
@@ -1600,11 +1631,17 @@ SqliteStore::WriteStats SqliteStore::write_stats() {
 
 size_t SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
   absl::MutexLock lock(&write_mu_);
+  // A transaction left open by a failed ROLLBACK would refuse every later
+  // BEGIN: end it first.
+  if (!sqlite3_get_autocommit(db_->get())) {
+    Exec(*db_, "ROLLBACK").IgnoreError();
+  }
   absl::Status outcome = Exec(*db_, "BEGIN IMMEDIATE");
   if (!outcome.ok()) {
     batch.front()->status = outcome;
     return 1;
   }
+  db_->set_writing(true);
   Transaction txn(*db_);
   // One write alone needs no savepoint: the transaction is its own.
   const bool nested = batch.size() > 1;
@@ -1613,18 +1650,16 @@ size_t SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
     PendingWrite& w = *batch[ran++];
     if (nested) {
       outcome = Exec(*db_, "SAVEPOINT write");
-      if (!outcome.ok()) {
-        w.status = outcome;
-        break;
-      }
+      if (!outcome.ok()) break;
     }
     w.status = w.fn(txn);
     if (sqlite3_get_autocommit(db_->get())) {
       // SQLite ended the transaction itself (I/O error, disk full): every
-      // write of the batch so far is gone with it.
-      outcome = absl::UnavailableError(absl::StrCat(
-          "storage: the transaction was rolled back (",
-          w.status.ok() ? "storage fault" : w.status.message(), ")"));
+      // write of the group so far is gone with it.
+      outcome = absl::UnavailableError(
+          absl::StrCat("storage: the transaction was rolled back (",
+                       w.status.ok() ? "storage fault" : w.status.message(),
+                       "); nothing was stored"));
       break;
     }
     if (!nested) {
@@ -1635,14 +1670,19 @@ size_t SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
     if (outcome.ok()) outcome = Exec(*db_, "RELEASE write");
     if (!outcome.ok()) break;
   }
+  db_->set_writing(false);
   if (outcome.ok()) outcome = Exec(*db_, "COMMIT");
   if (!outcome.ok()) {
-    // Nothing of the batch is kept: a failed COMMIT may leave the
+    // Nothing of the group is kept: a failed COMMIT may leave the
     // transaction open; undo it either way.
-    if (!sqlite3_get_autocommit(db_->get()))
+    if (!sqlite3_get_autocommit(db_->get())) {
       Exec(*db_, "ROLLBACK").IgnoreError();
+    }
+    // In a group, every write that ran gets the group's failure, even one
+    // that had failed on its own: it may have seen the uncommitted writes of
+    // those before it, so its own answer may rest on nothing.
     for (size_t i = 0; i < ran; ++i) {
-      if (batch[i]->status.ok()) batch[i]->status = outcome;
+      if (nested || batch[i]->status.ok()) batch[i]->status = outcome;
     }
   }
   return ran;

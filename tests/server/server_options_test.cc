@@ -28,6 +28,15 @@ TEST(ServerOptionsTest, ValidOptionsPass) {
   EXPECT_TRUE(o.Validate().ok());
 }
 
+TEST(ServerOptionsTest, StoreUrlOrDataDirNameTheSqliteDirectory) {
+  ServerOptions o = Valid();
+  EXPECT_EQ(o.SqliteDirectory(), "/tmp/x");
+  o.data_dir.clear();
+  o.store = "sqlite:/var/lib/liaison";
+  ASSERT_TRUE(o.Validate().ok());
+  EXPECT_EQ(o.SqliteDirectory(), "/var/lib/liaison");
+}
+
 TEST(ServerOptionsTest, NamesTheBadOption) {
   struct Case {
     void (*mutate)(ServerOptions&);
@@ -39,6 +48,17 @@ TEST(ServerOptionsTest, NamesTheBadOption) {
            {[](ServerOptions& o) { o.listen = "h:70000"; }, "--listen"},
            {[](ServerOptions& o) { o.listen = "h:x"; }, "--listen"},
            {[](ServerOptions& o) { o.data_dir.clear(); }, "--data-dir"},
+           {[](ServerOptions& o) { o.store = "sqlite:/tmp/y"; }, "one of them"},
+           {[](ServerOptions& o) {
+              o.data_dir.clear();
+              o.store = "sqlite:";
+            },
+            "--store"},
+           {[](ServerOptions& o) {
+              o.data_dir.clear();
+              o.store = "mysql://h/db";
+            },
+            "expected sqlite:DIR"},
            {[](ServerOptions& o) { o.tls_key.clear(); }, "--tls-key"},
            {[](ServerOptions& o) { o.tls_ca.clear(); }, "mutual TLS"},
            {[](ServerOptions& o) { o.trust_domain.clear(); }, "--trust-domain"},
