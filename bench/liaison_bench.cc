@@ -269,10 +269,10 @@ int ServeEcho(const Pki& pki) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", *credentials, &port);
   builder.RegisterService(&service);
-  // As liaisond sets it (server/liaison_server.cc), so that neither pays
-  // for threads the other keeps.
-  builder.SetSyncServerOption(
-      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
+  // gRPC's default threading, its best for handlers that never block:
+  // liaisond keeps more handler threads (server/liaison_server.cc) because
+  // its handlers wait for their commit; that setting makes this echo slower
+  // (docs/performance.md), so it is not used for the baseline.
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) return 1;
   std::cout << "echo listening on 127.0.0.1:" << port << std::endl;
