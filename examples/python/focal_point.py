@@ -17,9 +17,12 @@ files (Debian: python3-grpcio, python3-grpc-tools). Two commands:
       answer --count 1
 
 A real integration keeps its stream cursor between runs (--cursor-file), so
-that it resumes after the last event it handled: no gap, no duplicate.
+that `answer` resumes after the last event it handled: no gap, no duplicate.
+`ask` starts after that cursor too but never moves it: the events it passes
+over are left for `answer`.
 
-Exit codes: 0 done, 1 timed out, 2 refused by the server or bad arguments.
+Exit codes: 0 done, 1 timed out, 2 refused by the server or bad arguments,
+3 the recipient refused the request.
 """
 
 import argparse
@@ -81,50 +84,76 @@ class FocalPoint:
         self.cursor = 0
         if self.cursor_file and os.path.exists(self.cursor_file):
             with open(self.cursor_file) as f:
-                self.cursor = int(f.read().strip() or 0)
+                text = f.read().strip()
+            if not text.isdigit():
+                raise ValueError(f"{self.cursor_file} does not hold a cursor "
+                                 f"(a number): {text[:40]!r}")
+            self.cursor = int(text)
         self.events = queue.Queue()
         self.stream = None
+        self.resubscribes = 0
 
     def whoami(self):
         return self.exchange.WhoAmI(self.pb.WhoAmIRequest(),
                                     timeout=self.timeout)
 
-    def follow(self):
-        """Reads the live event stream from the cursor in the background."""
+    def follow(self, after):
+        """Reads the live event stream after `after` in the background."""
         self.stream = self.exchange.Subscribe(
-            self.pb.SubscribeRequest(cursor=self.cursor))
+            self.pb.SubscribeRequest(cursor=after))
+        stream = self.stream
 
         def pump():
             try:
-                for event in self.stream:
+                for event in stream:
                     self.events.put(event)
+                self.events.put(EOFError("the server ended the stream"))
             except grpc.RpcError as e:
                 if e.code() != grpc.StatusCode.CANCELLED:
                     self.events.put(e)
 
         threading.Thread(target=pump, daemon=True).start()
 
-    def next_event(self, deadline):
-        """The next event, or None at the deadline. Stream errors raise."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        try:
-            event = self.events.get(timeout=remaining)
-        except queue.Empty:
-            return None
-        if isinstance(event, grpc.RpcError):
-            raise event
-        return event
+    def next_event(self, deadline, last_seen):
+        """The next event, or None at the deadline. A stream that ends or
+        is cut (liaisond restarting) is opened again after `last_seen`;
+        other stream errors raise."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                event = self.events.get(timeout=remaining)
+            except queue.Empty:
+                return None
+            if isinstance(event, grpc.RpcError):
+                if (event.code() != grpc.StatusCode.UNAVAILABLE
+                        or self.resubscribes >= 10):
+                    raise event
+            elif not isinstance(event, EOFError):
+                return event
+            self.resubscribes += 1
+            time.sleep(min(5.0, 0.2 * 2 ** self.resubscribes))
+            self.follow(last_seen)
 
     def handled(self, event):
-        """Moves the cursor past an event once it has been dealt with."""
+        """Moves the kept cursor past an event once it has been dealt with:
+        written to a new file, synced, then renamed over the old one."""
         self.cursor = event.seq
-        if self.cursor_file:
-            tmp = self.cursor_file + ".tmp"
-            with open(tmp, "w") as f:
-                f.write(str(self.cursor))
-            os.replace(tmp, self.cursor_file)
+        if not self.cursor_file:
+            return
+        directory = os.path.dirname(os.path.abspath(self.cursor_file))
+        tmp = f"{self.cursor_file}.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            f.write(str(self.cursor))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.cursor_file)
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def get(self, message_id):
         return self.exchange.GetMessage(
@@ -137,11 +166,27 @@ class FocalPoint:
         self.channel.close()
 
 
+def call_with_retries(call, request, timeout):
+    """A call whose retry is safe (same idempotency key): tried again while
+    the server cannot be reached."""
+    for attempt in range(5):
+        try:
+            return call(request, timeout=timeout)
+        except grpc.RpcError as e:
+            retryable = e.code() in (grpc.StatusCode.UNAVAILABLE,
+                                     grpc.StatusCode.DEADLINE_EXCEEDED)
+            if not retryable or attempt == 4:
+                raise
+            time.sleep(0.5 * 2 ** attempt)
+
+
 def ask(fp, me, args):
     pb, common = fp.pb, fp.common
-    fp.follow()
+    # After the kept cursor, which `ask` reads but never moves.
+    last_seen = fp.cursor
+    fp.follow(last_seen)
     request = pb.SendMessageRequest(
-        idempotency_key=str(uuid.uuid4()),
+        idempotency_key=args.idempotency_key or str(uuid.uuid4()),
         recipients=[args.to],
         kind=pb.MESSAGE_KIND_REQUEST,
         subject=args.subject,
@@ -149,26 +194,33 @@ def ask(fp, me, args):
         priority=pb.PRIORITY_ROUTINE,
         classification=common.CLASSIFICATION_UNCLASSIFIED,
         handling=pb.Handling(code=pb.HANDLING_CODE_H0))
-    sent = fp.exchange.SendMessage(request, timeout=fp.timeout)
-    print(f"sent request {sent.message_id} to {args.to}", flush=True)
+    sent = call_with_retries(fp.exchange.SendMessage, request, fp.timeout)
+    print(f"sent request {sent.message_id} to {args.to}"
+          f"{' (sent before: a retry)' if sent.replayed else ''}", flush=True)
     deadline = time.monotonic() + args.timeout
     while True:
-        event = fp.next_event(deadline)
+        event = fp.next_event(deadline, last_seen)
         if event is None:
             print(f"no reply to {sent.message_id} within {args.timeout} s",
                   file=sys.stderr)
             return 1
+        last_seen = event.seq
         if event.kind == "REQUEST_STATE" and event.message_id == sent.message_id:
             print(f"request {sent.message_id}: {event.detail}", flush=True)
-        if event.kind == "MESSAGE":
+            if event.detail.endswith(" REFUSED"):
+                refused = fp.get(sent.message_id)
+                for r in refused.recipients:
+                    if r.party == args.to and r.refusal_text:
+                        print(f"reason: {r.refusal_text}", flush=True)
+                return 3
+        # Only replies are opened: reading anything else would send its
+        # sender a read receipt on behalf of whoever handles it.
+        if event.kind == "MESSAGE" and event.detail.startswith("REPLY "):
             message = fp.get(event.message_id)
-            if (message.kind == pb.MESSAGE_KIND_REPLY
-                    and message.in_reply_to == sent.message_id):
+            if message.in_reply_to == sent.message_id:
                 print(f"reply from {message.sender.party} "
                       f"({message.id}): {message.body}", flush=True)
-                fp.handled(event)
                 return 0
-        fp.handled(event)
 
 
 def look_up(subject, body):
@@ -179,42 +231,64 @@ def look_up(subject, body):
 
 def answer(fp, me, args):
     pb, common = fp.pb, fp.common
-    fp.follow()
+    fp.follow(fp.cursor)
     answered = 0
     deadline = time.monotonic() + args.timeout
     while answered < args.count:
-        event = fp.next_event(deadline)
+        event = fp.next_event(deadline, fp.cursor)
         if event is None:
             print(f"answered {answered} of {args.count} requests within "
                   f"{args.timeout} s", file=sys.stderr)
             return 1
-        if event.kind == "MESSAGE":
-            request = fp.get(event.message_id)
-            if (request.kind == pb.MESSAGE_KIND_REQUEST
-                    and request.sender.party != me.party):
-                try:
-                    fp.exchange.AcknowledgeRequest(
-                        pb.AcknowledgeRequestRequest(request_id=request.id),
-                        timeout=fp.timeout)
-                except grpc.RpcError as e:
-                    # Acknowledged before, by us or a colleague: answer it.
-                    if e.code() != grpc.StatusCode.FAILED_PRECONDITION:
-                        raise
-                reply = fp.exchange.Reply(
-                    pb.ReplyRequest(
-                        request_id=request.id,
-                        # The same key on a retry: answered once only.
-                        idempotency_key="reply-" + request.id,
-                        body=look_up(request.subject, request.body),
-                        classification=common.CLASSIFICATION_UNCLASSIFIED,
-                        handling=pb.Handling(code=pb.HANDLING_CODE_H0)),
-                    timeout=fp.timeout)
-                print(f"answered request {request.id} from "
-                      f"{request.sender.party} with {reply.message_id}",
-                      flush=True)
+        if event.kind == "MESSAGE" and event.detail.startswith("REQUEST "):
+            if answer_one(fp, me, event.message_id):
                 answered += 1
         fp.handled(event)
     return 0
+
+
+def answer_one(fp, me, request_id):
+    """Acknowledges and answers one request; False if there was nothing to
+    do (answered before, refused, or not ours to answer)."""
+    pb, common = fp.pb, fp.common
+    request = fp.get(request_id)
+    if request.sender.party == me.party:
+        return False
+    try:
+        fp.exchange.AcknowledgeRequest(
+            pb.AcknowledgeRequestRequest(request_id=request.id),
+            timeout=fp.timeout)
+    except grpc.RpcError as e:
+        # Acknowledged before (by us or a colleague), answered or refused:
+        # the reply below says which.
+        if e.code() != grpc.StatusCode.FAILED_PRECONDITION:
+            raise
+    try:
+        reply = call_with_retries(
+            fp.exchange.Reply,
+            pb.ReplyRequest(
+                request_id=request.id,
+                # The same key on a retry: answered once only.
+                idempotency_key="reply-" + request.id,
+                body=look_up(request.subject, request.body),
+                classification=common.CLASSIFICATION_UNCLASSIFIED,
+                handling=pb.Handling(code=pb.HANDLING_CODE_H0)),
+            fp.timeout)
+    except grpc.RpcError as e:
+        if e.code() not in (grpc.StatusCode.FAILED_PRECONDITION,
+                            grpc.StatusCode.ALREADY_EXISTS):
+            raise
+        # Answered by a colleague, refused, or answered by us with other
+        # words: nothing more to do for this one.
+        print(f"left request {request.id}: {e.details()}", flush=True)
+        return False
+    if reply.replayed:
+        print(f"request {request.id} was answered before "
+              f"({reply.message_id})", flush=True)
+        return False
+    print(f"answered request {request.id} from {request.sender.party} "
+          f"with {reply.message_id}", flush=True)
+    return True
 
 
 def main(argv):
@@ -239,6 +313,9 @@ def main(argv):
     ask_args.add_argument("--body", required=True)
     ask_args.add_argument("--timeout", type=float, default=60,
                           help="seconds to wait for the reply")
+    ask_args.add_argument("--idempotency-key",
+                          help="to send again what an earlier run may have "
+                          "sent (default: a new one)")
     answer_args = commands.add_parser("answer", help="answer requests")
     answer_args.add_argument("--count", type=int, default=1,
                              help="requests to answer before exiting")
@@ -248,7 +325,11 @@ def main(argv):
 
     with tempfile.TemporaryDirectory(prefix="liaison-py-") as generated:
         pb, pb_grpc, common = generate_stubs(args.proto_dir, generated)
-        fp = FocalPoint(args, pb, pb_grpc, common)
+        try:
+            fp = FocalPoint(args, pb, pb_grpc, common)
+        except (OSError, ValueError) as e:
+            print(f"cannot start: {e}", file=sys.stderr)
+            return 2
         try:
             me = fp.whoami()
             print(f"connected as {me.spiffe_id} ({me.party_name})",

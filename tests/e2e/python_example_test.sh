@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Python focal-point example (examples/python) against a real liaisond:
 # HU's system answers requests on its own; RO's system sends one, follows
-# its event stream and receives HU's reply. Also: a certificate of another
+# its event stream and receives HU's reply. HU's system, run again, resumes
+# after its kept cursor and answers nothing twice. A certificate of another
 # CA is refused, and the server exits 0 on SIGTERM afterwards.
 #
 #   python_example_test.sh LIAISOND SOURCE_DIR
@@ -21,6 +22,16 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+stop_server() {  # SIGTERM, then at most 30 s for a clean exit
+  kill -TERM "$server_pid"
+  for _ in $(seq 1 300); do
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$server_pid" 2>/dev/null && fail "liaisond still running 30 s after SIGTERM"
+  wait "$server_pid" || fail "liaisond exited $? on SIGTERM"
+  server_pid=""
+}
 fail() {
   echo "FAIL: $*" >&2
   for f in "$tmp"/*.out; do echo "--- $f" >&2; cat "$f" >&2; done
@@ -47,10 +58,12 @@ for _ in $(seq 1 100); do
 done
 [ -n "$port" ] || fail "liaisond did not start"
 
+# Replaces the (sub)shell it runs in with the example, so that `as ... &`
+# leaves the example's own pid in $!; call it in ( ) in the foreground.
 as() {  # as PARTY PKI_DIR ARGS...
   local party=$1 pki=$2
   shift 2
-  "$python" "$example" --server "localhost:$port" --ca "$tmp/pki/ca.crt" \
+  exec "$python" "$example" --server "localhost:$port" --ca "$tmp/pki/ca.crt" \
     --cert "$pki/$party-focal-point-nfp.crt" \
     --key "$pki/$party-focal-point-nfp.key" \
     --cursor-file "$tmp/$party.cursor" "$@"
@@ -58,8 +71,8 @@ as() {  # as PARTY PKI_DIR ARGS...
 
 as HU "$tmp/pki" answer --count 1 --timeout 60 >"$tmp/answer.out" 2>&1 &
 answer_pid=$!
-as RO "$tmp/pki" ask --to HU --subject "Vehicle check" \
-  --body "Who holds plate B-123-XYZ?" --timeout 60 >"$tmp/ask.out" 2>&1 \
+(as RO "$tmp/pki" ask --to HU --subject "Vehicle check" \
+  --body "Who holds plate B-123-XYZ?" --timeout 60) >"$tmp/ask.out" 2>&1 \
   || fail "ask exited $?"
 wait "$answer_pid" || fail "answer exited $?"
 answer_pid=""
@@ -71,12 +84,23 @@ grep -q "^answered request .* from RO" "$tmp/answer.out" \
   || fail "HU did not answer"
 grep -q "^reply from HU (.*): Checked 'Vehicle check' against" \
   "$tmp/ask.out" || fail "RO did not receive HU's reply"
-# The cursor was kept: a second run resumes after what was handled.
-[ -s "$tmp/RO.cursor" ] || fail "no cursor kept"
+# HU's cursor was kept past the request: run again, its system finds
+# nothing new to answer (it would have answered the same request again, as
+# a replay, had it started from the beginning).
+grep -qx '[1-9][0-9]*' "$tmp/HU.cursor" || fail "no cursor kept"
+set +e
+(as HU "$tmp/pki" answer --count 1 --timeout 3) >"$tmp/again.out" 2>&1
+code=$?
+set -e
+[ "$code" = 1 ] || fail "the second answer run exited $code, not 1 (timed out)"
+grep -q "answered 0 of 1 requests" "$tmp/again.out" \
+  || fail "the second answer run did not resume after its cursor"
+grep -q "^answered request\|^left request\|was answered before" \
+  "$tmp/again.out" && fail "the second answer run handled the request again"
 
 # Another CA's certificate never gets in.
 set +e
-as RO "$tmp/other" ask --to HU --subject s --body b --timeout 5 \
+(as RO "$tmp/other" ask --to HU --subject s --body b --timeout 5) \
   >"$tmp/foreign.out" 2>&1
 code=$?
 set -e
@@ -84,8 +108,6 @@ set -e
 grep -q "^refused: UNAVAILABLE" "$tmp/foreign.out" \
   || fail "a foreign certificate was not refused at the handshake"
 
-kill -TERM "$server_pid"
-wait "$server_pid" || fail "liaisond exited $? on SIGTERM"
-server_pid=""
+stop_server
 cat "$tmp/ask.out" "$tmp/answer.out"
 echo "python example: OK"
