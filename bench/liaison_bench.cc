@@ -295,7 +295,6 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> NewChannel(
 
 // Latencies of one load point.
 struct LoadResult {
-  int callers = 0;
   int64_t calls = 0;
   int64_t errors = 0;
   std::string first_error;
@@ -323,7 +322,6 @@ using CallFn = std::function<absl::Status()>;
 LoadResult RunLoad(const std::vector<CallFn>& calls, absl::Duration warmup,
                    absl::Duration duration, const Child* server) {
   LoadResult result;
-  result.callers = static_cast<int>(calls.size());
   const SteadyClock::time_point start =
       SteadyClock::now() + std::chrono::milliseconds(50);
   const SteadyClock::time_point measure_from =
