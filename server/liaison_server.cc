@@ -152,6 +152,19 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen));
   }
+  if (!options.health_listen.empty()) {
+    // Nothing but the health service (enabled above for every server) and
+    // reflection: no Liaison service is reachable without mutual TLS.
+    grpc::ServerBuilder health;
+    health.AddListeningPort(options.health_listen,
+                            grpc::InsecureServerCredentials(),
+                            &server->health_port_);
+    server->health_server_ = health.BuildAndStart();
+    if (server->health_server_ == nullptr || server->health_port_ == 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot listen on ", options.health_listen, " (--health-listen)"));
+    }
+  }
   server->address_ = absl::StrCat(
       options.listen.substr(0, options.listen.rfind(':')), ":", server->port_);
   // Often enough to notice `checkpoint_entries` soon after they are there.
@@ -167,6 +180,7 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
 void LiaisonServer::SignCheckpoints(absl::Duration period) {
   std::string last_error;
   do {
+    UpdateHealth();
     // Rate-limit refusals of a flood, recorded together once a second.
     const absl::Status recorded = gate_->RecordRateLimited();
     if (!recorded.ok()) {
@@ -186,6 +200,23 @@ void LiaisonServer::SignCheckpoints(absl::Duration period) {
   } while (!stop_checkpoints_.WaitForNotificationWithTimeout(period));
 }
 
+void LiaisonServer::UpdateHealth() {
+  const absl::StatusOr<int64_t> size = store_->AuditSize();
+  if (size.ok() == serving_) return;
+  serving_ = size.ok();
+  if (!serving_) {
+    std::cerr << "liaisond: store unavailable, health NOT_SERVING: "
+              << size.status() << "\n";
+  } else {
+    std::cerr << "liaisond: store available again, health SERVING\n";
+  }
+  for (grpc::Server* s : {server_.get(), health_server_.get()}) {
+    if (s != nullptr && s->GetHealthCheckService() != nullptr) {
+      s->GetHealthCheckService()->SetServingStatus(serving_);
+    }
+  }
+}
+
 void LiaisonServer::StopCheckpoints() {
   if (!checkpoint_thread_.joinable()) return;
   if (!stop_checkpoints_.HasBeenNotified()) stop_checkpoints_.Notify();
@@ -202,8 +233,16 @@ void LiaisonServer::Shutdown(absl::Duration grace) {
   // Subscriptions never finish by themselves: end them so that draining
   // waits only for real in-flight calls.
   if (exchange_ != nullptr) exchange_->StopSubscriptions();
+  // Load balancers and probes see NOT_SERVING on the health listener while
+  // calls drain; it closes (ending Watch streams) once they have.
+  if (health_server_ != nullptr &&
+      health_server_->GetHealthCheckService() != nullptr) {
+    health_server_->GetHealthCheckService()->SetServingStatus(false);
+  }
   if (server_ != nullptr)
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  if (health_server_ != nullptr)
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
   StopCheckpoints();
   // Cover the log's tail, so that parties can check the last calls too.
   if (checkpointer_ != nullptr) {
@@ -218,6 +257,7 @@ void LiaisonServer::Shutdown(absl::Duration grace) {
 
 void LiaisonServer::Wait() {
   if (server_ != nullptr) server_->Wait();
+  if (health_server_ != nullptr) health_server_->Wait();
 }
 
 }  // namespace liaison::server

@@ -48,6 +48,8 @@ class LiaisonServer {
   int port() const { return port_; }
   // HOST:PORT with the bound port.
   const std::string& address() const { return address_; }
+  // The port of the plaintext health listener, 0 if there is none.
+  int health_port() const { return health_port_; }
 
   // The audit checkpoint verifier key ("name+keyid+base64").
   std::string audit_verifier_key() const {
@@ -66,6 +68,9 @@ class LiaisonServer {
   // rate-limited calls not yet recorded.
   void SignCheckpoints(absl::Duration period);
   void StopCheckpoints();
+  // Reports SERVING on both listeners' health services while the store
+  // answers a read, NOT_SERVING while it does not.
+  void UpdateHealth();
 
   // Declared in dependency order: the gRPC server goes first on
   // destruction, then what its handlers use.
@@ -86,9 +91,12 @@ class LiaisonServer {
   std::unique_ptr<ReportsHandler> reports_handler_;
   std::unique_ptr<AuditHandler> audit_handler_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;
   absl::Notification stop_checkpoints_;
   std::thread checkpoint_thread_;
   int port_ = 0;
+  int health_port_ = 0;
+  bool serving_ = true;  // Last status reported; checkpoint thread only.
   std::string address_;
 };
 

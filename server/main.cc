@@ -15,6 +15,10 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7443",
           "HOST:PORT to listen on; port 0 picks a free port");
+ABSL_FLAG(std::string, health_listen, "",
+          "HOST:PORT of a plaintext listener serving only gRPC health "
+          "checking (SERVING while the store answers), for load balancers "
+          "and Kubernetes probes; empty: none");
 ABSL_FLAG(std::string, store, "",
           "where the data is kept: sqlite:DIR (the embedded database "
           "DIR/liaison.db)");
@@ -64,7 +68,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "liaisond --store=sqlite:DIR|--data-dir=DIR --tls-cert=F --tls-key=F "
       "--tls-ca=F "
-      "--audit-key=F [--listen=HOST:PORT] [--trust-domain=D] "
+      "--audit-key=F [--listen=HOST:PORT] [--health-listen=HOST:PORT] "
+      "[--trust-domain=D] "
       "[--parties=FILE] [--crl=FILE] [--urgent-deadline=8h] "
       "[--routine-deadline=168h] [--checkpoint-interval=10s] "
       "[--checkpoint-entries=1000]");
@@ -76,6 +81,7 @@ int main(int argc, char** argv) {
 
   liaison::server::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.health_listen = absl::GetFlag(FLAGS_health_listen);
   options.store = absl::GetFlag(FLAGS_store);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
@@ -115,6 +121,10 @@ int main(int argc, char** argv) {
   }
   std::cerr << "liaisond: audit checkpoints verify with "
             << (*server)->audit_verifier_key() << "\n";
+  if ((*server)->health_port() != 0) {
+    std::cout << "liaisond health checking (plaintext) on port "
+              << (*server)->health_port() << std::endl;
+  }
   std::cout << "liaisond listening on " << (*server)->address() << std::endl;
 
   int received = 0;

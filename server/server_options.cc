@@ -6,11 +6,26 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace liaison::server {
 namespace {
 
 constexpr absl::string_view kSqliteScheme = "sqlite:";
+
+// OK if `value` (of --`flag`) is HOST:PORT.
+absl::Status CheckHostPort(absl::string_view flag, const std::string& value) {
+  const size_t colon = value.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(value.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, "='", value,
+                     "' is not HOST:PORT (port 0 picks a free one)"));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -20,13 +35,9 @@ std::string ServerOptions::SqliteDirectory() const {
 }
 
 absl::Status ServerOptions::Validate() const {
-  const size_t colon = listen.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--listen='", listen, "' is not HOST:PORT (port 0 picks a free one)"));
+  LIAISON_RETURN_IF_ERROR(CheckHostPort("listen", listen));
+  if (!health_listen.empty()) {
+    LIAISON_RETURN_IF_ERROR(CheckHostPort("health-listen", health_listen));
   }
   if (store.empty() == data_dir.empty()) {
     return absl::InvalidArgumentError(

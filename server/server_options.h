@@ -12,6 +12,12 @@ namespace liaison::server {
 struct ServerOptions {
   // HOST:PORT to listen on; port 0 picks a free port.
   std::string listen = "127.0.0.1:7443";
+  // HOST:PORT of a second, plaintext listener that serves only gRPC health
+  // checking (grpc.health.v1.Health; reflection too, as gRPC attaches it to
+  // every server): for load balancers and Kubernetes probes, which cannot
+  // present a client certificate. It reports SERVING while the store
+  // answers. Empty: none.
+  std::string health_listen;
   // Where the data is kept: `store` is a store URL, `sqlite:DIR` for the
   // embedded SQLite database DIR/liaison.db (DIR created, mode 0700, if
   // missing). `data_dir` DIR is the same as `sqlite:DIR`; give one of them.

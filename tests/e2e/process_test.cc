@@ -3,12 +3,16 @@
 // flags.
 #include <fcntl.h>
 #include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <regex>
 #include <sstream>
 
@@ -71,6 +75,71 @@ TEST_F(ProcessTest, PrintsReadinessAndDrainsOnSigterm) {
   ASSERT_TRUE(WIFEXITED(status)) << server.output();
   EXPECT_EQ(WEXITSTATUS(status), 0) << server.output();
   EXPECT_THAT(server.output(), HasSubstr("draining"));
+}
+
+// A unary call over plaintext to the health listener on `port`, with an
+// empty request; the response bytes, or the status on failure.
+grpc::Status PlaintextCall(int port, const std::string& method,
+                           std::string* response) {
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(20));
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1);
+  grpc::ByteBuffer reply;
+  std::mutex mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  grpc::Status status;
+  generic.UnaryCall(&context, method, {}, &request, &reply,
+                    [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      status = s;
+                      done = true;
+                      done_cv.notify_one();
+                    });
+  std::unique_lock<std::mutex> lock(mu);
+  done_cv.wait(lock, [&] { return done; });
+  if (status.ok()) {
+    std::vector<grpc::Slice> slices;
+    if (!reply.Dump(&slices).ok()) return grpc::Status(grpc::INTERNAL, "dump");
+    response->clear();
+    for (const grpc::Slice& slice : slices) {
+      response->append(reinterpret_cast<const char*>(slice.begin()),
+                       slice.size());
+    }
+  }
+  return status;
+}
+
+TEST_F(ProcessTest, HealthListenerServesOnlyHealthCheckingInPlaintext) {
+  std::vector<std::string> flags = Flags();
+  flags.push_back("--health-listen=127.0.0.1:0");
+  Liaisond server(flags);
+  ASSERT_GT(server.WaitReady(), 0) << server.output();
+  std::smatch m;
+  const std::string output = server.output();
+  ASSERT_TRUE(std::regex_search(
+      output, m, std::regex("health checking \\(plaintext\\) on port (\\d+)")))
+      << output;
+  const int health_port = std::stoi(m[1]);
+
+  // HealthCheckResponse{status: SERVING}: field 1, varint 1.
+  std::string response;
+  grpc::Status status =
+      PlaintextCall(health_port, "/grpc.health.v1.Health/Check", &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response, std::string("\x08\x01", 2));
+
+  // No Liaison service answers there, with or without a certificate.
+  status = PlaintextCall(health_port, "/liaison.v1.Exchange/WhoAmI", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
+      << status.error_message();
+
+  EXPECT_EQ(WEXITSTATUS(server.Stop(SIGTERM)), 0) << server.output();
 }
 
 TEST_F(ProcessTest, SigintAlsoExitsCleanly) {
@@ -214,12 +283,15 @@ TEST_F(ProcessTest, RefusesToStartWithBadOptions) {
   bad_audit_key[7] = absl::StrCat("--audit-key=", TestPki::Shared().ca());
   std::vector<std::string> no_audit_key = Flags();
   no_audit_key.pop_back();
+  std::vector<std::string> bad_health_listen = Flags();
+  bad_health_listen.push_back("--health-listen=7444");
   for (const Case& c : std::vector<Case>{
            {missing_ca, "/nonexistent/ca.crt"},
            {bad_listen, "--listen='nowhere'"},
            {bad_roster, "roster line 1"},
            {bad_audit_key, "--audit-key="},
            {no_audit_key, "--audit-key is required"},
+           {bad_health_listen, "--health-listen='7444' is not HOST:PORT"},
            {{"--data-dir=/tmp"}, "--tls-cert, --tls-key and --tls-ca"},
        }) {
     SCOPED_TRACE(c.message);
