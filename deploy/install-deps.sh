@@ -7,6 +7,9 @@ packages=(
   build-essential cmake ninja-build pkg-config openssl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libssl-dev libsqlite3-dev
+  # The PostgreSQL store (libpq), and the server binaries its tests start
+  # (/usr/lib/postgresql/15/bin on Debian 12).
+  libpq-dev postgresql
   libgtest-dev libgmock-dev clang-format
   # examples/python and its test: a focal point's integration in Python.
   python3 python3-grpcio python3-grpc-tools python3-protobuf

@@ -11,8 +11,12 @@
 namespace liaison {
 
 // `sqlite:PATH` opens (creating if needed) the SQLite database at PATH;
-// `sqlite::memory:` a private in-memory one (tests only). INVALID_ARGUMENT
-// for an unknown scheme; otherwise the implementation's Open errors.
+// `sqlite::memory:` a private in-memory one (tests only).
+// `postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?PARAMS]` (or
+// `postgres://...`, as libpq reads them) opens the PostgreSQL database
+// several replicas share. INVALID_ARGUMENT for an unknown scheme (the
+// message quotes only the scheme); otherwise the implementation's Open
+// errors.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view url);
 
 }  // namespace liaison
