@@ -138,8 +138,20 @@ absl::StatusOr<AuditCheckpoint> Checkpointer::SignLocked() {
   checkpoint.root_hash = std::move(root);
   checkpoint.note = std::move(note);
   checkpoint.signed_at = Micros(clock_.Now());
-  LIAISON_RETURN_IF_ERROR(store_.Write(
-      [&](WriteTransaction& txn) { return txn.InsertCheckpoint(checkpoint); }));
+  const absl::Status stored = store_.Write(
+      [&](WriteTransaction& txn) { return txn.InsertCheckpoint(checkpoint); });
+  if (absl::IsFailedPrecondition(stored)) {
+    // Another liaisond on the same store (replicas share the signing key)
+    // stored a checkpoint as large or larger since `size` was read; it
+    // covers every entry this one would have, so it serves as well.
+    LIAISON_ASSIGN_OR_RETURN(std::optional<AuditCheckpoint> newer,
+                             store_.LatestCheckpoint());
+    if (newer.has_value() && newer->tree_size >= size) {
+      LIAISON_RETURN_IF_ERROR(CheckStillSigned(*newer));
+      return *newer;
+    }
+  }
+  LIAISON_RETURN_IF_ERROR(stored);
   return checkpoint;
 }
 

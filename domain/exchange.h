@@ -268,6 +268,10 @@ class ExchangeService {
   absl::StatusOr<std::vector<AttachmentInfo>> AttachmentsOf(
       const std::string& message_id);
 
+  // Makes every open subscription read the store again now: another
+  // liaisond sharing the store committed writes (Store::WatchCommits).
+  void WakeSubscribers() { hub_.Notify(); }
+
   // Ends every open subscription with UNAVAILABLE (naming the cursor to
   // resume from), for a prompt shutdown.
   void StopSubscriptions() {

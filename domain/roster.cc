@@ -78,7 +78,19 @@ absl::StatusOr<int> SeedRoster(Store& store, AuditLog& audit,
                                const std::vector<Party>& parties) {
   LIAISON_ASSIGN_OR_RETURN(std::vector<Party> existing, store.ListParties());
   if (!existing.empty()) return 0;
+  bool seeded_meanwhile = false;
   LIAISON_RETURN_IF_ERROR(store.Write([&](WriteTransaction& txn) {
+    // Replicas starting together on one new database all find it empty
+    // above; writers are serialised, so the first seeds and the others see
+    // its roster here.
+    if (!parties.empty()) {
+      absl::StatusOr<Party> first = txn.GetParty(parties.front().code);
+      if (first.ok()) {
+        seeded_meanwhile = true;
+        return absl::OkStatus();
+      }
+      if (!absl::IsNotFound(first.status())) return first.status();
+    }
     AuditEntry entry;
     entry.time = absl::FromUnixMicros(absl::ToUnixMicros(clock.Now()));
     entry.principal = "liaisond";
@@ -94,7 +106,7 @@ absl::StatusOr<int> SeedRoster(Store& store, AuditLog& audit,
     }
     return audit.Append(txn, entry).status();
   }));
-  return static_cast<int>(parties.size());
+  return seeded_meanwhile ? 0 : static_cast<int>(parties.size());
 }
 
 }  // namespace liaison

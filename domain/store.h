@@ -4,6 +4,7 @@
 #define LIAISON_DOMAIN_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -177,6 +178,17 @@ struct RequestQuery {
 class Store {
  public:
   virtual ~Store() = default;
+
+  // For storage shared by several liaisond processes: calls `on_commit` (on
+  // a thread of the store's, never inside a caller's call) soon after any
+  // process sharing it committed writes, and once whenever the store may
+  // have missed such news (a lost notification channel), so that waiting
+  // readers here look again at once. `nullptr` stops the calls; it returns
+  // only when no call is running. Stores of one process never call it:
+  // their writes are all seen by this process's own code.
+  virtual void WatchCommits(std::function<void()> on_commit) {
+    (void)on_commit;
+  }
 
   // Runs `fn` in one transaction and commits it durably if `fn` returns OK;
   // otherwise rolls back and returns `fn`'s status.

@@ -42,13 +42,16 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
       std::shared_ptr<grpc::ServerCredentials> credentials,
       MakeServerCredentials({options.tls_cert, options.tls_key, options.tls_ca},
                             options.tls_reload_interval));
-  const std::string data_dir = options.SqliteDirectory();
-  LIAISON_RETURN_IF_ERROR(EnsureDirectory(data_dir));
-
   std::unique_ptr<LiaisonServer> server(new LiaisonServer());
-  LIAISON_ASSIGN_OR_RETURN(
-      server->store_,
-      OpenStore(absl::StrCat("sqlite:", data_dir, "/liaison.db")));
+  if (options.UsesPostgres()) {
+    LIAISON_ASSIGN_OR_RETURN(server->store_, OpenStore(options.store));
+  } else {
+    const std::string data_dir = options.SqliteDirectory();
+    LIAISON_RETURN_IF_ERROR(EnsureDirectory(data_dir));
+    LIAISON_ASSIGN_OR_RETURN(
+        server->store_,
+        OpenStore(absl::StrCat("sqlite:", data_dir, "/liaison.db")));
+  }
   server->audit_ = std::make_unique<StoreAuditLog>();
   if (!options.parties_file.empty()) {
     LIAISON_ASSIGN_OR_RETURN(std::string text, ReadFile(options.parties_file));
@@ -81,6 +84,10 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
       *server->store_, *server->audit_, clock,
       DeadlineOptions{options.urgent_deadline, options.routine_deadline},
       SubscriptionOptions{}, limits);
+  // Replicas on one database: a message sent through another liaisond
+  // reaches subscribers here at once, not at their next recheck.
+  ExchangeService* exchange = server->exchange_.get();
+  server->store_->WatchCommits([exchange] { exchange->WakeSubscribers(); });
   server->admin_ =
       std::make_unique<AdminService>(*server->store_, *server->audit_, clock);
   server->exchange_handler_ =
@@ -227,6 +234,8 @@ LiaisonServer::~LiaisonServer() {
   Shutdown(absl::ZeroDuration());
   Wait();
   StopCheckpoints();
+  // The store outlives the services its callback reaches.
+  if (store_ != nullptr) store_->WatchCommits(nullptr);
 }
 
 void LiaisonServer::Shutdown(absl::Duration grace) {

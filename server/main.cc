@@ -21,7 +21,9 @@ ABSL_FLAG(std::string, health_listen, "",
           "and Kubernetes probes; empty: none");
 ABSL_FLAG(std::string, store, "",
           "where the data is kept: sqlite:DIR (the embedded database "
-          "DIR/liaison.db)");
+          "DIR/liaison.db) or postgres://USER@HOST:PORT/DATABASE?... "
+          "(libpq's URL; put the password in PGPASSWORD or a passfile, "
+          "not here: the command line is visible to every local user)");
 ABSL_FLAG(std::string, data_dir, "",
           "directory of the SQLite database (the same as --store=sqlite:DIR)");
 ABSL_FLAG(std::string, tls_cert, "", "server certificate (PEM)");
@@ -66,7 +68,8 @@ ABSL_FLAG(std::string, parties, "",
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "liaisond --store=sqlite:DIR|--data-dir=DIR --tls-cert=F --tls-key=F "
+      "liaisond --store=sqlite:DIR|postgres://...|--data-dir=DIR --tls-cert=F "
+      "--tls-key=F "
       "--tls-ca=F "
       "--audit-key=F [--listen=HOST:PORT] [--health-listen=HOST:PORT] "
       "[--trust-domain=D] "

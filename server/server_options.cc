@@ -12,6 +12,8 @@ namespace liaison::server {
 namespace {
 
 constexpr absl::string_view kSqliteScheme = "sqlite:";
+constexpr absl::string_view kPostgresScheme = "postgres://";
+constexpr absl::string_view kPostgresqlScheme = "postgresql://";
 
 // OK if `value` (of --`flag`) is HOST:PORT.
 absl::Status CheckHostPort(absl::string_view flag, const std::string& value) {
@@ -29,7 +31,13 @@ absl::Status CheckHostPort(absl::string_view flag, const std::string& value) {
 
 }  // namespace
 
+bool ServerOptions::UsesPostgres() const {
+  return absl::StartsWith(store, kPostgresScheme) ||
+         absl::StartsWith(store, kPostgresqlScheme);
+}
+
 std::string ServerOptions::SqliteDirectory() const {
+  if (UsesPostgres()) return "";
   return store.empty() ? data_dir
                        : std::string(store.substr(kSqliteScheme.size()));
 }
@@ -41,15 +49,17 @@ absl::Status ServerOptions::Validate() const {
   }
   if (store.empty() == data_dir.empty()) {
     return absl::InvalidArgumentError(
-        "give where the data is kept: --store=sqlite:DIR or --data-dir=DIR "
-        "(one of them)");
+        "give where the data is kept: --store=sqlite:DIR, "
+        "--store=postgres://... or --data-dir=DIR (one of them)");
   }
-  if (!store.empty() && (!absl::StartsWith(store, kSqliteScheme) ||
-                         store.size() == kSqliteScheme.size())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--store='", store,
-                     "' is not a store this liaisond has (expected "
-                     "sqlite:DIR)"));
+  const bool sqlite = absl::StartsWith(store, kSqliteScheme) &&
+                      store.size() > kSqliteScheme.size();
+  if (!store.empty() && !sqlite && !UsesPostgres()) {
+    // Only the scheme is quoted: a URL may carry a password.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--store: '", store.substr(0, store.find(':')),
+        ":' is not a store this liaisond has (expected sqlite:DIR or "
+        "postgres://USER@HOST:PORT/DATABASE)"));
   }
   if (tls_cert.empty() || tls_key.empty() || tls_ca.empty()) {
     return absl::InvalidArgumentError(

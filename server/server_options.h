@@ -62,7 +62,10 @@ struct ServerOptions {
   // INVALID_ARGUMENT naming the first missing or malformed option.
   absl::Status Validate() const;
 
-  // The SQLite data directory of a valid `store` or `data_dir`.
+  // Whether `store` is a PostgreSQL URL (postgres:// or postgresql://).
+  bool UsesPostgres() const;
+  // The SQLite data directory of a valid `store` or `data_dir`; empty on
+  // PostgreSQL.
   std::string SqliteDirectory() const;
 };
 

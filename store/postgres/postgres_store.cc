@@ -1,10 +1,17 @@
 #include "store/postgres/postgres_store.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <functional>
+#include <iostream>
 #include <map>
+#include <thread>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -1820,10 +1827,121 @@ absl::Status Migrate(PgConnection& conn) {
 
 }  // namespace
 
+// The channel every committed Write notifies (NOTIFY is delivered at
+// commit, to every session listening, this replica's own included).
+constexpr char kCommitChannel[] = "liaison_commits";
+
+// Listens on kCommitChannel on a connection of its own, on a thread of its
+// own, and calls the callback for each batch of notifications, and after
+// every (re)connection since commits may have been missed in between.
+class PostgresStore::CommitWatcher {
+ public:
+  explicit CommitWatcher(PostgresPool& pool)
+      : pool_(pool), stop_fd_(eventfd(0, EFD_CLOEXEC)) {}
+
+  ~CommitWatcher() {
+    stopping_ = true;
+    if (stop_fd_ >= 0) {
+      const uint64_t one = 1;
+      [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof(one));
+    }
+    if (thread_.joinable()) thread_.join();
+    if (stop_fd_ >= 0) close(stop_fd_);
+  }
+
+  void Set(std::function<void()> on_commit) ABSL_LOCKS_EXCLUDED(call_mu_) {
+    // Held while the callback runs: once this returns, the old one is not
+    // running and will not run again.
+    absl::MutexLock lock(&call_mu_);
+    on_commit_ = std::move(on_commit);
+    if (on_commit_ != nullptr && !thread_.joinable() && stop_fd_ >= 0) {
+      thread_ = std::thread([this] { Run(); });
+    }
+  }
+
+ private:
+  void Wake() ABSL_LOCKS_EXCLUDED(call_mu_) {
+    absl::MutexLock lock(&call_mu_);
+    if (on_commit_ != nullptr) on_commit_();
+  }
+
+  // Waits until `fd` is readable, `timeout_ms` passed (-1: no limit) or the
+  // watcher stops; false once stopping.
+  bool WaitFor(int fd, int timeout_ms) {
+    pollfd fds[2] = {{stop_fd_, POLLIN, 0}, {fd, POLLIN, 0}};
+    poll(fds, fd >= 0 ? 2 : 1, timeout_ms);
+    return !stopping_;
+  }
+
+  void Run() {
+    std::string last_error;
+    while (!stopping_) {
+      absl::Status listening = Listen();
+      // Report a failure once, not on every retry.
+      const std::string error =
+          listening.ok() ? "" : std::string(listening.message());
+      if (!error.empty() && error != last_error) {
+        std::cerr << "liaisond: not notified of other replicas' commits "
+                     "(subscribers re-read on their own timer meanwhile): "
+                  << error << "\n";
+      }
+      last_error = error;
+      if (!WaitFor(-1, 1000)) return;  // Retry once a second.
+    }
+  }
+
+  // Connects, listens, and delivers notifications until the connection
+  // breaks (the error) or the watcher stops (OK).
+  absl::Status Listen() {
+    LIAISON_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn,
+                             pool_.Connect());
+    LIAISON_RETURN_IF_ERROR(
+        conn->Exec(absl::StrCat("LISTEN ", kCommitChannel).c_str()));
+    Wake();  // Whatever was committed before this point is in the store.
+    const int socket = PQsocket(conn->get());
+    while (true) {
+      // A quiet minute is checked with a query, so that a connection cut
+      // without a word (a partition) is noticed and replaced.
+      if (!WaitFor(socket, 60'000)) return absl::OkStatus();
+      if (PQconsumeInput(conn->get()) == 0) {
+        return absl::UnavailableError(OneLine(PQerrorMessage(conn->get())));
+      }
+      bool notified = false;
+      while (PGnotify* n = PQnotifies(conn->get())) {
+        notified = true;
+        PQfreemem(n);
+      }
+      if (notified) {
+        Wake();
+      } else {
+        LIAISON_RETURN_IF_ERROR(conn->Exec("SELECT 1"));
+        // Notifications that came with the answer.
+        while (PGnotify* n = PQnotifies(conn->get())) {
+          notified = true;
+          PQfreemem(n);
+        }
+        if (notified) Wake();
+      }
+    }
+  }
+
+  PostgresPool& pool_;
+  const int stop_fd_;
+  std::atomic<bool> stopping_{false};
+  absl::Mutex call_mu_;
+  std::function<void()> on_commit_ ABSL_GUARDED_BY(call_mu_);
+  std::thread thread_;
+};
+
 PostgresStore::PostgresStore(std::unique_ptr<PostgresPool> pool)
-    : pool_(std::move(pool)) {}
+    : pool_(std::move(pool)),
+      watcher_(std::make_unique<CommitWatcher>(*pool_)) {}
 
 PostgresStore::~PostgresStore() = default;
+
+void PostgresStore::WatchCommits(std::function<void()> on_commit) {
+  watcher_->Set(std::move(on_commit));
+}
 
 int PostgresStore::CurrentSchemaVersion() {
   return static_cast<int>(kMigrations.size());
@@ -1856,6 +1974,14 @@ absl::Status PostgresStore::Write(
     // transaction; doing it here keeps the lock no longer than needed.
     lease->Exec("ROLLBACK").IgnoreError();
     return status;
+  }
+  // Other replicas' subscribers hear of this commit at once.
+  absl::Status notified =
+      lease->Exec(absl::StrCat("NOTIFY ", kCommitChannel).c_str());
+  if (!notified.ok()) {
+    lease->Exec("ROLLBACK").IgnoreError();
+    return absl::UnavailableError(
+        absl::StrCat("storage: nothing was stored (", notified.message(), ")"));
   }
   absl::StatusOr<Result> committed = lease->Run(Query("COMMIT"));
   if (!committed.ok()) {

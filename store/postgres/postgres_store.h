@@ -31,6 +31,7 @@
 #ifndef LIAISON_STORE_POSTGRES_POSTGRES_STORE_H_
 #define LIAISON_STORE_POSTGRES_POSTGRES_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -62,6 +63,9 @@ class PostgresStore final : public Store {
   static int CurrentSchemaVersion();
 
   // liaison::Store
+  // Listens (LISTEN) on a connection of its own; every committed Write
+  // notifies (NOTIFY), from any replica.
+  void WatchCommits(std::function<void()> on_commit) override;
   absl::Status Write(
       absl::FunctionRef<absl::Status(WriteTransaction&)> fn) override;
   absl::StatusOr<Party> GetParty(absl::string_view code) override;
@@ -117,11 +121,14 @@ class PostgresStore final : public Store {
 
  private:
   class Transaction;
+  class CommitWatcher;
 
   explicit PostgresStore(std::unique_ptr<PostgresPool> pool);
 
   // Thread-safe; owns every connection.
   const std::unique_ptr<PostgresPool> pool_;
+  // Declared after the pool it connects through.
+  const std::unique_ptr<CommitWatcher> watcher_;
 };
 
 }  // namespace liaison

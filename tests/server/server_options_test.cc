@@ -9,6 +9,7 @@ namespace liaison::server {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 ServerOptions Valid() {
   ServerOptions o;
@@ -35,6 +36,30 @@ TEST(ServerOptionsTest, StoreUrlOrDataDirNameTheSqliteDirectory) {
   o.store = "sqlite:/var/lib/liaison";
   ASSERT_TRUE(o.Validate().ok());
   EXPECT_EQ(o.SqliteDirectory(), "/var/lib/liaison");
+  EXPECT_FALSE(o.UsesPostgres());
+}
+
+TEST(ServerOptionsTest, PostgresUrlsAreStores) {
+  ServerOptions o = Valid();
+  o.data_dir.clear();
+  for (const char* url : {"postgres://liaison@db:5432/liaison",
+                          "postgresql://liaison@db/liaison?sslmode=require"}) {
+    o.store = url;
+    EXPECT_TRUE(o.Validate().ok()) << url;
+    EXPECT_TRUE(o.UsesPostgres()) << url;
+    EXPECT_EQ(o.SqliteDirectory(), "") << url;
+  }
+}
+
+TEST(ServerOptionsTest, AnUnknownStoreIsRefusedWithoutQuotingItsUrl) {
+  ServerOptions o = Valid();
+  o.data_dir.clear();
+  o.store = "mysql://liaison:s3cret@db/liaison";
+  const absl::Status status = o.Validate();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("'mysql:'"));
+  EXPECT_THAT(status.message(), HasSubstr("postgres://"));
+  EXPECT_THAT(status.message(), Not(HasSubstr("s3cret")));
 }
 
 TEST(ServerOptionsTest, NamesTheBadOption) {

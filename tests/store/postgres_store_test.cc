@@ -6,7 +6,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "domain/audit_log.h"
 #include "domain/merkle.h"
 #include "store/open_store.h"
@@ -391,6 +393,51 @@ TEST_F(PostgresStoreTest, ReplicasWritingTogetherKeepOneLog) {
 // standing, as in SQLite; any other failed statement ends it: later
 // statements fail instead of running, and nothing of it is stored even if
 // the function carries on and returns OK.
+// A replica's subscribers hear of another replica's commits through
+// LISTEN/NOTIFY, not only on their own timer.
+TEST_F(PostgresStoreTest, CommitsOfAnotherStoreAreAnnounced) {
+  std::unique_ptr<PostgresStore> a = Open();
+  std::unique_ptr<PostgresStore> b = Open();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  absl::Mutex mu;
+  int calls = 0;
+  a->WatchCommits([&] {
+    absl::MutexLock lock(&mu);
+    ++calls;
+  });
+  auto calls_reach = [&](int n) {
+    absl::MutexLock lock(&mu);
+    auto reached = [&]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return calls >= n; };
+    // Only against a hang: the call comes within milliseconds.
+    return mu.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(60));
+  };
+  // Once listening, a first call: commits before it may have been missed.
+  ASSERT_TRUE(calls_reach(1));
+  int before;
+  {
+    absl::MutexLock lock(&mu);
+    before = calls;
+  }
+  ASSERT_TRUE(AddParties(*b, {"RO"}).ok());
+  EXPECT_TRUE(calls_reach(before + 1)) << "no call after b's commit";
+
+  // A write that fails announces nothing, and after nullptr no call comes.
+  a->WatchCommits(nullptr);
+  {
+    absl::MutexLock lock(&mu);
+    before = calls;
+  }
+  EXPECT_FALSE(b->Write([](WriteTransaction&) {
+                  return absl::AbortedError("no");
+                }).ok());
+  ASSERT_TRUE(AddParties(*b, {"HU"}).ok());
+  absl::SleepFor(absl::Milliseconds(300));
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(calls, before);
+}
+
 TEST_F(PostgresStoreTest, OnlyARefusedInsertLeavesTheTransactionUsable) {
   std::unique_ptr<PostgresStore> store = Open();
   ASSERT_NE(store, nullptr);

@@ -1,0 +1,346 @@
+// Several liaisond processes on one PostgreSQL database, as behind a load
+// balancer: what one replica stores, every other serves; what one decides
+// (a suspension), every other enforces on the next call; concurrent work
+// through different replicas keeps one message per idempotency key and one
+// verifiable audit log; losing a replica loses nothing it acknowledged.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "client/audit_verify.h"
+#include "client/client.h"
+#include "common/file_util.h"
+#include "common/signed_note.h"
+#include "tests/testing/liaisond_process.h"
+#include "tests/testing/postgres_server.h"
+#include "tests/testing/test_pki.h"
+
+namespace liaison {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::Liaisond;
+using testing::PostgresServer;
+using testing::TestPki;
+
+class ReplicasTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<PostgresServer>> started =
+        PostgresServer::Start();
+    // Missing binaries are a broken setup, not a reason to skip.
+    ASSERT_TRUE(started.ok()) << started.status();
+    postgres_ = std::move(started).value();
+    absl::StatusOr<std::string> database = postgres_->CreateDatabase();
+    ASSERT_TRUE(database.ok()) << database.status();
+    url_ = postgres_->Url(*database);
+  }
+
+  // The flags of a replica on the test database.
+  std::vector<std::string> Flags() const {
+    std::vector<std::string> flags = testing::LiaisondFlags("");
+    for (std::string& flag : flags) {
+      if (absl::StartsWith(flag, "--data-dir=")) {
+        flag = absl::StrCat("--store=", url_);
+      }
+    }
+    return flags;
+  }
+
+  // Starts `n` replicas at once (as a deployment does) and waits until all
+  // serve.
+  std::vector<std::unique_ptr<Liaisond>> StartReplicas(int n) {
+    std::vector<std::unique_ptr<Liaisond>> replicas;
+    for (int i = 0; i < n; ++i) {
+      replicas.push_back(std::make_unique<Liaisond>(Flags()));
+    }
+    for (auto& replica : replicas) {
+      ports_.push_back(replica->WaitReady());
+      EXPECT_GT(ports_.back(), 0) << replica->output();
+    }
+    return replicas;
+  }
+
+  static std::unique_ptr<client::Client> Connect(
+      int port, const std::string& party,
+      const std::string& role = "liaison-officer") {
+    return testing::ConnectAs(port, party, role, "replica");
+  }
+
+  static v1::SendMessageRequest Request(const std::string& key,
+                                        const std::string& to = "HU") {
+    v1::SendMessageRequest r;
+    r.add_recipients(to);
+    r.set_idempotency_key(key);
+    r.set_kind(v1::MESSAGE_KIND_SPONTANEOUS);
+    r.set_subject("Across replicas");
+    r.set_body(absl::StrCat("Stored once, served everywhere: ", key));
+    r.set_priority(v1::PRIORITY_ROUTINE);
+    r.set_classification(v1::CLASSIFICATION_UNCLASSIFIED);
+    r.mutable_handling()->set_code(v1::HANDLING_CODE_H0);
+    return r;
+  }
+
+  std::unique_ptr<PostgresServer> postgres_;
+  std::string url_;
+  std::vector<int> ports_;
+};
+
+TEST_F(ReplicasTest, ReplicasStartingTogetherOnANewDatabaseAllServe) {
+  // All three find the database empty: one migrates and seeds the roster,
+  // the others wait for it and use it.
+  auto replicas = StartReplicas(3);
+  ASSERT_EQ(ports_.size(), 3u);
+  for (int port : ports_) {
+    absl::StatusOr<v1::WhoAmIResponse> me = Connect(port, "RO")->WhoAmI();
+    ASSERT_TRUE(me.ok()) << me.status();
+  }
+  // The roster was registered once.
+  absl::StatusOr<std::vector<std::vector<std::string>>> seeded =
+      postgres_->Query(url_.substr(url_.rfind('/') + 1),
+                       "SELECT count(*) FROM party_changes WHERE code = 'RO'");
+  ASSERT_TRUE(seeded.ok()) << seeded.status();
+  EXPECT_EQ((*seeded)[0][0], "1");
+}
+
+TEST_F(ReplicasTest, ASubscriberOnOneReplicaGetsWhatIsSentThroughAnother) {
+  auto replicas = StartReplicas(2);
+  ASSERT_EQ(ports_.size(), 2u);
+  auto ro_on_a = Connect(ports_[0], "RO");
+  auto hu_on_b = Connect(ports_[1], "HU");
+
+  absl::Mutex mu;
+  std::vector<v1::Event> events;
+  absl::Notification subscribed;
+  std::thread subscriber([&] {
+    subscribed.Notify();
+    const absl::Status ended = hu_on_b->Subscribe(
+        0,
+        [&](const v1::Event& event) {
+          absl::MutexLock lock(&mu);
+          events.push_back(event);
+          return event.kind() != "MESSAGE";  // stop at the first message
+        },
+        absl::Seconds(60));
+    EXPECT_TRUE(ended.ok()) << ended;
+  });
+  subscribed.WaitForNotification();
+
+  absl::StatusOr<v1::SendMessageResponse> sent =
+      ro_on_a->SendMessage(Request("live-1"));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  subscriber.join();
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back().kind(), "MESSAGE");
+    EXPECT_EQ(events.back().message_id(), sent->message_id());
+  }
+  // B serves the message A stored, and A's outbox lists it once.
+  absl::StatusOr<v1::Message> read = hu_on_b->GetMessage(sent->message_id());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_THAT(read->body(), HasSubstr("live-1"));
+
+  // Resuming on the other replica from the cursor: no gap, no duplicate.
+  int64_t cursor;
+  {
+    absl::MutexLock lock(&mu);
+    cursor = events.back().seq();
+  }
+  ASSERT_TRUE(ro_on_a->SendMessage(Request("live-2")).ok());
+  auto hu_on_a = Connect(ports_[0], "HU");
+  std::vector<v1::Event> resumed;
+  ASSERT_TRUE(hu_on_a
+                  ->Subscribe(
+                      cursor,
+                      [&](const v1::Event& event) {
+                        resumed.push_back(event);
+                        return event.kind() != "MESSAGE";
+                      },
+                      absl::Seconds(60))
+                  .ok());
+  ASSERT_FALSE(resumed.empty());
+  EXPECT_GT(resumed.front().seq(), cursor);
+  EXPECT_EQ(resumed.back().kind(), "MESSAGE");
+  EXPECT_NE(resumed.back().message_id(), sent->message_id());
+}
+
+TEST_F(ReplicasTest, ASuspensionThroughOneReplicaIsEnforcedByTheOthers) {
+  auto replicas = StartReplicas(3);
+  ASSERT_EQ(ports_.size(), 3u);
+  auto ro_on_b = Connect(ports_[1], "RO");
+  auto ro_on_c = Connect(ports_[2], "RO");
+  ASSERT_TRUE(ro_on_b->WhoAmI().ok());  // channels open before the change
+  ASSERT_TRUE(ro_on_c->WhoAmI().ok());
+
+  v1::SuspendPartyRequest suspend;
+  suspend.set_code("RO");
+  suspend.set_reason("audit of data protection breach");
+  absl::StatusOr<v1::Party> suspended =
+      Connect(ports_[0], "HQ", "admin")->SuspendParty(suspend);
+  ASSERT_TRUE(suspended.ok()) << suspended.status();
+
+  for (client::Client* ro : {ro_on_b.get(), ro_on_c.get()}) {
+    absl::StatusOr<v1::SendMessageResponse> refused =
+        ro->SendMessage(Request("after-suspension"));
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+    EXPECT_THAT(refused.status().message(), HasSubstr("suspended"));
+  }
+}
+
+TEST_F(ReplicasTest, OneIdempotencyKeyThroughEveryReplicaStoresOneMessage) {
+  auto replicas = StartReplicas(3);
+  ASSERT_EQ(ports_.size(), 3u);
+  constexpr int kCallersPerReplica = 3;
+  absl::Notification go;
+  absl::Mutex mu;
+  std::set<std::string> ids;
+  std::vector<std::thread> callers;
+  for (int port : ports_) {
+    for (int i = 0; i < kCallersPerReplica; ++i) {
+      callers.emplace_back([&, port] {
+        auto ro = Connect(port, "RO");
+        go.WaitForNotification();
+        absl::StatusOr<v1::SendMessageResponse> sent =
+            ro->SendMessage(Request("one-key"));
+        ASSERT_TRUE(sent.ok()) << sent.status();
+        absl::MutexLock lock(&mu);
+        ids.insert(sent->message_id());
+      });
+    }
+  }
+  go.Notify();
+  for (std::thread& t : callers) t.join();
+  EXPECT_EQ(ids.size(), 1u);
+  absl::StatusOr<v1::ListOutboxResponse> outbox =
+      Connect(ports_[2], "RO")->ListOutbox(v1::ListOutboxRequest());
+  ASSERT_TRUE(outbox.ok()) << outbox.status();
+  EXPECT_EQ(outbox->messages_size(), 1);
+}
+
+TEST_F(ReplicasTest, TheAuditLogVerifiesAfterConcurrentLoadAcrossReplicas) {
+  auto replicas = StartReplicas(2);
+  ASSERT_EQ(ports_.size(), 2u);
+  absl::StatusOr<std::string> vkey = ReadFile(TestPki::Shared().audit_vkey());
+  ASSERT_TRUE(vkey.ok());
+  absl::StatusOr<NoteVerifier> verifier = NoteVerifier::FromVerifierKey(*vkey);
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+
+  constexpr int kCallersPerReplica = 3;
+  constexpr int kSendsPerCaller = 15;
+  std::vector<std::thread> callers;
+  std::vector<std::string> notes;
+  absl::Mutex mu;
+  for (int r = 0; r < 2; ++r) {
+    for (int i = 0; i < kCallersPerReplica; ++i) {
+      callers.emplace_back([&, r, i] {
+        auto ro = Connect(ports_[r], "RO");
+        auto auditor = Connect(ports_[r], "HQ", "auditor");
+        for (int k = 0; k < kSendsPerCaller; ++k) {
+          ASSERT_TRUE(
+              ro->SendMessage(Request(absl::StrCat("load-", r, "-", i, "-", k)))
+                  .ok());
+          if (k % 5 == 4) {
+            // Checkpoints signed by either replica, mid-load.
+            absl::StatusOr<v1::GetCheckpointResponse> c =
+                auditor->GetCheckpoint(true);
+            ASSERT_TRUE(c.ok()) << c.status();
+            absl::MutexLock lock(&mu);
+            notes.push_back(c->checkpoint().note());
+          }
+        }
+      });
+    }
+  }
+  for (std::thread& t : callers) t.join();
+
+  auto auditor = Connect(ports_[1], "HQ", "auditor");
+  std::stringstream file;
+  ASSERT_TRUE(auditor
+                  ->ExportAudit(0,
+                                [&](const v1::ExportChunk& chunk) {
+                                  if (chunk.has_header()) {
+                                    file << *client::ExportLine(chunk.header())
+                                         << "\n";
+                                  }
+                                  for (const auto& entry : chunk.entries()) {
+                                    file << *client::ExportLine(entry) << "\n";
+                                  }
+                                  return absl::OkStatus();
+                                })
+                  .ok());
+  // Every checkpoint either replica signed is a prefix of the one log.
+  const client::ExportReport report =
+      client::VerifyExport(file, *verifier, notes);
+  EXPECT_TRUE(report.ok) << absl::StrJoin(report.problems, "\n");
+  EXPECT_GE(report.checkpoints_checked, 2 * kCallersPerReplica);
+  EXPECT_GE(report.checkpoint.body.size,
+            2 * kCallersPerReplica * kSendsPerCaller);
+}
+
+TEST_F(ReplicasTest, LosingAReplicaLosesNothingItAcknowledged) {
+  auto replicas = StartReplicas(2);
+  ASSERT_EQ(ports_.size(), 2u);
+  std::atomic<bool> killed{false};
+  absl::Mutex mu;
+  std::vector<std::string> acknowledged;
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 3; ++i) {
+    callers.emplace_back([&, i] {
+      auto ro = Connect(ports_[0], "RO");
+      for (int k = 0; !killed && k < 1000; ++k) {
+        absl::StatusOr<v1::SendMessageResponse> sent =
+            ro->SendMessage(Request(absl::StrCat("kill-", i, "-", k)));
+        if (!sent.ok()) continue;  // the replica died under this call
+        absl::MutexLock lock(&mu);
+        acknowledged.push_back(sent->message_id());
+      }
+    });
+  }
+  // Let some sends through, then SIGKILL the replica mid-load.
+  for (;;) {
+    absl::SleepFor(absl::Milliseconds(20));
+    absl::MutexLock lock(&mu);
+    if (acknowledged.size() >= 30) break;
+  }
+  ASSERT_TRUE(WIFSIGNALED(replicas[0]->Stop(SIGKILL)));
+  killed = true;
+  for (std::thread& t : callers) t.join();
+
+  // The surviving replica serves every acknowledged message, once.
+  auto hu = Connect(ports_[1], "HU");
+  for (const std::string& id : acknowledged) {
+    absl::StatusOr<v1::Message> m = hu->GetMessage(id);
+    EXPECT_TRUE(m.ok()) << id << ": " << m.status();
+  }
+  std::set<std::string> listed;
+  v1::ListOutboxRequest page;
+  page.set_page_size(500);  // the most a page holds
+  auto ro = Connect(ports_[1], "RO");
+  absl::StatusOr<v1::ListOutboxResponse> outbox = ro->ListOutbox(page);
+  ASSERT_TRUE(outbox.ok()) << outbox.status();
+  for (const v1::MessageSummary& m : outbox->messages()) {
+    EXPECT_TRUE(listed.insert(m.id()).second) << "listed twice: " << m.id();
+  }
+  for (const std::string& id : acknowledged) {
+    EXPECT_TRUE(listed.count(id) == 1) << id;
+  }
+}
+
+}  // namespace
+}  // namespace liaison
