@@ -118,6 +118,12 @@ absl::Status CallGate::WriteAudited(
         return audit_.Append(txn, call.entry).status();
       });
   if (written.ok()) return absl::OkStatus();
+  if (IsOutcomeUnknown(written)) {
+    return Refuse(call, absl::UnavailableError(
+                            "the connection to the database broke while the "
+                            "change was committed: it may or may not have "
+                            "been stored; check before repeating it"));
+  }
   if (OutcomeFor(written.code()) == AuditOutcome::kFailed) {
     return Refuse(
         call, absl::UnavailableError("the change could not be stored; nothing "

@@ -507,6 +507,14 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
     if (refusal.has_value()) CallGate::Settle(call, *refusal);
     return audit_.Append(txn, call.entry).status();
   });
+  if (IsOutcomeUnknown(written)) {
+    return gate_.Refuse(
+        call,
+        absl::UnavailableError(absl::StrCat(
+            "the message may or may not have been stored (", written.message(),
+            "); retry with the same idempotency key: it is stored once "
+            "either way")));
+  }
   if (!written.ok()) {
     return gate_.Refuse(
         call, absl::UnavailableError(absl::StrCat(

@@ -82,14 +82,14 @@ absl::StatusOr<int> SeedRoster(Store& store, AuditLog& audit,
   LIAISON_RETURN_IF_ERROR(store.Write([&](WriteTransaction& txn) {
     // Replicas starting together on one new database all find it empty
     // above; writers are serialised, so the first seeds and the others see
-    // its roster here.
-    if (!parties.empty()) {
-      absl::StatusOr<Party> first = txn.GetParty(parties.front().code);
-      if (first.ok()) {
+    // its roster here (and leave it as it is, as for any store with parties).
+    for (const Party& party : parties) {
+      absl::StatusOr<Party> found = txn.GetParty(party.code);
+      if (found.ok()) {
         seeded_meanwhile = true;
         return absl::OkStatus();
       }
-      if (!absl::IsNotFound(first.status())) return first.status();
+      if (!absl::IsNotFound(found.status())) return found.status();
     }
     AuditEntry entry;
     entry.time = absl::FromUnixMicros(absl::ToUnixMicros(clock.Now()));

@@ -12,6 +12,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/string_view.h"
 #include "domain/merkle.h"
 #include "domain/model.h"
@@ -169,6 +170,23 @@ struct RequestQuery {
   int limit = 50;
   std::optional<int64_t> before_seq;  // Newest first, below this seq.
 };
+
+// A Write whose commit has an unknown outcome (the connection to a database
+// server broke while it committed) fails with UNAVAILABLE marked by this
+// payload: the write may or may not be stored, so callers must not report
+// that nothing changed.
+inline constexpr char kOutcomeUnknownPayload[] =
+    "liaison/store/outcome-unknown";
+
+inline absl::Status OutcomeUnknownError(absl::string_view message) {
+  absl::Status status = absl::UnavailableError(message);
+  status.SetPayload(kOutcomeUnknownPayload, absl::Cord("1"));
+  return status;
+}
+
+inline bool IsOutcomeUnknown(const absl::Status& status) {
+  return status.GetPayload(kOutcomeUnknownPayload).has_value();
+}
 
 // Durable storage. Thread-safe. A Write that returns OK is on stable storage
 // before it returns; one that fails leaves nothing behind.

@@ -294,7 +294,8 @@ constexpr char kSessionSettings[] =
     "SET idle_in_transaction_session_timeout = '60s'; "
     "SET client_min_messages = warning; "
     "SELECT set_config('synchronous_commit', 'on', false) "
-    "WHERE current_setting('synchronous_commit') = 'off'";
+    "WHERE current_setting('synchronous_commit') IN "
+    "('off', 'local', 'remote_write')";
 
 // Type OIDs (PostgreSQL's pg_type.h; fixed across versions).
 constexpr Oid kBoolOid = 16;
@@ -636,10 +637,18 @@ class PostgresPool {
   absl::StatusOr<std::unique_ptr<PgConnection>> Connect() const {
     // Defaults come before the URL, which may override them; the encoding
     // comes after: every text this store sends and reads is UTF-8.
-    const char* const keys[] = {"connect_timeout", "fallback_application_name",
-                                "dbname", "client_encoding", nullptr};
-    const char* const values[] = {"10", "liaisond", url_.c_str(), "UTF8",
-                                  nullptr};
+    // A server that stops answering (a partition) is given up on within
+    // about 30 s, not the kernel's hours: TCP keepalives and a limit on
+    // unacknowledged data. The URL may set other values.
+    const char* const keys[] = {
+        "connect_timeout",     "fallback_application_name",
+        "keepalives",          "keepalives_idle",
+        "keepalives_interval", "keepalives_count",
+        "tcp_user_timeout",    "dbname",
+        "client_encoding",     nullptr};
+    const char* const values[] = {"10",   "liaisond", "1",     "10",
+                                  "5",    "3",        "30000", url_.c_str(),
+                                  "UTF8", nullptr};
     PGconn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
     if (raw == nullptr) {
       return absl::UnavailableError(
@@ -732,14 +741,25 @@ class PostgresPool {
       conn->Exec("ROLLBACK").IgnoreError();
     }
     const bool keep = !conn->broken() && conn->idle();
+    const bool broken = conn->broken();
     if (!keep) conn.reset();  // Closed outside the lock.
-    absl::MutexLock lock(&mu_);
-    Slots& slots = use == kRead ? read_ : write_;
-    if (keep) {
-      slots.idle.push_back(std::move(conn));
-    } else {
-      --slots.open;
+    std::vector<std::unique_ptr<PgConnection>> stale;
+    {
+      absl::MutexLock lock(&mu_);
+      Slots& slots = use == kRead ? read_ : write_;
+      if (keep) {
+        slots.idle.push_back(std::move(conn));
+      } else {
+        --slots.open;
+      }
+      // A broken connection usually means the server restarted or failed
+      // over: the idle ones are as dead, and a retry must not pick one.
+      if (broken) {
+        stale.swap(slots.idle);
+        slots.open -= static_cast<int>(stale.size());
+      }
     }
+    // `stale` closes here, outside the lock.
   }
 
   const std::string url_;
@@ -1212,6 +1232,9 @@ class PostgresStore::Transaction final : public WriteTransaction {
 
   // The first failed statement's status, or OK.
   const absl::Status& failure() const { return db_.failure(); }
+  // Whether other replicas' subscribers must look again after the commit:
+  // an event was appended, or a party or revocation changed.
+  bool announce() const { return announce_; }
 
   // liaison::WriteTransaction
   absl::StatusOr<Party> GetParty(absl::string_view code) override {
@@ -1482,6 +1505,7 @@ class PostgresStore::Transaction final : public WriteTransaction {
   }
 
   absl::Status AppendEvent(const Event& e) override {
+    announce_ = true;
     return db_
         .Run(Query("INSERT INTO events (party, kind, message_id, detail, "
                    "time_us) VALUES ($1, $2, $3, $4, $5)")
@@ -1693,6 +1717,7 @@ class PostgresStore::Transaction final : public WriteTransaction {
   }
 
   absl::Status UpdateParty(const Party& p) override {
+    announce_ = true;  // A suspension ends streams at once.
     LIAISON_ASSIGN_OR_RETURN(
         Result updated,
         db_.Run(Query("UPDATE parties SET name = $1, tier = $2, state = $3, "
@@ -1726,6 +1751,7 @@ class PostgresStore::Transaction final : public WriteTransaction {
   }
 
   absl::Status InsertRevocation(const Revocation& r) override {
+    announce_ = true;
     LIAISON_ASSIGN_OR_RETURN(
         Result inserted,
         db_.Run(Query("INSERT INTO revocations (serial, user_path, reason, "
@@ -1745,6 +1771,7 @@ class PostgresStore::Transaction final : public WriteTransaction {
   }
 
   absl::Status InsertParty(const Party& p) override {
+    announce_ = true;
     LIAISON_ASSIGN_OR_RETURN(
         Result inserted,
         db_.Run(Query(absl::StrCat("INSERT INTO parties (", kPartyColumns,
@@ -1765,6 +1792,7 @@ class PostgresStore::Transaction final : public WriteTransaction {
 
  private:
   Session db_;
+  bool announce_ = false;
 };
 
 namespace {
@@ -1961,9 +1989,11 @@ absl::Status PostgresStore::Write(
     absl::FunctionRef<absl::Status(WriteTransaction&)> fn) {
   LIAISON_ASSIGN_OR_RETURN(Lease lease, BeginWrite(*pool_));
   absl::Status status;
+  bool announce = false;
   {
     Transaction txn(*lease);
     status = fn(txn);
+    announce = txn.announce();
     // A function that carried on past a failed statement has written
     // nothing since (PostgreSQL aborted the transaction): it must not be
     // reported as stored.
@@ -1975,22 +2005,28 @@ absl::Status PostgresStore::Write(
     lease->Exec("ROLLBACK").IgnoreError();
     return status;
   }
-  // Other replicas' subscribers hear of this commit at once.
-  absl::Status notified =
-      lease->Exec(absl::StrCat("NOTIFY ", kCommitChannel).c_str());
-  if (!notified.ok()) {
-    lease->Exec("ROLLBACK").IgnoreError();
-    return absl::UnavailableError(
-        absl::StrCat("storage: nothing was stored (", notified.message(), ")"));
+  // Other replicas' subscribers hear of this commit at once (delivered at
+  // commit). Only commits that subscribers care about wake them.
+  if (announce) {
+    absl::Status notified =
+        lease->Exec(absl::StrCat("NOTIFY ", kCommitChannel).c_str());
+    if (!notified.ok()) {
+      lease->Exec("ROLLBACK").IgnoreError();
+      return absl::UnavailableError(absl::StrCat(
+          "storage: nothing was stored (", notified.message(), ")"));
+    }
   }
   absl::StatusOr<Result> committed = lease->Run(Query("COMMIT"));
   if (!committed.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        lease->broken()
-            ? "storage: the connection was lost during COMMIT; the write "
-              "may or may not have been stored ("
-            : "storage: COMMIT failed; nothing was stored (",
-        committed.status().message(), ")"));
+    if (lease->broken()) {
+      return OutcomeUnknownError(absl::StrCat(
+          "storage: the connection was lost during COMMIT; the write may or "
+          "may not have been stored (",
+          committed.status().message(), ")"));
+    }
+    return absl::UnavailableError(
+        absl::StrCat("storage: COMMIT failed; nothing was stored (",
+                     committed.status().message(), ")"));
   }
   if (committed->command() != "COMMIT") {
     return absl::UnavailableError(

@@ -18,6 +18,7 @@ using ::testing::ElementsAre;
 using testing::FakeClock;
 using testing::FaultyStore;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TempDir;
 
 using testing::TestIdentity;
@@ -135,6 +136,17 @@ TEST_F(AdminServiceTest, AStorageFailureChangesNothing) {
   EXPECT_EQ(store_->GetParty("RO")->state, PartyState::kActive);
   EXPECT_EQ(store_->ListPartyChanges("RO")->size(), 1u);
   EXPECT_EQ(*store_->AuditSize(), audit);
+}
+
+TEST_F(AdminServiceTest, AnUnknownCommitOutcomeIsNotCalledNoChange) {
+  store_->lose_commit_outcomes = true;
+  absl::StatusOr<Party> suspended = admin_->SuspendParty(kAdmin, "RO", "audit");
+  store_->lose_commit_outcomes = false;
+  EXPECT_EQ(suspended.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(suspended.status().message(), HasSubstr("may or may not"));
+  EXPECT_THAT(suspended.status().message(), Not(HasSubstr("nothing changed")));
+  // It was in fact stored: the admin must look before repeating it.
+  EXPECT_EQ(store_->GetParty("RO")->state, PartyState::kSuspended);
 }
 
 TEST_F(AdminServiceTest, AdminsCannotRevokeThemselves) {

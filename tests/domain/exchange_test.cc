@@ -21,6 +21,7 @@ using ::testing::ElementsAre;
 using testing::FakeClock;
 using testing::FaultyStore;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TempDir;
 
 constexpr char kRoster[] = R"(
@@ -265,6 +266,21 @@ TEST_F(ExchangeServiceTest, StorageFailureAcknowledgesNothing) {
   sent = exchange_->SendMessage(TestIdentity("RO"), Request({"HU"}, "k"));
   ASSERT_TRUE(sent.ok());
   EXPECT_FALSE(sent->replayed);
+}
+
+TEST_F(ExchangeServiceTest, AnUnknownCommitOutcomeIsNotCalledANonSend) {
+  store_->lose_commit_outcomes = true;
+  absl::StatusOr<SendResult> sent =
+      exchange_->SendMessage(TestIdentity("RO"), Request({"HU"}, "k"));
+  store_->lose_commit_outcomes = false;
+  EXPECT_EQ(sent.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(sent.status().message(), HasSubstr("may or may not"));
+  EXPECT_THAT(sent.status().message(), Not(HasSubstr("nothing was sent")));
+  // It was stored; the retry with the same key finds it.
+  sent = exchange_->SendMessage(TestIdentity("RO"), Request({"HU"}, "k"));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_TRUE(sent->replayed);
+  EXPECT_EQ(store_->ListOutbox("RO", 10, std::nullopt)->size(), 1u);
 }
 
 TEST_F(ExchangeServiceTest, NoReadWithoutAnAuditEntry) {

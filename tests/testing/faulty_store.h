@@ -15,12 +15,19 @@ class FaultyStore final : public Store {
  public:
   explicit FaultyStore(std::unique_ptr<Store> base) : base_(std::move(base)) {}
   std::atomic<bool> fail_writes{false};
+  // While set, writes commit but report an unknown outcome, as when the
+  // connection to a database server breaks during COMMIT.
+  std::atomic<bool> lose_commit_outcomes{false};
 
   // liaison::Store
   absl::Status Write(
       absl::FunctionRef<absl::Status(WriteTransaction&)> fn) override {
     if (fail_writes) return absl::UnavailableError("disk I/O error");
-    return base_->Write(fn);
+    absl::Status written = base_->Write(fn);
+    if (written.ok() && lose_commit_outcomes) {
+      return OutcomeUnknownError("connection lost during COMMIT");
+    }
+    return written;
   }
   absl::StatusOr<Party> GetParty(absl::string_view code) override {
     return base_->GetParty(code);

@@ -1,6 +1,7 @@
 #include "tests/testing/liaisond_process.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,10 @@ Liaisond::Liaisond(std::vector<std::string> args) {
   if (pipe(out) != 0) std::abort();
   pid_ = fork();
   if (pid_ == 0) {
+    // Killed with the test if it dies first (an ASSERT that aborts, a ctest
+    // timeout): no liaisond outlives its test. (Tied to the forking thread:
+    // tests start their servers from the test's own thread.)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(out[1], STDOUT_FILENO);
     dup2(out[1], STDERR_FILENO);
     close(out[0]);
