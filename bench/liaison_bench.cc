@@ -18,6 +18,11 @@
 //   liaison-bench [--callers=1,8,32] [--duration=5s] [--warmup=1s] [--rounds=3]
 //                 [--inbox-sizes=10000,1000000] [--dir=/tmp]
 //                 [--target=HOST:PORT --pki=DIR]
+//                 [--store=postgres://... --replicas=N]
+//
+// With --store, liaisond runs on that PostgreSQL database, as N replicas
+// (callers spread over them; the delivery sample sends through the first
+// and subscribes on the last).
 #include <grpcpp/grpcpp.h>
 #include <poll.h>
 #include <signal.h>
@@ -87,6 +92,12 @@ ABSL_FLAG(std::string, pki, "",
 ABSL_FLAG(std::string, target, "",
           "HOST:PORT of a running liaisond (its CA in --pki, rate limit "
           "off) instead of starting one; inbox paging is then skipped");
+ABSL_FLAG(
+    std::string, store, "",
+    "a PostgreSQL URL: start --replicas liaisond processes on it (callers "
+    "spread over them) instead of one on SQLite; inbox paging is then "
+    "skipped");
+ABSL_FLAG(int32_t, replicas, 1, "liaisond processes to start with --store");
 ABSL_FLAG(std::string, liaisond, LIAISOND_PATH, "the liaisond binary");
 ABSL_FLAG(bool, serve_echo, false,
           "internal: serve the echo baseline with --pki and print its port");
@@ -320,7 +331,13 @@ using CallFn = std::function<absl::Status()>;
 // Runs `callers` threads, each calling its own CallFn back to back; counts
 // the calls that start and end within the measured window after `warmup`.
 LoadResult RunLoad(const std::vector<CallFn>& calls, absl::Duration warmup,
-                   absl::Duration duration, const Child* server) {
+                   absl::Duration duration,
+                   const std::vector<Child*>& servers) {
+  auto server_cpu = [&servers] {
+    absl::Duration sum;
+    for (const Child* server : servers) sum += server->CpuTime();
+    return sum;
+  };
   LoadResult result;
   const SteadyClock::time_point start =
       SteadyClock::now() + std::chrono::milliseconds(50);
@@ -356,11 +373,9 @@ LoadResult RunLoad(const std::vector<CallFn>& calls, absl::Duration warmup,
     });
   }
   std::this_thread::sleep_until(measure_from);
-  const absl::Duration cpu_before =
-      server != nullptr ? server->CpuTime() : absl::ZeroDuration();
+  const absl::Duration cpu_before = server_cpu();
   std::this_thread::sleep_until(measure_to);
-  const absl::Duration cpu_after =
-      server != nullptr ? server->CpuTime() : absl::ZeroDuration();
+  const absl::Duration cpu_after = server_cpu();
   for (std::thread& t : threads) t.join();
   result.calls = static_cast<int64_t>(result.micros.size());
   result.seconds = absl::ToDoubleSeconds(duration);
@@ -386,9 +401,10 @@ std::string Ms(double ms) { return absl::StrFormat("%.2f", ms); }
 // Everything one run needs to reach the servers.
 struct Setup {
   Pki pki;
-  std::string liaison_address;
+  // The liaisond replicas; callers are spread over them in turn.
+  std::vector<std::string> liaison_addresses;
   std::string echo_address;
-  Child* liaisond = nullptr;  // Null with --target.
+  std::vector<Child*> liaisonds;  // Empty with --target.
   Child* echo = nullptr;
   int body_bytes = 1024;
 };
@@ -434,8 +450,10 @@ absl::StatusOr<std::vector<CallFn>> SendCallers(const Setup& setup, int n,
   const v1::SendMessageRequest request = SendTemplate("HU", setup.body_bytes);
   std::vector<CallFn> calls;
   for (int i = 0; i < n; ++i) {
-    LIAISON_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
-                             NewChannel(setup.liaison_address, files));
+    LIAISON_ASSIGN_OR_RETURN(
+        std::shared_ptr<grpc::Channel> channel,
+        NewChannel(setup.liaison_addresses[i % setup.liaison_addresses.size()],
+                   files));
     std::shared_ptr<v1::Exchange::Stub> stub = v1::Exchange::NewStub(channel);
     auto counter = std::make_shared<int64_t>(0);
     auto mine = std::make_shared<v1::SendMessageRequest>(request);
@@ -493,8 +511,8 @@ absl::Status Throughput(const Setup& setup, const std::vector<int>& callers,
     LIAISON_RETURN_IF_ERROR(WarmUp(send));
     std::vector<double> echo_qps, send_qps, ratios;
     for (int round = 0; round < rounds; ++round) {
-      LoadResult e = RunLoad(echo, warmup, duration, setup.echo);
-      LoadResult s = RunLoad(send, warmup, duration, setup.liaisond);
+      LoadResult e = RunLoad(echo, warmup, duration, {setup.echo});
+      LoadResult s = RunLoad(send, warmup, duration, setup.liaisonds);
       auto row = [](LoadResult& r) {
         return absl::StrFormat("%13.0f  %6s  %6s  %7s  %5.0f us", r.Qps(),
                                Ms(r.PercentileMs(0.5)),
@@ -533,10 +551,12 @@ absl::Status Delivery(const Setup& setup, int samples) {
                            setup.pki.User("RO", "liaison-officer"));
   LIAISON_ASSIGN_OR_RETURN(TlsFiles receiver_files,
                            setup.pki.User("BG", "focal-point"));
-  LIAISON_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> sender_channel,
-                           NewChannel(setup.liaison_address, sender_files));
-  LIAISON_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> receiver_channel,
-                           NewChannel(setup.liaison_address, receiver_files));
+  LIAISON_ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::Channel> sender_channel,
+      NewChannel(setup.liaison_addresses.front(), sender_files));
+  LIAISON_ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::Channel> receiver_channel,
+      NewChannel(setup.liaison_addresses.back(), receiver_files));
   std::unique_ptr<v1::Exchange::Stub> sender =
       v1::Exchange::NewStub(sender_channel);
   std::unique_ptr<v1::Exchange::Stub> receiver =
@@ -670,9 +690,10 @@ absl::Status SeedInbox(Store& store, int64_t next, int64_t to, int body_bytes) {
   return absl::OkStatus();
 }
 
+// `store`: --data-dir=DIR or --store=URL.
 std::vector<std::string> LiaisondFlags(const Pki& pki,
-                                       const std::string& data_dir) {
-  return {"--listen=127.0.0.1:0", absl::StrCat("--data-dir=", data_dir),
+                                       const std::string& store) {
+  return {"--listen=127.0.0.1:0", store,
           absl::StrCat("--tls-cert=", pki.File("server.crt")),
           absl::StrCat("--tls-key=", pki.File("server.key")),
           absl::StrCat("--tls-ca=", pki.File("ca.crt")),
@@ -683,11 +704,12 @@ std::vector<std::string> LiaisondFlags(const Pki& pki,
           "--rate-limit=0"};
 }
 
-absl::StatusOr<std::unique_ptr<Child>> StartLiaisond(
-    const Pki& pki, const std::string& data_dir, std::string& address) {
-  LIAISON_ASSIGN_OR_RETURN(std::unique_ptr<Child> child,
-                           Child::Start(absl::GetFlag(FLAGS_liaisond),
-                                        LiaisondFlags(pki, data_dir)));
+absl::StatusOr<std::unique_ptr<Child>> StartLiaisond(const Pki& pki,
+                                                     const std::string& store,
+                                                     std::string& address) {
+  LIAISON_ASSIGN_OR_RETURN(
+      std::unique_ptr<Child> child,
+      Child::Start(absl::GetFlag(FLAGS_liaisond), LiaisondFlags(pki, store)));
   LIAISON_ASSIGN_OR_RETURN(
       const std::string port,
       child->WaitFor(
@@ -730,8 +752,9 @@ absl::Status InboxPaging(const Pki& pki, const std::string& dir,
       stored = size;
     }
     std::string address;
-    LIAISON_ASSIGN_OR_RETURN(std::unique_ptr<Child> server,
-                             StartLiaisond(pki, data_dir, address));
+    LIAISON_ASSIGN_OR_RETURN(
+        std::unique_ptr<Child> server,
+        StartLiaisond(pki, absl::StrCat("--data-dir=", data_dir), address));
     LIAISON_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
                              NewChannel(address, files));
     std::unique_ptr<v1::Exchange::Stub> stub = v1::Exchange::NewStub(channel);
@@ -885,20 +908,34 @@ int Bench(const std::string& self, const std::string& dir,
   setup.echo = echo->get();
   setup.echo_address = absl::StrCat("127.0.0.1:", *echo_port);
 
-  std::unique_ptr<Child> liaisond;
+  std::vector<std::unique_ptr<Child>> liaisonds;
+  const std::string store = absl::GetFlag(FLAGS_store);
   if (absl::GetFlag(FLAGS_target).empty()) {
     const std::string data_dir = absl::StrCat(dir, "/send");
     mkdir(data_dir.c_str(), 0700);
-    absl::StatusOr<std::unique_ptr<Child>> started =
-        StartLiaisond(setup.pki, data_dir, setup.liaison_address);
-    if (!started.ok()) {
-      std::cerr << "liaison-bench: liaisond: " << started.status() << "\n";
-      return 1;
+    const int replicas = store.empty() ? 1 : absl::GetFlag(FLAGS_replicas);
+    for (int i = 0; i < replicas; ++i) {
+      std::string address;
+      absl::StatusOr<std::unique_ptr<Child>> started =
+          StartLiaisond(setup.pki,
+                        store.empty() ? absl::StrCat("--data-dir=", data_dir)
+                                      : absl::StrCat("--store=", store),
+                        address);
+      if (!started.ok()) {
+        std::cerr << "liaison-bench: liaisond: " << started.status() << "\n";
+        return 1;
+      }
+      setup.liaison_addresses.push_back(address);
+      setup.liaisonds.push_back(started->get());
+      liaisonds.push_back(*std::move(started));
     }
-    liaisond = *std::move(started);
-    setup.liaisond = liaisond.get();
+    if (!store.empty()) {
+      std::cout << "liaison-bench: " << replicas
+                << " liaisond replica(s) on PostgreSQL; cpu/call counts "
+                   "liaisond only, not PostgreSQL\n";
+    }
   } else {
-    setup.liaison_address = absl::GetFlag(FLAGS_target);
+    setup.liaison_addresses.push_back(absl::GetFlag(FLAGS_target));
   }
 
   std::vector<int> caller_counts(callers.begin(), callers.end());
@@ -908,11 +945,13 @@ int Bench(const std::string& self, const std::string& dir,
   if (status.ok() && absl::GetFlag(FLAGS_delivery_samples) > 0) {
     status = Delivery(setup, absl::GetFlag(FLAGS_delivery_samples));
   }
-  if (liaisond != nullptr && !liaisond->Stop() && status.ok()) {
-    status = absl::InternalError("liaisond did not exit 0 on SIGTERM");
+  for (const std::unique_ptr<Child>& liaisond : liaisonds) {
+    if (!liaisond->Stop() && status.ok()) {
+      status = absl::InternalError("liaisond did not exit 0 on SIGTERM");
+    }
   }
   (*echo)->Stop();
-  if (status.ok() && liaisond != nullptr && !sizes.empty()) {
+  if (status.ok() && !liaisonds.empty() && store.empty() && !sizes.empty()) {
     status = InboxPaging(setup.pki, dir, sizes, setup.body_bytes);
   }
   if (!status.ok()) {
@@ -929,7 +968,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "liaison-bench [--callers=1,8,32] [--duration=5s] [--warmup=1s] "
       "[--inbox-sizes=10000,1000000] [--delivery-samples=200] [--dir=/tmp] "
-      "[--target=HOST:PORT --pki=DIR]");
+      "[--target=HOST:PORT --pki=DIR] [--store=postgres://... --replicas=N]");
   std::vector<std::string> args = liaison::NormalizeFlagNames(argc, argv);
   std::vector<char*> pointers;
   for (std::string& arg : args) pointers.push_back(arg.data());
