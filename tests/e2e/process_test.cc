@@ -77,65 +77,24 @@ TEST_F(ProcessTest, PrintsReadinessAndDrainsOnSigterm) {
   EXPECT_THAT(server.output(), HasSubstr("draining"));
 }
 
-// A unary call over plaintext to the health listener on `port`, with an
-// empty request; the response bytes, or the status on failure.
-grpc::Status PlaintextCall(int port, const std::string& method,
-                           std::string* response) {
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                     grpc::InsecureChannelCredentials());
-  grpc::GenericStub generic(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(20));
-  grpc::Slice empty("");
-  grpc::ByteBuffer request(&empty, 1);
-  grpc::ByteBuffer reply;
-  std::mutex mu;
-  std::condition_variable done_cv;
-  bool done = false;
-  grpc::Status status;
-  generic.UnaryCall(&context, method, {}, &request, &reply,
-                    [&](grpc::Status s) {
-                      std::lock_guard<std::mutex> lock(mu);
-                      status = s;
-                      done = true;
-                      done_cv.notify_one();
-                    });
-  std::unique_lock<std::mutex> lock(mu);
-  done_cv.wait(lock, [&] { return done; });
-  if (status.ok()) {
-    std::vector<grpc::Slice> slices;
-    if (!reply.Dump(&slices).ok()) return grpc::Status(grpc::INTERNAL, "dump");
-    response->clear();
-    for (const grpc::Slice& slice : slices) {
-      response->append(reinterpret_cast<const char*>(slice.begin()),
-                       slice.size());
-    }
-  }
-  return status;
-}
-
 TEST_F(ProcessTest, HealthListenerServesOnlyHealthCheckingInPlaintext) {
   std::vector<std::string> flags = Flags();
   flags.push_back("--health-listen=127.0.0.1:0");
   Liaisond server(flags);
   ASSERT_GT(server.WaitReady(), 0) << server.output();
-  std::smatch m;
-  const std::string output = server.output();
-  ASSERT_TRUE(std::regex_search(
-      output, m, std::regex("health checking \\(plaintext\\) on port (\\d+)")))
-      << output;
-  const int health_port = std::stoi(m[1]);
+  const int health_port = testing::HealthPort(server.output());
+  ASSERT_GT(health_port, 0) << server.output();
 
   // HealthCheckResponse{status: SERVING}: field 1, varint 1.
   std::string response;
-  grpc::Status status =
-      PlaintextCall(health_port, "/grpc.health.v1.Health/Check", &response);
+  grpc::Status status = testing::PlaintextCall(
+      health_port, "/grpc.health.v1.Health/Check", &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response, std::string("\x08\x01", 2));
 
   // No Liaison service answers there, with or without a certificate.
-  status = PlaintextCall(health_port, "/liaison.v1.Exchange/WhoAmI", &response);
+  status = testing::PlaintextCall(health_port, "/liaison.v1.Exchange/WhoAmI",
+                                  &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
       << status.error_message();
 

@@ -352,5 +352,53 @@ TEST_F(ReplicasTest, LosingAReplicaLosesNothingItAcknowledged) {
   }
 }
 
+// Kubernetes' readiness and the load balancer's check follow the database:
+// a replica that cannot reach it says NOT_SERVING on --health-listen, and
+// SERVING again once it can.
+TEST_F(ReplicasTest, HealthFollowsTheDatabase) {
+  std::vector<std::string> flags = Flags();
+  flags.push_back("--health-listen=127.0.0.1:0");
+  flags.push_back("--checkpoint-interval=400ms");  // health checked each 100 ms
+  Liaisond replica(flags);
+  ASSERT_GT(replica.WaitReady(), 0) << replica.output();
+  const int health = testing::HealthPort(replica.output());
+  ASSERT_GT(health, 0) << replica.output();
+  auto health_becomes = [&](const std::string& want) {
+    // Only against a hang: the status follows within a check period.
+    const absl::Time give_up = absl::Now() + absl::Minutes(1);
+    absl::StatusOr<std::string> status;
+    do {
+      status = testing::HealthStatus(health);
+      if (status.ok() && *status == want) return true;
+      absl::SleepFor(absl::Milliseconds(50));
+    } while (absl::Now() < give_up);
+    ADD_FAILURE() << "health is not " << want << ": "
+                  << (status.ok() ? *status : status.status().ToString());
+    return false;
+  };
+  ASSERT_TRUE(health_becomes("SERVING"));
+
+  // The database refuses this replica's connections and ends the open ones.
+  const std::string database = url_.substr(url_.rfind('/') + 1);
+  ASSERT_TRUE(postgres_
+                  ->Query("postgres",
+                          absl::StrCat("ALTER DATABASE ", database,
+                                       " ALLOW_CONNECTIONS false; "
+                                       "SELECT pg_terminate_backend(pid) FROM "
+                                       "pg_stat_activity WHERE datname = '",
+                                       database, "'"))
+                  .ok());
+  EXPECT_TRUE(health_becomes("NOT_SERVING"));
+
+  ASSERT_TRUE(postgres_
+                  ->Query("postgres", absl::StrCat("ALTER DATABASE ", database,
+                                                   " ALLOW_CONNECTIONS true"))
+                  .ok());
+  EXPECT_TRUE(health_becomes("SERVING"));
+  EXPECT_EQ(WEXITSTATUS(replica.Stop(SIGTERM)), 0) << replica.output();
+  EXPECT_THAT(replica.output(), HasSubstr("health NOT_SERVING"));
+  EXPECT_THAT(replica.output(), HasSubstr("health SERVING"));
+}
+
 }  // namespace
 }  // namespace liaison

@@ -1,11 +1,15 @@
 #include "tests/testing/liaisond_process.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
@@ -87,6 +91,68 @@ std::vector<std::string> LiaisondFlags(const std::string& data_dir) {
           "--trust-domain=selec.test",
           absl::StrCat("--parties=", SourcePath("deploy/parties.example")),
           absl::StrCat("--audit-key=", pki.audit_key())};
+}
+
+int HealthPort(const std::string& output) {
+  std::smatch m;
+  if (!std::regex_search(
+          output, m,
+          std::regex("health checking \\(plaintext\\) on port (\\d+)"))) {
+    return 0;
+  }
+  return std::stoi(m[1]);
+}
+
+grpc::Status PlaintextCall(int port, const std::string& method,
+                           std::string* response) {
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(20));
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1);
+  grpc::ByteBuffer reply;
+  std::mutex mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  grpc::Status status;
+  generic.UnaryCall(&context, method, {}, &request, &reply,
+                    [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      status = s;
+                      done = true;
+                      done_cv.notify_one();
+                    });
+  std::unique_lock<std::mutex> lock(mu);
+  done_cv.wait(lock, [&] { return done; });
+  if (status.ok()) {
+    std::vector<grpc::Slice> slices;
+    if (!reply.Dump(&slices).ok()) return grpc::Status(grpc::INTERNAL, "dump");
+    response->clear();
+    for (const grpc::Slice& slice : slices) {
+      response->append(reinterpret_cast<const char*>(slice.begin()),
+                       slice.size());
+    }
+  }
+  return status;
+}
+
+absl::StatusOr<std::string> HealthStatus(int port) {
+  std::string response;
+  const grpc::Status status =
+      PlaintextCall(port, "/grpc.health.v1.Health/Check", &response);
+  if (!status.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("health check: ", status.error_message()));
+  }
+  // HealthCheckResponse{status}: field 1, varint (1 SERVING, 2 NOT_SERVING).
+  if (response == std::string("\x08\x01", 2)) return std::string("SERVING");
+  if (response == std::string("\x08\x02", 2)) {
+    return std::string("NOT_SERVING");
+  }
+  return absl::InternalError("health check: unexpected response");
 }
 
 std::unique_ptr<client::Client> ConnectAs(int port, const std::string& party,

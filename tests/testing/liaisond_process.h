@@ -2,12 +2,14 @@
 #ifndef LIAISON_TESTS_TESTING_LIAISOND_PROCESS_H_
 #define LIAISON_TESTS_TESTING_LIAISOND_PROCESS_H_
 
+#include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "client/client.h"
 
 namespace liaison::testing {
@@ -41,6 +43,19 @@ class Liaisond {
 // The flags of a liaisond on `data_dir` with the shared test PKI, the
 // example roster and the audit key, listening on a free port.
 std::vector<std::string> LiaisondFlags(const std::string& data_dir);
+
+// The port of the plaintext health listener (--health-listen) that a
+// liaisond's output announces, 0 if none.
+int HealthPort(const std::string& output);
+
+// A unary call over plaintext to 127.0.0.1:`port` with an empty request;
+// the response's bytes in `response` when it succeeds.
+grpc::Status PlaintextCall(int port, const std::string& method,
+                           std::string* response);
+
+// grpc.health.v1.Health/Check on the plaintext health port: SERVING,
+// NOT_SERVING, or an error.
+absl::StatusOr<std::string> HealthStatus(int port);
 
 // A client of the server on localhost:`port` as PARTY/ROLE/USER.
 std::unique_ptr<client::Client> ConnectAs(int port, const std::string& party,
