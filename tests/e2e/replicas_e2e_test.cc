@@ -236,6 +236,65 @@ TEST_F(ReplicasTest, OneIdempotencyKeyThroughEveryReplicaStoresOneMessage) {
   EXPECT_EQ(outbox->messages_size(), 1);
 }
 
+// A request's state moves once, whichever replicas its answers reach: HU's
+// officers answer the same request with different replies through two
+// replicas at once; exactly one reply is stored and the others are refused.
+TEST_F(ReplicasTest, ConcurrentAnswersThroughDifferentReplicasAnswerOnce) {
+  auto replicas = StartReplicas(2);
+  ASSERT_EQ(ports_.size(), 2u);
+  v1::SendMessageRequest ask = Request("question");
+  ask.set_kind(v1::MESSAGE_KIND_REQUEST);
+  absl::StatusOr<v1::SendMessageResponse> asked =
+      Connect(ports_[0], "RO")->SendMessage(ask);
+  ASSERT_TRUE(asked.ok()) << asked.status();
+
+  constexpr int kAnswersPerReplica = 3;
+  absl::Notification go;
+  absl::Mutex mu;
+  std::vector<std::string> stored;
+  std::vector<absl::Status> refused;
+  std::vector<std::thread> officers;
+  for (int r = 0; r < 2; ++r) {
+    for (int i = 0; i < kAnswersPerReplica; ++i) {
+      officers.emplace_back([&, r, i] {
+        auto hu = Connect(ports_[r], "HU");
+        v1::ReplyRequest reply;
+        reply.set_request_id(asked->message_id());
+        reply.set_idempotency_key(absl::StrCat("answer-", r, "-", i));
+        reply.set_body(absl::StrCat("Answer ", r, "-", i));
+        reply.set_classification(v1::CLASSIFICATION_UNCLASSIFIED);
+        reply.mutable_handling()->set_code(v1::HANDLING_CODE_H0);
+        go.WaitForNotification();
+        absl::StatusOr<v1::ReplyResponse> answered = hu->Reply(reply);
+        absl::MutexLock lock(&mu);
+        if (answered.ok()) {
+          stored.push_back(answered->message_id());
+        } else {
+          refused.push_back(answered.status());
+        }
+      });
+    }
+  }
+  go.Notify();
+  for (std::thread& t : officers) t.join();
+  ASSERT_EQ(stored.size(), 1u);
+  ASSERT_EQ(refused.size(), 2u * kAnswersPerReplica - 1);
+  for (const absl::Status& status : refused) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  }
+  // RO sees the request answered by that reply, and only that reply.
+  absl::StatusOr<v1::Message> request =
+      Connect(ports_[1], "RO")->GetMessage(asked->message_id());
+  ASSERT_TRUE(request.ok()) << request.status();
+  ASSERT_EQ(request->recipients_size(), 1);
+  EXPECT_EQ(request->recipients(0).request_state(), v1::REQUEST_STATE_ANSWERED);
+  EXPECT_EQ(request->recipients(0).reply_id(), stored[0]);
+  absl::StatusOr<v1::ListInboxResponse> inbox =
+      Connect(ports_[1], "RO")->ListInbox(v1::ListInboxRequest());
+  ASSERT_TRUE(inbox.ok()) << inbox.status();
+  EXPECT_EQ(inbox->messages_size(), 1);
+}
+
 TEST_F(ReplicasTest, TheAuditLogVerifiesAfterConcurrentLoadAcrossReplicas) {
   auto replicas = StartReplicas(2);
   ASSERT_EQ(ports_.size(), 2u);
