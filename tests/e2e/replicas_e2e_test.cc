@@ -183,7 +183,7 @@ TEST_F(ReplicasTest, ASubscriberOnOneReplicaGetsWhatIsSentThroughAnother) {
   EXPECT_NE(resumed.back().message_id(), sent->message_id());
 }
 
-TEST_F(ReplicasTest, ASuspensionThroughOneReplicaIsEnforcedByTheOthers) {
+TEST_F(ReplicasTest, SuspensionAndRevocationThroughOneReplicaApplyAtTheOthers) {
   auto replicas = StartReplicas(3);
   ASSERT_EQ(ports_.size(), 3u);
   auto ro_on_b = Connect(ports_[1], "RO");
@@ -203,6 +203,24 @@ TEST_F(ReplicasTest, ASuspensionThroughOneReplicaIsEnforcedByTheOthers) {
         ro->SendMessage(Request("after-suspension"));
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
     EXPECT_THAT(refused.status().message(), HasSubstr("suspended"));
+  }
+
+  // A revocation through C: HU's officer is refused at A and B next call.
+  auto hu_on_a = testing::ConnectAs(ports_[0], "HU", "liaison-officer", "eva");
+  auto hu_on_b = testing::ConnectAs(ports_[1], "HU", "liaison-officer", "eva");
+  ASSERT_TRUE(hu_on_a->WhoAmI().ok());
+  ASSERT_TRUE(hu_on_b->WhoAmI().ok());
+  v1::RevokeCertificateRequest revoke;
+  revoke.set_user("HU/liaison-officer/eva");
+  revoke.set_reason("laptop stolen");
+  absl::StatusOr<v1::Revocation> revoked =
+      Connect(ports_[2], "HQ", "admin")->RevokeCertificate(revoke);
+  ASSERT_TRUE(revoked.ok()) << revoked.status();
+  for (client::Client* hu : {hu_on_a.get(), hu_on_b.get()}) {
+    absl::StatusOr<v1::WhoAmIResponse> refused = hu->WhoAmI();
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnauthenticated)
+        << refused.status();
+    EXPECT_THAT(refused.status().message(), HasSubstr("revoked"));
   }
 }
 
