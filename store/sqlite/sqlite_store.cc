@@ -1,9 +1,14 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <utility>
 
@@ -518,17 +523,25 @@ absl::StatusOr<Party> ReadParty(const Statement& row) {
   return party;
 }
 
-absl::StatusOr<Party> ReadPartyByCode(SqliteConnection& db,
-                                      absl::string_view code) {
+absl::StatusOr<std::optional<Party>> FindPartyIn(SqliteConnection& db,
+                                                 absl::string_view code) {
   Statement q(db, absl::StrCat("SELECT ", kPartyColumns,
                                " FROM parties WHERE code = ?"));
   q.Bind(code);
   LIAISON_ASSIGN_OR_RETURN(bool found, q.Step());
-  if (!found) {
+  if (!found) return std::nullopt;
+  return ReadParty(q);
+}
+
+// GetParty's answer: NOT_FOUND for a party that is not registered.
+absl::StatusOr<Party> Registered(absl::string_view code,
+                                 absl::StatusOr<std::optional<Party>> found) {
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) {
     return absl::NotFoundError(
         absl::StrCat("party ", code, " is not registered"));
   }
-  return ReadParty(q);
+  return **found;
 }
 
 #define LIAISON_MESSAGE_COLUMNS(body)                                     \
@@ -923,16 +936,27 @@ absl::Status BackfillAuditTree(SqliteConnection& db) {
 
 class SqliteStore::Transaction final : public WriteTransaction {
  public:
-  explicit Transaction(SqliteConnection& db) : db_(db) {}
+  // `cache` (null: none) holds what is committed; it answers only until a
+  // write of this group changes parties or revocations.
+  Transaction(SqliteConnection& db, AccessCache* cache)
+      : db_(db), cache_(cache) {}
+
+  // True once a write of the group may have changed a party or a
+  // revocation (even if it was rolled back).
+  bool changed_access() const { return changed_access_; }
 
   // liaison::WriteTransaction
   absl::StatusOr<Party> GetParty(absl::string_view code) override {
-    return ReadPartyByCode(db_, code);
+    auto read = [&] { return FindPartyIn(db_, code); };
+    if (cache_ == nullptr || changed_access_) return Registered(code, read());
+    return Registered(code, cache_->FindParty(code, read));
   }
 
   absl::StatusOr<std::optional<Revocation>> FindRevocation(
       absl::string_view serial, absl::string_view user) override {
-    return FindRevocationIn(db_, serial, user);
+    auto read = [&] { return FindRevocationIn(db_, serial, user); };
+    if (cache_ == nullptr || changed_access_) return read();
+    return cache_->FindRevocation(serial, user, read);
   }
 
   absl::StatusOr<std::optional<Message>> FindByIdempotencyKey(
@@ -1330,6 +1354,7 @@ class SqliteStore::Transaction final : public WriteTransaction {
   }
 
   absl::Status UpdateParty(const Party& p) override {
+    changed_access_ = true;
     Statement update(db_,
                      "UPDATE parties SET name = ?, tier = ?, state = ?, "
                      "ceiling = ?, agreement_in_force = ? WHERE code = ?");
@@ -1363,6 +1388,7 @@ class SqliteStore::Transaction final : public WriteTransaction {
   }
 
   absl::Status InsertRevocation(const Revocation& r) override {
+    changed_access_ = true;
     Statement insert(db_,
                      "INSERT INTO revocations (serial, user_path, reason, "
                      "revoked_at_us, revoked_by) VALUES (?, ?, ?, ?, ?)");
@@ -1385,6 +1411,7 @@ class SqliteStore::Transaction final : public WriteTransaction {
   }
 
   absl::Status InsertParty(const Party& p) override {
+    changed_access_ = true;
     Statement insert(db_, absl::StrCat("INSERT INTO parties (", kPartyColumns,
                                        ") VALUES (?, ?, ?, ?, ?, ?)"));
     insert.Bind(p.code)
@@ -1403,6 +1430,8 @@ class SqliteStore::Transaction final : public WriteTransaction {
 
  private:
   SqliteConnection& db_;
+  AccessCache* const cache_;
+  bool changed_access_ = false;
 };
 
 namespace {
@@ -1500,13 +1529,58 @@ SqliteStore::SqliteStore(std::unique_ptr<SqliteConnection> db,
   }
 }
 
+SqliteStore::LockFile::~LockFile() {
+  if (fd >= 0) close(fd);
+}
+
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     const std::string& path) {
+  return OpenAs(path, Mode::kWriter);
+}
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenReadOnly(
+    const std::string& path) {
+  if (path == ":memory:") {
+    return absl::InvalidArgumentError(
+        "storage: a private in-memory database cannot be opened read-only");
+  }
+  return OpenAs(path, Mode::kReadOnly);
+}
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenAs(
+    const std::string& path, Mode mode) {
+  LockFile lock_file;
+  if (path != ":memory:" && mode == Mode::kWriter) {
+    // One writing process per database: the access cache and the audit
+    // log's single writer rest on it. Released by the kernel when the
+    // process ends, however it ends.
+    const std::string lock_path = path + "-lock";
+    lock_file.fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_file.fd < 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "storage: cannot open ", lock_path, ": ", std::strerror(errno)));
+    }
+    if (flock(lock_file.fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "storage: ", path, " is in use by another process (it holds ",
+            lock_path,
+            "); one liaisond serves a SQLite database: stop the other one, "
+            "or run several on PostgreSQL (--store=postgres://...)"));
+      }
+      return absl::UnavailableError(absl::StrCat(
+          "storage: cannot lock ", lock_path, ": ", std::strerror(errno)));
+    }
+  }
   LIAISON_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> db,
                            OpenConnection(path));
-  // WAL with full sync: every commit is on disk before it returns. Both are
-  // read back, since SQLite ignores a journal mode it cannot use.
-  LIAISON_RETURN_IF_ERROR(Exec(*db, "PRAGMA journal_mode = WAL"));
+  if (mode == Mode::kReadOnly) {
+    LIAISON_RETURN_IF_ERROR(Exec(*db, "PRAGMA query_only = 1"));
+  } else {
+    // WAL with full sync: every commit is on disk before it returns. Both
+    // are read back, since SQLite ignores a journal mode it cannot use.
+    LIAISON_RETURN_IF_ERROR(Exec(*db, "PRAGMA journal_mode = WAL"));
+  }
   LIAISON_RETURN_IF_ERROR(Exec(*db, "PRAGMA synchronous = FULL"));
   LIAISON_RETURN_IF_ERROR(Exec(*db, "PRAGMA foreign_keys = ON"));
   // A group commit runs each write in a savepoint, whose undo pages
@@ -1540,12 +1614,44 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   }
   std::unique_ptr<SqliteStore> store(
       new SqliteStore(std::move(db), std::move(readers)));
+  store->lock_file_.fd = std::exchange(lock_file.fd, -1);
   absl::MutexLock lock(&store->write_mu_);
+  if (mode == Mode::kReadOnly) {
+    // Another process may be writing: nothing is cached, nothing migrated.
+    store->read_only_ = true;
+    LIAISON_RETURN_IF_ERROR(store->CheckSchemaIsCurrent());
+    return store;
+  }
+  store->access_ = std::make_unique<AccessCache>();
   LIAISON_RETURN_IF_ERROR(store->Migrate());
+  SqliteStore* raw = store.get();
+  store->committer_ = std::thread([raw] { raw->CommitLoop(); });
   return store;
 }
 
-SqliteStore::~SqliteStore() = default;
+absl::Status SqliteStore::CheckSchemaIsCurrent() {
+  Statement q(*db_, "SELECT version FROM schema_version");
+  absl::StatusOr<bool> has_row = q.Step();
+  if (!has_row.ok() || !*has_row) {
+    return absl::FailedPreconditionError(
+        "storage: not a Liaison database (no schema version)");
+  }
+  if (q.Int(0) != CurrentSchemaVersion()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "storage: database schema version ", q.Int(0), " is not this build's (",
+        CurrentSchemaVersion(), "); open it for writing once to migrate it"));
+  }
+  return absl::OkStatus();
+}
+
+SqliteStore::~SqliteStore() {
+  if (!committer_.joinable()) return;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  committer_.join();
+}
 
 int SqliteStore::CurrentSchemaVersion() {
   return static_cast<int>(kMigrations.size());
@@ -1591,37 +1697,47 @@ absl::Status SqliteStore::Migrate() {
 
 absl::Status SqliteStore::Write(
     absl::FunctionRef<absl::Status(WriteTransaction&)> fn) {
-  // Group commit: writers queue up; the one at the front runs the queued
-  // transaction functions, each in a savepoint of one SQLite transaction,
-  // and commits them together, so that one fsync covers them all. Each
-  // returns only after the commit that holds its writes.
+  if (read_only_) {
+    return absl::FailedPreconditionError(
+        "storage: this store was opened read-only");
+  }
+  // Group commit: writers queue up and wait; the committer thread runs the
+  // queued transaction functions, each in a savepoint of one SQLite
+  // transaction, and commits them together, so that one fsync covers them
+  // all. Each returns only after the commit that holds its writes.
   PendingWrite self(fn);
-  std::vector<PendingWrite*> batch;
-  {
-    absl::MutexLock lock(&queue_mu_);
-    queue_.push_back(&self);
-    auto turn = [this, &self]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-      return self.done || (!committing_ && queue_.front() == &self);
-    };
-    queue_mu_.Await(absl::Condition(&turn));
-    if (self.done) return self.status;
-    committing_ = true;
-    for (PendingWrite* w : queue_) {
-      if (batch.size() == kMaxBatch) break;
-      batch.push_back(w);
-    }
-  }
-  const size_t ran = RunBatch(batch);
   absl::MutexLock lock(&queue_mu_);
-  // Writes that did not run (their batch ended early) stay queued.
-  for (size_t i = 0; i < ran; ++i) {
-    batch[i]->done = true;
-    queue_.pop_front();
-  }
-  committing_ = false;
-  stats_.writes += static_cast<int64_t>(ran);
-  ++stats_.transactions;
+  queue_.push_back(&self);
+  queue_mu_.Await(absl::Condition(&self.done));
   return self.status;
+}
+
+void SqliteStore::CommitLoop() {
+  std::vector<PendingWrite*> batch;
+  while (true) {
+    {
+      absl::MutexLock lock(&queue_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+        return stopping_ || !queue_.empty();
+      };
+      queue_mu_.Await(absl::Condition(&ready));
+      // The store is destroyed only when no Write is in progress.
+      if (queue_.empty()) return;
+      batch.assign(queue_.begin(),
+                   queue_.begin() + static_cast<std::ptrdiff_t>(
+                                        std::min(queue_.size(), kMaxBatch)));
+    }
+    // The next group gathers while this one runs and commits.
+    const size_t ran = RunBatch(batch);
+    absl::MutexLock lock(&queue_mu_);
+    // Writes that did not run (their batch ended early) stay queued.
+    for (size_t i = 0; i < ran; ++i) {
+      batch[i]->done = true;
+      queue_.pop_front();
+    }
+    stats_.writes += static_cast<int64_t>(ran);
+    ++stats_.transactions;
+  }
 }
 
 SqliteStore::WriteStats SqliteStore::write_stats() {
@@ -1642,7 +1758,7 @@ size_t SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
     return 1;
   }
   db_->set_writing(true);
-  Transaction txn(*db_);
+  Transaction txn(*db_, access_.get());
   // One write alone needs no savepoint: the transaction is its own.
   const bool nested = batch.size() > 1;
   size_t ran = 0;
@@ -1685,12 +1801,18 @@ size_t SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
       if (nested || batch[i]->status.ok()) batch[i]->status = outcome;
     }
   }
+  // Before any writer of the group returns: the next call reads the change.
+  if (txn.changed_access() && access_ != nullptr) access_->Invalidate();
   return ran;
 }
 
 absl::StatusOr<Party> SqliteStore::GetParty(absl::string_view code) {
-  Reader reader(*this, Reader::kOneStatement);
-  return ReadPartyByCode(reader.db(), code);
+  auto read = [&] {
+    Reader reader(*this, Reader::kOneStatement);
+    return FindPartyIn(reader.db(), code);
+  };
+  if (access_ == nullptr) return Registered(code, read());
+  return Registered(code, access_->FindParty(code, read));
 }
 
 absl::StatusOr<std::vector<Party>> SqliteStore::ListParties() {
@@ -2025,8 +2147,12 @@ absl::StatusOr<std::vector<PartyChange>> SqliteStore::ListPartyChanges(
 
 absl::StatusOr<std::optional<Revocation>> SqliteStore::FindRevocation(
     absl::string_view serial, absl::string_view user) {
-  Reader reader(*this, Reader::kOneStatement);
-  return FindRevocationIn(reader.db(), serial, user);
+  auto read = [&] {
+    Reader reader(*this, Reader::kOneStatement);
+    return FindRevocationIn(reader.db(), serial, user);
+  };
+  if (access_ == nullptr) return read();
+  return access_->FindRevocation(serial, user, read);
 }
 
 absl::StatusOr<std::vector<Revocation>> SqliteStore::ListRevocations() {

@@ -6,16 +6,18 @@
 // table refuses UPDATE and DELETE through triggers.
 //
 // Throughput: writes are committed in groups. Concurrent Write calls queue
-// up; the first in the queue runs every queued transaction function, each
+// up; one committer thread runs every queued transaction function, each
 // in a savepoint of one SQLite transaction, and commits them with one
-// fsync. A function that fails is rolled back to its savepoint alone; a
-// commit that fails fails every write in it. Each Write still returns only
-// once its own writes are durable (or known not to be).
+// fsync, while the next group queues. A function that fails is rolled back to
+// its savepoint alone; a commit that fails fails every write in it. Each Write
+// still returns only once its own writes are durable (or known not to be).
 //
 // Thread safety: all methods may be called from any thread. One write
 // connection, used by one group at a time; reads use a small pool of read
 // connections, each read in one read transaction (WAL lets them proceed
 // while a group commits). ":memory:" has only the write connection.
+// Party records and revocation answers, which every call reads, are kept
+// as last committed (AccessCache), since this process is the only writer.
 #ifndef LIAISON_STORE_SQLITE_SQLITE_STORE_H_
 #define LIAISON_STORE_SQLITE_SQLITE_STORE_H_
 
@@ -23,12 +25,14 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "domain/store.h"
+#include "store/sqlite/access_cache.h"
 
 namespace liaison {
 
@@ -40,7 +44,19 @@ class SqliteStore final : public Store {
   // in-memory database) and migrates its schema. UNAVAILABLE if the file
   // cannot be opened, FAILED_PRECONDITION if it was written by a newer
   // version of Liaison, DATA_LOSS if it is not a Liaison database.
+  //
+  // The opening process becomes the database's one writer: it holds an
+  // exclusive lock on `path`-lock until the store is destroyed (or the
+  // process ends), and another Open of the same file fails with
+  // FAILED_PRECONDITION meanwhile.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
+      const std::string& path);
+
+  // For reading a database another process (or store) writes, such as a
+  // running liaisond's, for inspection: takes no lock, caches nothing,
+  // migrates nothing (FAILED_PRECONDITION unless the schema is current)
+  // and refuses every Write with FAILED_PRECONDITION.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> OpenReadOnly(
       const std::string& path);
 
   ~SqliteStore() override;
@@ -116,6 +132,15 @@ class SqliteStore final : public Store {
   class Transaction;
   class Reader;
   struct PendingWrite;
+  enum class Mode { kWriter, kReadOnly };
+  // The lock that makes a writer the only one; closed (released) last.
+  struct LockFile {
+    LockFile() = default;
+    LockFile(const LockFile&) = delete;
+    LockFile& operator=(const LockFile&) = delete;
+    ~LockFile();
+    int fd = -1;
+  };
 
   // Read connections opened next to the write connection.
   static constexpr int kReadConnections = 4;
@@ -124,23 +149,39 @@ class SqliteStore final : public Store {
 
   SqliteStore(std::unique_ptr<SqliteConnection> db,
               std::vector<std::unique_ptr<SqliteConnection>> readers);
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> OpenAs(
+      const std::string& path, Mode mode);
+  absl::Status CheckSchemaIsCurrent() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Runs the front of `batch` in one transaction and commits it; returns
   // how many of its writes ran (and have their status), at least one.
   size_t RunBatch(const std::vector<PendingWrite*>& batch)
       ABSL_LOCKS_EXCLUDED(queue_mu_, write_mu_);
+  // The committer thread: runs the queued writes in groups until the store
+  // is destroyed.
+  void CommitLoop() ABSL_LOCKS_EXCLUDED(queue_mu_);
   // Summaries (no bodies) from a FROM/WHERE/ORDER BY clause whose two
   // parameters are the party and the exclusive upper bound of seq.
   absl::StatusOr<std::vector<Message>> ListSummaries(
       absl::string_view from_where_order, absl::string_view party, int limit,
       std::optional<int64_t> before_seq);
 
+  // Declared first, so released after every connection is closed.
+  LockFile lock_file_;
+  // Set once at open, before the store is shared.
+  bool read_only_ = false;
+  // Party and revocation answers as last committed; null when read-only.
+  std::unique_ptr<AccessCache> access_;
+
   // Lock order: queue_mu_ is never held while taking write_mu_ or pool_mu_.
   absl::Mutex queue_mu_;
+  // Writes not yet committed, in arrival order; the committer takes its
+  // batch from the front and pops what it ran.
   std::deque<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
-  // True while the writer at the front of the queue runs a batch.
-  bool committing_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   WriteStats stats_ ABSL_GUARDED_BY(queue_mu_);
+  // Runs CommitLoop from Open to the destructor (not for read-only stores).
+  std::thread committer_;
 
   absl::Mutex write_mu_;
   const std::unique_ptr<SqliteConnection> db_ ABSL_PT_GUARDED_BY(write_mu_);

@@ -227,6 +227,23 @@ TEST_F(ProcessTest, AuditLogStaysVerifiableAcrossSigkill) {
   EXPECT_GT(report.checkpoint.body.size, kept.back().body.size + 1);
 }
 
+TEST_F(ProcessTest, ASecondLiaisondOnTheSameDataIsRefused) {
+  Liaisond first(Flags());
+  const int port = first.WaitReady();
+  ASSERT_GT(port, 0) << first.output();
+  Liaisond second(Flags());
+  EXPECT_EQ(second.WaitReady(), 0) << second.output();
+  const int status = second.Wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_THAT(second.output(), HasSubstr("is in use by another process"));
+  // The first one serves on, undisturbed.
+  auto ro = Connect(port, "RO");
+  EXPECT_TRUE(ro->WhoAmI().ok());
+  ro.reset();
+  EXPECT_EQ(WEXITSTATUS(first.Stop(SIGTERM)), 0) << first.output();
+}
+
 TEST_F(ProcessTest, RefusesToStartWithBadOptions) {
   struct Case {
     std::vector<std::string> flags;

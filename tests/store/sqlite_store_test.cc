@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -233,6 +235,178 @@ TEST(SqliteStoreTest, UnopenablePathIsUnavailable) {
   absl::StatusOr<std::unique_ptr<SqliteStore>> store =
       SqliteStore::Open("/nonexistent-dir/liaison.db");
   EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(SqliteStoreTest, ASecondWriterIsRefusedWhileTheFirstHasItOpen) {
+  SqliteHarness harness;
+  std::unique_ptr<Store> first = harness.Open();
+  ASSERT_NE(first, nullptr);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> second =
+      SqliteStore::Open(harness.path());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(second.status().message(), HasSubstr("in use by another"));
+  EXPECT_THAT(second.status().message(), HasSubstr("liaison.db-lock"));
+
+  // Inspection needs no lock and may not write.
+  absl::StatusOr<std::unique_ptr<SqliteStore>> reader =
+      SqliteStore::OpenReadOnly(harness.path());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  Party p;
+  p.code = "RO";
+  p.name = "Romania";
+  ASSERT_TRUE(
+      first->Write([&](WriteTransaction& txn) { return txn.InsertParty(p); })
+          .ok());
+  EXPECT_EQ((*reader)->GetParty("RO")->name, "Romania");
+  const absl::Status write = (*reader)->Write(
+      [&](WriteTransaction& txn) { return txn.UpdateParty(p); });
+  EXPECT_EQ(write.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(write.message(), HasSubstr("read-only"));
+
+  first.reset();
+  EXPECT_TRUE(SqliteStore::Open(harness.path()).ok());
+}
+
+TEST(SqliteStoreTest, ReadOnlyOpeningNeedsACurrentSchema) {
+  SqliteHarness harness;
+  EXPECT_EQ(SqliteStore::OpenReadOnly(harness.path()).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // not a Liaison database
+  harness.Open().reset();
+  std::string error;
+  ASSERT_EQ(
+      RawExec(harness.path(), "UPDATE schema_version SET version = 1", &error),
+      SQLITE_OK)
+      << error;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> old =
+      SqliteStore::OpenReadOnly(harness.path());
+  EXPECT_EQ(old.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(old.status().message(), HasSubstr("open it for writing"));
+}
+
+// Party records and revocation answers are cached (AccessCache); a change
+// committed through the store must be what the next read returns.
+class SqliteAccessCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+        SqliteStore::Open(dir_.File("liaison.db"));
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(store).value();
+    ro_.code = "RO";
+    ro_.name = "Romania";
+    ro_.tier = PartyTier::kOperationalPartner;
+    ASSERT_TRUE(Put(ro_, /*insert=*/true).ok());
+  }
+
+  absl::Status Put(const Party& p, bool insert = false) {
+    return store_->Write([&](WriteTransaction& txn) {
+      return insert ? txn.InsertParty(p) : txn.UpdateParty(p);
+    });
+  }
+
+  TempDir dir_;
+  std::unique_ptr<SqliteStore> store_;
+  Party ro_;
+};
+
+TEST_F(SqliteAccessCacheTest, AChangeIsReadByTheNextCall) {
+  ASSERT_EQ(store_->GetParty("RO")->state, PartyState::kActive);
+  Party suspended = ro_;
+  suspended.state = PartyState::kSuspended;
+  ASSERT_TRUE(Put(suspended).ok());
+  EXPECT_EQ(store_->GetParty("RO")->state, PartyState::kSuspended);
+
+  // Not registered, then registered.
+  EXPECT_TRUE(absl::IsNotFound(store_->GetParty("HU").status()));
+  Party hu;
+  hu.code = "HU";
+  hu.name = "Hungary";
+  ASSERT_TRUE(Put(hu, /*insert=*/true).ok());
+  absl::StatusOr<Party> registered = store_->GetParty("HU");
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  EXPECT_EQ(registered->name, "Hungary");
+
+  // Not revoked, then revoked by serial and by identity.
+  const std::string user = "RO/liaison-officer/ion";
+  ASSERT_FALSE(store_->FindRevocation("0A1B", user)->has_value());
+  Revocation by_serial;
+  by_serial.serial = "0A1B";
+  by_serial.reason = "lost";
+  by_serial.revoked_by = "admin";
+  ASSERT_TRUE(store_
+                  ->Write([&](WriteTransaction& txn) {
+                    return txn.InsertRevocation(by_serial);
+                  })
+                  .ok());
+  absl::StatusOr<std::optional<Revocation>> found =
+      store_->FindRevocation("0A1B", user);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->reason, "lost");
+  ASSERT_FALSE(store_->FindRevocation("0C2D", user)->has_value());
+  Revocation by_user;
+  by_user.user = user;
+  by_user.reason = "left the service";
+  by_user.revoked_by = "admin";
+  ASSERT_TRUE(store_
+                  ->Write([&](WriteTransaction& txn) {
+                    return txn.InsertRevocation(by_user);
+                  })
+                  .ok());
+  found = store_->FindRevocation("0C2D", user);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->reason, "left the service");
+}
+
+TEST_F(SqliteAccessCacheTest, AWriteReadsItsOwnChangesAndARollbackKeepsNone) {
+  ASSERT_EQ(store_->GetParty("RO")->state, PartyState::kActive);
+  Party suspended = ro_;
+  suspended.state = PartyState::kSuspended;
+  // Read (and cached) inside the transaction, changed, read again.
+  const absl::Status refused =
+      store_->Write([&](WriteTransaction& txn) -> absl::Status {
+        EXPECT_EQ(txn.GetParty("RO")->state, PartyState::kActive);
+        EXPECT_TRUE(txn.UpdateParty(suspended).ok());
+        EXPECT_EQ(txn.GetParty("RO")->state, PartyState::kSuspended);
+        return absl::FailedPreconditionError("changed my mind");
+      });
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused));
+  EXPECT_EQ(store_->GetParty("RO")->state, PartyState::kActive);
+  ASSERT_TRUE(store_
+                  ->Write([&](WriteTransaction& txn) -> absl::Status {
+                    EXPECT_EQ(txn.GetParty("RO")->state, PartyState::kActive);
+                    return txn.UpdateParty(suspended);
+                  })
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](WriteTransaction& txn) -> absl::Status {
+                    EXPECT_EQ(txn.GetParty("RO")->state,
+                              PartyState::kSuspended);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(store_->GetParty("RO")->state, PartyState::kSuspended);
+}
+
+// Readers racing the changes: whatever they cached while a change was
+// committed, a read after the change returned sees it.
+TEST_F(SqliteAccessCacheTest, ReadsRacingChangesNeverKeepAStaleRecord) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 3; ++i) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        EXPECT_TRUE(store_->GetParty("RO").ok());
+      }
+    });
+  }
+  Party p = ro_;
+  for (int round = 0; round < 200; ++round) {
+    p.state = round % 2 == 0 ? PartyState::kSuspended : PartyState::kActive;
+    ASSERT_TRUE(Put(p).ok());
+    ASSERT_EQ(store_->GetParty("RO")->state, p.state) << "round " << round;
+  }
+  stop = true;
+  for (std::thread& reader : readers) reader.join();
 }
 
 // Writes that arrive while a transaction commits are committed together in

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/tls.h"
 #include "store/open_store.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace liaison::testing {
 
@@ -91,7 +92,7 @@ std::unique_ptr<v1::Exchange::Stub> TestServer::StubWith(
 
 std::unique_ptr<Store> TestServer::OpenStore() const {
   absl::StatusOr<std::unique_ptr<Store>> store =
-      liaison::OpenStore(absl::StrCat("sqlite:", data_dir_.File("liaison.db")));
+      SqliteStore::OpenReadOnly(data_dir_.File("liaison.db"));
   if (!store.ok()) {
     std::cerr << "cannot open the test server's store: " << store.status()
               << "\n";

@@ -39,7 +39,7 @@ class TestServer {
   std::unique_ptr<v1::Exchange::Stub> StubWith(const CertPaths& client,
                                                const std::string& ca) const;
 
-  // A second connection to the server's database, to check what is stored.
+  // The server's database opened read-only, to check what is stored.
   std::unique_ptr<Store> OpenStore() const;
 
   // Stops the server (draining calls) and starts it again on the same data,
