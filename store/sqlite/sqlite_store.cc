@@ -1438,13 +1438,17 @@ namespace {
 
 // Opens one connection to `path` with the settings every connection of the
 // store uses.
+// `read_only`: opened SQLITE_OPEN_READONLY (a missing file is an error, not
+// created), and closing it never checkpoints the WAL into the file.
 absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenConnection(
-    const std::string& path) {
+    const std::string& path, bool read_only = false) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(
-      path.c_str(), &db,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-      nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      (read_only ? SQLITE_OPEN_READONLY
+                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                          SQLITE_OPEN_NOMUTEX,
+                      nullptr);
   if (rc != SQLITE_OK) {
     absl::Status status =
         SqliteError(db, rc, absl::StrCat("cannot open ", path));
@@ -1453,6 +1457,9 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenConnection(
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, 5000);
+  if (read_only) {
+    sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  }
   return std::make_unique<SqliteConnection>(db);
 }
 
@@ -1556,6 +1563,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenAs(
     // process ends, however it ends.
     const std::string lock_path = path + "-lock";
     lock_file.fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_file.fd < 0 && errno == EACCES) {
+      // flock needs no write access: an existing lock file will do.
+      lock_file.fd = open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+    }
     if (lock_file.fd < 0) {
       return absl::UnavailableError(absl::StrCat(
           "storage: cannot open ", lock_path, ": ", std::strerror(errno)));
@@ -1572,9 +1583,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenAs(
           "storage: cannot lock ", lock_path, ": ", std::strerror(errno)));
     }
   }
+  const bool read_only = mode == Mode::kReadOnly;
   LIAISON_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> db,
-                           OpenConnection(path));
-  if (mode == Mode::kReadOnly) {
+                           OpenConnection(path, read_only));
+  if (read_only) {
     LIAISON_RETURN_IF_ERROR(Exec(*db, "PRAGMA query_only = 1"));
   } else {
     // WAL with full sync: every commit is on disk before it returns. Both
@@ -1606,7 +1618,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenAs(
   if (path != ":memory:") {
     for (int i = 0; i < kReadConnections; ++i) {
       LIAISON_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> reader,
-                               OpenConnection(path));
+                               OpenConnection(path, read_only));
       // A read connection that tried to write would be a bug: make it fail.
       LIAISON_RETURN_IF_ERROR(Exec(*reader, "PRAGMA query_only = 1"));
       readers.push_back(std::move(reader));
@@ -1636,10 +1648,16 @@ absl::Status SqliteStore::CheckSchemaIsCurrent() {
     return absl::FailedPreconditionError(
         "storage: not a Liaison database (no schema version)");
   }
-  if (q.Int(0) != CurrentSchemaVersion()) {
+  if (q.Int(0) > CurrentSchemaVersion()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "storage: database schema version ", q.Int(0), " is not this build's (",
-        CurrentSchemaVersion(), "); open it for writing once to migrate it"));
+        "storage: database schema version ", q.Int(0),
+        " is newer than this build supports (", CurrentSchemaVersion(), ")"));
+  }
+  if (q.Int(0) < CurrentSchemaVersion()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("storage: database schema version ", q.Int(0),
+                     " is older than this build's (", CurrentSchemaVersion(),
+                     "); open it for writing once to migrate it"));
   }
   return absl::OkStatus();
 }

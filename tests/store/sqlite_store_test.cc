@@ -3,11 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -267,12 +269,35 @@ TEST(SqliteStoreTest, ASecondWriterIsRefusedWhileTheFirstHasItOpen) {
   EXPECT_TRUE(SqliteStore::Open(harness.path()).ok());
 }
 
-TEST(SqliteStoreTest, ReadOnlyOpeningNeedsACurrentSchema) {
+TEST(SqliteStoreTest, ReadOnlyOpeningCreatesNothingAndNeedsACurrentSchema) {
   SqliteHarness harness;
+  // A missing file is not created.
   EXPECT_EQ(SqliteStore::OpenReadOnly(harness.path()).status().code(),
-            absl::StatusCode::kFailedPrecondition);  // not a Liaison database
-  harness.Open().reset();
+            absl::StatusCode::kUnavailable);
+  EXPECT_NE(access(harness.path().c_str(), F_OK), 0);
+
+  // Some other SQLite database.
   std::string error;
+  ASSERT_EQ(
+      RawExec(harness.path(),
+              "PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER)", &error),
+      SQLITE_OK)
+      << error;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> other =
+      SqliteStore::OpenReadOnly(harness.path());
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(other.status().message(), HasSubstr("not a Liaison database"));
+  ASSERT_EQ(unlink(harness.path().c_str()), 0);
+
+  harness.Open().reset();
+  ASSERT_EQ(
+      RawExec(harness.path(), "UPDATE schema_version SET version = 99", &error),
+      SQLITE_OK)
+      << error;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> newer =
+      SqliteStore::OpenReadOnly(harness.path());
+  EXPECT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(newer.status().message(), HasSubstr("newer"));
   ASSERT_EQ(
       RawExec(harness.path(), "UPDATE schema_version SET version = 1", &error),
       SQLITE_OK)
@@ -392,6 +417,11 @@ TEST_F(SqliteAccessCacheTest, AWriteReadsItsOwnChangesAndARollbackKeepsNone) {
 TEST_F(SqliteAccessCacheTest, ReadsRacingChangesNeverKeepAStaleRecord) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> readers;
+  // Also when an assertion below ends the test early.
+  absl::Cleanup join = [&] {
+    stop = true;
+    for (std::thread& reader : readers) reader.join();
+  };
   for (int i = 0; i < 3; ++i) {
     readers.emplace_back([&] {
       while (!stop.load()) {
@@ -405,8 +435,6 @@ TEST_F(SqliteAccessCacheTest, ReadsRacingChangesNeverKeepAStaleRecord) {
     ASSERT_TRUE(Put(p).ok());
     ASSERT_EQ(store_->GetParty("RO")->state, p.state) << "round " << round;
   }
-  stop = true;
-  for (std::thread& reader : readers) reader.join();
 }
 
 // Writes that arrive while a transaction commits are committed together in
