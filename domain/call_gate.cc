@@ -138,25 +138,18 @@ void CallGate::Settle(Call& call, const absl::Status& outcome_of) {
   if (!outcome_of.ok()) call.entry.reason = std::string(outcome_of.message());
 }
 
-namespace {
-
-// Nothing happens without an audit entry: a storage fault is reported, so
-// that the client retries once the log can be written again.
-absl::Status Unrecorded(const absl::Status& recorded,
-                        absl::string_view consequence) {
-  return absl::UnavailableError(
-      absl::StrCat("the server cannot record this call (", recorded.message(),
-                   "); ", consequence, ", retry later"));
-}
-
-}  // namespace
-
 absl::Status CallGate::AppendEntry(const Call& call,
                                    absl::string_view consequence) {
   const absl::Status recorded = store_.Write([&](WriteTransaction& txn) {
     return audit_.Append(txn, call.entry).status();
   });
-  if (!recorded.ok()) return Unrecorded(recorded, consequence);
+  if (!recorded.ok()) {
+    // Nothing happens without an audit entry: report the storage fault, so
+    // the client retries once the log can be written again.
+    return absl::UnavailableError(
+        absl::StrCat("the server cannot record this call (", recorded.message(),
+                     "); ", consequence, ", retry later"));
+  }
   return absl::OkStatus();
 }
 
@@ -170,24 +163,6 @@ absl::Status CallGate::Refuse(Call& call, absl::Status status,
   LIAISON_RETURN_IF_ERROR(AppendEntry(
       call, absl::StrCat("the call was refused: ", status.message())));
   return status;
-}
-
-void CallGate::RefuseAsync(Call call, absl::Status status,
-                           absl::AnyInvocable<void(absl::Status)> done) {
-  Settle(call, status);
-  store_.WriteAsync(
-      [this, entry = std::move(call.entry)](WriteTransaction& txn) {
-        return audit_.Append(txn, entry).status();
-      },
-      [status = std::move(status),
-       done = std::move(done)](absl::Status recorded) mutable {
-        if (!recorded.ok()) {
-          done(Unrecorded(recorded, absl::StrCat("the call was refused: ",
-                                                 status.message())));
-          return;
-        }
-        done(std::move(status));
-      });
 }
 
 absl::Status CallGate::RecordAllowed(

@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
@@ -61,11 +60,6 @@ class CallGate {
   // status message in the log, for refusals that hide the real reason.
   absl::Status Refuse(Call& call, absl::Status status,
                       std::string audit_reason = "");
-
-  // As Refuse, without waiting for the entry to be committed: `done` gets
-  // the status to return, on the store's thread (Store::WriteAsync).
-  void RefuseAsync(Call call, absl::Status status,
-                   absl::AnyInvocable<void(absl::Status)> done);
 
   // Records an allowed call that changed nothing (a read); UNAVAILABLE if it
   // cannot be recorded, in which case nothing may be returned to the caller.

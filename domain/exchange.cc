@@ -349,29 +349,6 @@ absl::StatusOr<SendResult> ExchangeService::SendMessage(
   return Deliver(call, std::move(m), nullptr, nullptr);
 }
 
-void ExchangeService::SendMessageAsync(
-    const Caller& caller, const SendCommand& command,
-    absl::AnyInvocable<void(absl::StatusOr<SendResult>)> done) {
-  if (!command.in_reply_to.empty()) {
-    // A follow-up reads the earlier message first; rare enough to wait.
-    done(SendMessage(caller, command));
-    return;
-  }
-  absl::StatusOr<Call> call = gate_.Begin(caller, Action::kSendMessage);
-  if (!call.ok()) {
-    done(call.status());
-    return;
-  }
-  Message m;
-  absl::Status valid =
-      TakeSendFields(command, call->identity.party, limits_.max_recipients, m);
-  if (!valid.ok()) {
-    gate_.RefuseAsync(*std::move(call), std::move(valid), std::move(done));
-    return;
-  }
-  DeliverAsync(*std::move(call), std::move(m), std::move(done));
-}
-
 absl::StatusOr<SendResult> ExchangeService::Reply(const Caller& caller,
                                                   const ReplyCommand& command) {
   LIAISON_ASSIGN_OR_RETURN(Call call, gate_.Begin(caller, Action::kReply));
@@ -410,22 +387,9 @@ absl::StatusOr<SendResult> ExchangeService::Reply(const Caller& caller,
   return Deliver(call, std::move(m), nullptr, &request);
 }
 
-// A send in progress: what Deliver decided before its transaction, and
-// what the transaction decided (returned once it has committed).
-struct ExchangeService::Delivery {
-  Call call;
-  Message m;
-  const Message* original = nullptr;
-  const Message* request = nullptr;
-  MessageFacts facts;
-  MessageFacts read_facts;
-  std::optional<absl::Status> refusal;
-  SendResult result;
-};
-
-std::unique_ptr<ExchangeService::Delivery> ExchangeService::PrepareDelivery(
-    Call call, Message m, const Message* original, const Message* request) {
-  auto d = std::make_unique<Delivery>();
+absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
+                                                    const Message* original,
+                                                    const Message* request) {
   m.sender_party = call.identity.party;
   m.sender_user = call.identity.user_id;
   m.sender_role = call.identity.role;
@@ -439,173 +403,128 @@ std::unique_ptr<ExchangeService::Delivery> ExchangeService::PrepareDelivery(
                                        : deadlines_.routine;
     for (Recipient& r : m.recipients) r.due_at = m.created_at + allowed;
   }
-  d->facts = FactsOf(m);
+
+  const MessageFacts facts = FactsOf(m);
   // What is read first: the request answered, or the message passed on.
   const Message* read = request != nullptr ? request : original;
-  if (read != nullptr) d->read_facts = FactsOf(*read);
-  d->call = std::move(call);
-  d->m = std::move(m);
-  d->original = original;
-  d->request = request;
-  return d;
-}
+  const MessageFacts read_facts =
+      read != nullptr ? FactsOf(*read) : MessageFacts{};
 
-absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
-                                                    const Message* original,
-                                                    const Message* request) {
-  std::unique_ptr<Delivery> d =
-      PrepareDelivery(std::move(call), std::move(m), original, request);
-  const absl::Status written =
-      store_.Write([&](WriteTransaction& txn) { return DeliverIn(txn, *d); });
-  call = std::move(d->call);
-  if (std::optional<absl::Status> failure = DeliveryFailure(written)) {
-    return gate_.Refuse(call, *std::move(failure));
-  }
-  return Delivered(*d);
-}
-
-void ExchangeService::DeliverAsync(
-    Call call, Message m,
-    absl::AnyInvocable<void(absl::StatusOr<SendResult>)> done) {
-  std::shared_ptr<Delivery> d =
-      PrepareDelivery(std::move(call), std::move(m), nullptr, nullptr);
-  store_.WriteAsync(
-      [this, d](WriteTransaction& txn) { return DeliverIn(txn, *d); },
-      [this, d, done = std::move(done)](absl::Status written) mutable {
-        // On the store's thread: the refusal is recorded without waiting.
-        if (std::optional<absl::Status> failure = DeliveryFailure(written)) {
-          gate_.RefuseAsync(std::move(d->call), *std::move(failure),
-                            std::move(done));
-          return;
-        }
-        done(Delivered(*d));
-      });
-}
-
-absl::Status ExchangeService::DeliverIn(WriteTransaction& txn, Delivery& d) {
-  Call& call = d.call;
-  Message& m = d.m;
-  const Message* original = d.original;
-  const Message* request = d.request;
-  const MessageFacts& facts = d.facts;
-  const MessageFacts& read_facts = d.read_facts;
-  const Message* read = request != nullptr ? request : original;
-  std::optional<absl::Status>& refusal = d.refusal;
-  SendResult& result = d.result;
-  call.entry.resources.clear();
-  if (!m.in_reply_to.empty()) call.entry.resources.push_back(m.in_reply_to);
-  // A copy passed on names the message it was made from, so that the
-  // owner's access receipts show the forwarding.
-  if (!m.forwarded_from.empty()) {
-    call.entry.resources.push_back(m.forwarded_from);
-  }
-  for (const Recipient& r : m.recipients) {
-    call.entry.resources.push_back(r.party);
-  }
-  // Retries first: an acknowledged message is acknowledged again even if
-  // the rules would now refuse it.
-  LIAISON_ASSIGN_OR_RETURN(
-      std::optional<Message> earlier,
-      txn.FindByIdempotencyKey(m.sender_party, m.idempotency_key));
-  if (earlier.has_value()) {
-    call.entry.resources.insert(call.entry.resources.begin(), earlier->id);
-    if (earlier->content_digest == m.content_digest) {
-      result = SendResult{earlier->id, earlier->created_at, true};
-      CallGate::Settle(call, absl::OkStatus());
-      call.entry.reason = "retry of an earlier call; nothing new stored";
+  // Decided inside the transaction, returned after it commits.
+  std::optional<absl::Status> refusal;
+  SendResult result;
+  const absl::Status written = store_.Write([&](WriteTransaction& txn)
+                                                -> absl::Status {
+    call.entry.resources.clear();
+    if (!m.in_reply_to.empty()) call.entry.resources.push_back(m.in_reply_to);
+    // A copy passed on names the message it was made from, so that the
+    // owner's access receipts show the forwarding.
+    if (!m.forwarded_from.empty()) {
+      call.entry.resources.push_back(m.forwarded_from);
+    }
+    for (const Recipient& r : m.recipients) {
+      call.entry.resources.push_back(r.party);
+    }
+    // Retries first: an acknowledged message is acknowledged again even if
+    // the rules would now refuse it.
+    LIAISON_ASSIGN_OR_RETURN(
+        std::optional<Message> earlier,
+        txn.FindByIdempotencyKey(m.sender_party, m.idempotency_key));
+    if (earlier.has_value()) {
+      call.entry.resources.insert(call.entry.resources.begin(), earlier->id);
+      if (earlier->content_digest == m.content_digest) {
+        result = SendResult{earlier->id, earlier->created_at, true};
+        CallGate::Settle(call, absl::OkStatus());
+        call.entry.reason = "retry of an earlier call; nothing new stored";
+      } else {
+        refusal = absl::AlreadyExistsError(absl::StrCat(
+            "idempotency_key '", m.idempotency_key, "' was already used by ",
+            m.sender_party, " for message ", earlier->id,
+            " with different content; use a new key for a new message"));
+      }
     } else {
-      refusal = absl::AlreadyExistsError(absl::StrCat(
-          "idempotency_key '", m.idempotency_key, "' was already used by ",
-          m.sender_party, " for message ", earlier->id,
-          " with different content; use a new key for a new message"));
-    }
-  } else {
-    if (original != nullptr) {
-      // The owner's handling code as committed now: a change to H2 made
-      // since the message was read applies to this forward.
-      LIAISON_ASSIGN_OR_RETURN(Message origin,
-                               txn.GetMessage(original->Origin()));
-      m.handling_code = origin.handling_code;
-      m.handling_restriction = origin.handling_restriction;
-    }
-    if (original != nullptr && m.handling_code == HandlingCode::kH2) {
-      // H2: not to be passed on without the owner's recorded consent.
-      for (const Recipient& r : m.recipients) {
-        LIAISON_ASSIGN_OR_RETURN(
-            std::optional<Consent> consent,
-            txn.FindGrantedConsent(original->Origin(), m.sender_party,
-                                   r.party));
-        if (!consent.has_value()) {
-          refusal = absl::FailedPreconditionError(absl::StrCat(
-              "message ", original->id, " is H2: ", original->Owner(),
-              ", its owner, has not consented to passing it to ", r.party,
-              "; ask first (RequestConsent)"));
-          break;
+      if (original != nullptr) {
+        // The owner's handling code as committed now: a change to H2 made
+        // since the message was read applies to this forward.
+        LIAISON_ASSIGN_OR_RETURN(Message origin,
+                                 txn.GetMessage(original->Origin()));
+        m.handling_code = origin.handling_code;
+        m.handling_restriction = origin.handling_restriction;
+      }
+      if (original != nullptr && m.handling_code == HandlingCode::kH2) {
+        // H2: not to be passed on without the owner's recorded consent.
+        for (const Recipient& r : m.recipients) {
+          LIAISON_ASSIGN_OR_RETURN(
+              std::optional<Consent> consent,
+              txn.FindGrantedConsent(original->Origin(), m.sender_party,
+                                     r.party));
+          if (!consent.has_value()) {
+            refusal = absl::FailedPreconditionError(absl::StrCat(
+                "message ", original->id, " is H2: ", original->Owner(),
+                ", its owner, has not consented to passing it to ", r.party,
+                "; ask first (RequestConsent)"));
+            break;
+          }
         }
       }
-    }
-    if (!refusal.has_value()) {
-      refusal =
-          Judge(txn, call, m, facts, read != nullptr ? &read_facts : nullptr);
-    }
-    if (!refusal.has_value() && request != nullptr) {
-      absl::Status answered =
-          txn.MarkAnswered(request->id, m.sender_party, m.id, m.created_at);
-      if (absl::IsFailedPrecondition(answered)) {
-        const Recipient* mine = request->FindRecipient(m.sender_party);
+      if (!refusal.has_value()) {
         refusal =
-            mine != nullptr && !mine->reply_id.empty()
-                ? absl::FailedPreconditionError(absl::StrCat(
-                      "request ", request->id, " was already answered by ",
-                      m.sender_party, " (reply ", mine->reply_id, ")"))
-                : answered;
-      } else if (!answered.ok()) {
-        return answered;
+            Judge(txn, call, m, facts, read != nullptr ? &read_facts : nullptr);
+      }
+      if (!refusal.has_value() && request != nullptr) {
+        absl::Status answered =
+            txn.MarkAnswered(request->id, m.sender_party, m.id, m.created_at);
+        if (absl::IsFailedPrecondition(answered)) {
+          const Recipient* mine = request->FindRecipient(m.sender_party);
+          refusal =
+              mine != nullptr && !mine->reply_id.empty()
+                  ? absl::FailedPreconditionError(absl::StrCat(
+                        "request ", request->id, " was already answered by ",
+                        m.sender_party, " (reply ", mine->reply_id, ")"))
+                  : answered;
+        } else if (!answered.ok()) {
+          return answered;
+        }
+      }
+      if (!refusal.has_value()) {
+        LIAISON_RETURN_IF_ERROR(txn.InsertMessage(m));
+        for (const Recipient& r : m.recipients) {
+          LIAISON_RETURN_IF_ERROR(txn.AppendEvent(
+              {0, r.party, "MESSAGE", m.id,
+               absl::StrCat(Name(m.kind), " from ", m.sender_party),
+               m.created_at}));
+        }
+        if (request != nullptr) {
+          LIAISON_RETURN_IF_ERROR(txn.AppendEvent(
+              {0, request->sender_party, "REQUEST_STATE", request->id,
+               absl::StrCat(m.sender_party, " ANSWERED"), m.created_at}));
+        }
+        call.entry.resources.insert(call.entry.resources.begin(), m.id);
+        CallGate::Settle(call, absl::OkStatus());
+        result = SendResult{m.id, m.created_at, false};
       }
     }
-    if (!refusal.has_value()) {
-      LIAISON_RETURN_IF_ERROR(txn.InsertMessage(m));
-      for (const Recipient& r : m.recipients) {
-        LIAISON_RETURN_IF_ERROR(txn.AppendEvent(
-            {0, r.party, "MESSAGE", m.id,
-             absl::StrCat(Name(m.kind), " from ", m.sender_party),
-             m.created_at}));
-      }
-      if (request != nullptr) {
-        LIAISON_RETURN_IF_ERROR(txn.AppendEvent(
-            {0, request->sender_party, "REQUEST_STATE", request->id,
-             absl::StrCat(m.sender_party, " ANSWERED"), m.created_at}));
-      }
-      call.entry.resources.insert(call.entry.resources.begin(), m.id);
-      CallGate::Settle(call, absl::OkStatus());
-      result = SendResult{m.id, m.created_at, false};
-    }
-  }
-  if (refusal.has_value()) CallGate::Settle(call, *refusal);
-  return audit_.Append(txn, call.entry).status();
-}
-
-std::optional<absl::Status> ExchangeService::DeliveryFailure(
-    const absl::Status& written) {
+    if (refusal.has_value()) CallGate::Settle(call, *refusal);
+    return audit_.Append(txn, call.entry).status();
+  });
   if (IsOutcomeUnknown(written)) {
-    return absl::UnavailableError(absl::StrCat(
-        "the message may or may not have been stored (", written.message(),
-        "); retry with the same idempotency key: it is stored once "
-        "either way"));
+    return gate_.Refuse(
+        call,
+        absl::UnavailableError(absl::StrCat(
+            "the message may or may not have been stored (", written.message(),
+            "); retry with the same idempotency key: it is stored once "
+            "either way")));
   }
   if (!written.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("the message could not be stored (", written.message(),
-                     "); nothing was sent, retry with the same "
-                     "idempotency key"));
+    return gate_.Refuse(
+        call, absl::UnavailableError(absl::StrCat(
+                  "the message could not be stored (", written.message(),
+                  "); nothing was sent, retry with the same "
+                  "idempotency key")));
   }
-  return std::nullopt;
-}
-
-absl::StatusOr<SendResult> ExchangeService::Delivered(Delivery& d) {
-  if (d.refusal.has_value()) return *d.refusal;
-  if (!d.result.replayed) hub_.Notify();
-  return d.result;
+  if (refusal.has_value()) return *refusal;
+  if (!result.replayed) hub_.Notify();
+  return result;
 }
 
 std::optional<absl::Status> ExchangeService::Judge(

@@ -9,13 +9,11 @@
 #define LIAISON_DOMAIN_EXCHANGE_H_
 
 #include <atomic>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/identity.h"
@@ -228,12 +226,6 @@ class ExchangeService {
   absl::StatusOr<WhoAmIResult> WhoAmI(const Caller& caller);
   absl::StatusOr<SendResult> SendMessage(const Caller& caller,
                                          const SendCommand& command);
-  // As SendMessage, without holding the calling thread while the message
-  // is committed: `done` gets the same answer, on the store's thread or on
-  // this one. It must not call the store's Write.
-  void SendMessageAsync(
-      const Caller& caller, const SendCommand& command,
-      absl::AnyInvocable<void(absl::StatusOr<SendResult>)> done);
   absl::StatusOr<MessageView> GetMessage(const Caller& caller,
                                          const std::string& message_id);
   absl::StatusOr<MessagePage> ListInbox(const Caller& caller,
@@ -319,22 +311,6 @@ class ExchangeService {
   absl::StatusOr<SendResult> Deliver(Call& call, Message message,
                                      const Message* original,
                                      const Message* request);
-  // Deliver's parts, shared by the waiting and the asynchronous sends.
-  struct Delivery;
-  std::unique_ptr<Delivery> PrepareDelivery(Call call, Message m,
-                                            const Message* original,
-                                            const Message* request);
-  // In the send's transaction: decides and writes (or replays).
-  absl::Status DeliverIn(WriteTransaction& txn, Delivery& d);
-  // The refusal to record when the transaction did not commit.
-  static std::optional<absl::Status> DeliveryFailure(
-      const absl::Status& written);
-  // The answer once the transaction has committed.
-  absl::StatusOr<SendResult> Delivered(Delivery& d);
-  // Deliver for a new message (no original, no request), without waiting
-  // for the commit: `done` gets the answer on the store's thread.
-  void DeliverAsync(Call call, Message m,
-                    absl::AnyInvocable<void(absl::StatusOr<SendResult>)> done);
   // Within a send's transaction: the refusal if the sender's party or any
   // recipient may not exchange `m` under their current status.
   std::optional<absl::Status> Judge(WriteTransaction& txn, const Call& call,

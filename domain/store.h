@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -213,15 +212,6 @@ class Store {
   // otherwise rolls back and returns `fn`'s status.
   virtual absl::Status Write(
       absl::FunctionRef<absl::Status(WriteTransaction&)> fn) = 0;
-
-  // As Write, without waiting: `done` gets what Write would return, once
-  // the transaction has committed or failed, on a thread of the store's
-  // choosing (this one, by default). `done` must not call Write.
-  virtual void WriteAsync(
-      absl::AnyInvocable<absl::Status(WriteTransaction&)> fn,
-      absl::AnyInvocable<void(absl::Status)> done) {
-    done(Write([&fn](WriteTransaction& txn) { return fn(txn); }));
-  }
 
   // NOT_FOUND if no party has `code`.
   virtual absl::StatusOr<Party> GetParty(absl::string_view code) = 0;

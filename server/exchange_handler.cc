@@ -30,21 +30,14 @@ grpc::Status RespondWith(const absl::StatusOr<MessageView>& view,
 
 }  // namespace
 
-grpc::ServerUnaryReactor* ExchangeHandler::SendMessage(
-    grpc::CallbackServerContext* context, const v1::SendMessageRequest* request,
-    v1::SendMessageResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  exchange_.SendMessageAsync(
-      peers_.Identify(*context), ToSendCommand(*request),
-      [reactor, response](absl::StatusOr<SendResult> result) {
-        if (!result.ok()) {
-          reactor->Finish(ToGrpcStatus(result.status()));
-          return;
-        }
-        FillSendResponse(*result, response);
-        reactor->Finish(grpc::Status::OK);
-      });
-  return reactor;
+grpc::Status ExchangeHandler::SendMessage(grpc::ServerContext* context,
+                                          const v1::SendMessageRequest* request,
+                                          v1::SendMessageResponse* response) {
+  absl::StatusOr<SendResult> result =
+      exchange_.SendMessage(peers_.Identify(*context), ToSendCommand(*request));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  FillSendResponse(*result, response);
+  return grpc::Status::OK;
 }
 
 grpc::Status ExchangeHandler::GetMessage(grpc::ServerContext* context,

@@ -12,22 +12,16 @@
 
 namespace liaison::server {
 
-// SendMessage is served with gRPC's callback API: its handler returns at
-// once and the store's committer thread finishes the call after the commit,
-// so that no thread waits on a commit per call. The rest are synchronous.
-class ExchangeHandler final
-    : public v1::Exchange::WithCallbackMethod_SendMessage<
-          v1::Exchange::Service> {
+class ExchangeHandler final : public v1::Exchange::Service {
  public:
   // Both must outlive the handler.
   ExchangeHandler(ExchangeService& exchange, PeerIdentifier& peers)
       : exchange_(exchange), peers_(peers) {}
 
   // liaison.v1.Exchange
-  grpc::ServerUnaryReactor* SendMessage(
-      grpc::CallbackServerContext* context,
-      const v1::SendMessageRequest* request,
-      v1::SendMessageResponse* response) override;
+  grpc::Status SendMessage(grpc::ServerContext* context,
+                           const v1::SendMessageRequest* request,
+                           v1::SendMessageResponse* response) override;
   grpc::Status GetMessage(grpc::ServerContext* context,
                           const v1::GetMessageRequest* request,
                           v1::Message* response) override;

@@ -77,9 +77,6 @@ class SqliteStore final : public Store {
   // liaison::Store
   absl::Status Write(
       absl::FunctionRef<absl::Status(WriteTransaction&)> fn) override;
-  // `done` runs on the committer thread.
-  void WriteAsync(absl::AnyInvocable<absl::Status(WriteTransaction&)> fn,
-                  absl::AnyInvocable<void(absl::Status)> done) override;
   absl::StatusOr<Party> GetParty(absl::string_view code) override;
   absl::StatusOr<std::vector<Party>> ListParties() override;
   absl::StatusOr<Message> GetMessage(absl::string_view id) override;

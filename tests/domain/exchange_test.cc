@@ -6,8 +6,6 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/blocking_counter.h"
-#include "absl/synchronization/notification.h"
 #include "domain/message_id.h"
 #include "domain/roster.h"
 #include "store/sqlite/sqlite_store.h"
@@ -268,114 +266,6 @@ TEST_F(ExchangeServiceTest, StorageFailureAcknowledgesNothing) {
   sent = exchange_->SendMessage(TestIdentity("RO"), Request({"HU"}, "k"));
   ASSERT_TRUE(sent.ok());
   EXPECT_FALSE(sent->replayed);
-}
-
-// SendMessageAsync (what the gRPC handler calls): the same answers and
-// audit entries as SendMessage, delivered by the store's committer thread.
-class ExchangeServiceAsyncTest : public ExchangeServiceTest {
- protected:
-  absl::StatusOr<SendResult> SendAsync(const Caller& caller,
-                                       const SendCommand& command) {
-    absl::Notification answered;
-    absl::StatusOr<SendResult> answer;
-    exchange_->SendMessageAsync(caller, command,
-                                [&](absl::StatusOr<SendResult> result) {
-                                  answer = std::move(result);
-                                  answered.Notify();
-                                });
-    answered.WaitForNotification();
-    return answer;
-  }
-};
-
-TEST_F(ExchangeServiceAsyncTest, AnswersAndAuditsAsTheWaitingSend) {
-  absl::StatusOr<SendResult> sent =
-      SendAsync(TestIdentity("RO"), Request({"HU"}, "k"));
-  ASSERT_TRUE(sent.ok()) << sent.status();
-  EXPECT_FALSE(sent->replayed);
-  EXPECT_EQ(store_->ListInbox("HU", 10, std::nullopt)->size(), 1u);
-  absl::StatusOr<SendResult> again =
-      SendAsync(TestIdentity("RO"), Request({"HU"}, "k"));
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_TRUE(again->replayed);
-  EXPECT_EQ(again->message_id, sent->message_id);
-
-  // Refused by the policy inside the transaction.
-  SendCommand personal = Request({"HU", "XOB"}, "k2");
-  personal.content.contains_personal_data = true;
-  EXPECT_EQ(SendAsync(TestIdentity("RO"), personal).status().code(),
-            absl::StatusCode::kPermissionDenied);
-  // Malformed: refused before any transaction, recorded without waiting.
-  SendCommand empty = Request({}, "k3");
-  absl::StatusOr<SendResult> malformed = SendAsync(TestIdentity("RO"), empty);
-  EXPECT_EQ(malformed.status().code(), absl::StatusCode::kInvalidArgument);
-  // Not authenticated: refused at the gate.
-  EXPECT_EQ(
-      SendAsync(absl::UnauthenticatedError("no URI SAN"), Request({"HU"}, "k4"))
-          .status()
-          .code(),
-      absl::StatusCode::kUnauthenticated);
-
-  std::vector<AuditEntry> audit = NewAudit();
-  ASSERT_EQ(audit.size(), 5u);
-  EXPECT_EQ(audit[0].outcome, AuditOutcome::kAllowed);
-  EXPECT_EQ(audit[0].resources.front(), sent->message_id);
-  EXPECT_EQ(audit[1].outcome, AuditOutcome::kAllowed);
-  EXPECT_THAT(audit[1].reason, HasSubstr("retry"));
-  EXPECT_EQ(audit[2].outcome, AuditOutcome::kDenied);
-  EXPECT_THAT(audit[2].reason, HasSubstr("XOB"));
-  EXPECT_EQ(audit[3].outcome, AuditOutcome::kRejected);
-  EXPECT_EQ(audit[4].outcome, AuditOutcome::kDenied);
-  for (const AuditEntry& e : audit) EXPECT_EQ(e.action, "Exchange.SendMessage");
-}
-
-// The commit fails on the store's thread; the refusal is recorded from
-// there without waiting on that same thread.
-TEST_F(ExchangeServiceAsyncTest, AFailedCommitIsRecordedAndNothingSent) {
-  store_->fail_next_writes = 1;
-  absl::StatusOr<SendResult> sent =
-      SendAsync(TestIdentity("RO"), Request({"HU"}, "k"));
-  EXPECT_EQ(sent.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(sent.status().message(), HasSubstr("nothing was sent"));
-  EXPECT_TRUE(store_->ListOutbox("RO", 10, std::nullopt)->empty());
-  std::vector<AuditEntry> audit = NewAudit();
-  ASSERT_EQ(audit.size(), 1u);
-  EXPECT_EQ(audit[0].outcome, AuditOutcome::kFailed);
-  EXPECT_THAT(audit[0].reason, HasSubstr("could not be stored"));
-
-  // When the refusal cannot be recorded either, that is the answer.
-  store_->fail_next_writes = 2;
-  sent = SendAsync(TestIdentity("RO"), Request({"HU"}, "k"));
-  EXPECT_EQ(sent.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(sent.status().message(), HasSubstr("cannot record this call"));
-  EXPECT_TRUE(NewAudit().empty());
-
-  // The retry with the same key goes through once storage is back.
-  sent = SendAsync(TestIdentity("RO"), Request({"HU"}, "k"));
-  ASSERT_TRUE(sent.ok()) << sent.status();
-  EXPECT_FALSE(sent->replayed);
-}
-
-TEST_F(ExchangeServiceAsyncTest, ConcurrentSendsAreAllAnswered) {
-  constexpr int kSends = 64;
-  absl::Mutex mu;
-  int ok = 0;
-  absl::BlockingCounter answered(kSends);
-  for (int i = 0; i < kSends; ++i) {
-    exchange_->SendMessageAsync(TestIdentity("RO"),
-                                Request({"HU"}, absl::StrCat("k", i)),
-                                [&](absl::StatusOr<SendResult> result) {
-                                  {
-                                    absl::MutexLock lock(&mu);
-                                    if (result.ok()) ++ok;
-                                  }
-                                  answered.DecrementCount();
-                                });
-  }
-  answered.Wait();
-  EXPECT_EQ(ok, kSends);
-  EXPECT_EQ(store_->ListOutbox("RO", 100, std::nullopt)->size(),
-            static_cast<size_t>(kSends));
 }
 
 TEST_F(ExchangeServiceTest, AnUnknownCommitOutcomeIsNotCalledANonSend) {
