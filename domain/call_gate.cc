@@ -39,12 +39,27 @@ absl::StatusOr<Call> CallGate::Rejudge(const Caller& caller, Action action) {
 
 absl::StatusOr<Call> CallGate::Judge(const Caller& caller, Action action,
                                      bool take_from_limit) {
-  Call call;
+  Admission admission = Examine(caller, action, take_from_limit);
+  if (!admission.refusal.has_value()) return std::move(admission.call);
+  if (!admission.refusal->record) return admission.refusal->status;
+  return Refuse(admission.call, std::move(admission.refusal->status));
+}
+
+Admission CallGate::BeginAsync(const Caller& caller, Action action) {
+  return Examine(caller, action, /*take_from_limit=*/true);
+}
+
+Admission CallGate::Examine(const Caller& caller, Action action,
+                            bool take_from_limit) {
+  Admission verdict;
+  Call& call = verdict.call;
   call.action = action;
   call.entry.time = Now();
   call.entry.action = std::string(ActionName(action));
   if (!caller.ok()) {
-    return Refuse(call, absl::UnauthenticatedError(caller.status().message()));
+    verdict.refusal =
+        PendingRefusal{absl::UnauthenticatedError(caller.status().message())};
+    return verdict;
   }
   call.identity = *caller;
   call.entry.principal = call.identity.spiffe_id;
@@ -52,20 +67,25 @@ absl::StatusOr<Call> CallGate::Judge(const Caller& caller, Action action,
   call.entry.role = std::string(RoleName(call.identity.role));
   call.entry.user_id = call.identity.user_id;
   if (take_from_limit && limiter_ != nullptr) {
-    RateLimiter::Verdict verdict = limiter_->Take(call.entry);
-    if (!verdict.status.ok()) {
+    RateLimiter::Verdict limited = limiter_->Take(call.entry);
+    if (!limited.status.ok()) {
       // A flood is recorded once a second per user, with its count.
-      if (!verdict.audit) return verdict.status;
-      return Refuse(call, verdict.status);
+      verdict.refusal = PendingRefusal{std::move(limited.status), "",
+                                       /*record=*/limited.audit};
+      return verdict;
     }
   }
 
   absl::StatusOr<std::optional<Revocation>> revocation =
       store_.FindRevocation(call.identity.serial_hex, call.identity.Path());
-  if (!revocation.ok()) return Refuse(call, revocation.status());
+  if (!revocation.ok()) {
+    verdict.refusal = PendingRefusal{revocation.status()};
+    return verdict;
+  }
   absl::StatusOr<Party> party = store_.GetParty(call.identity.party);
   if (!party.ok() && !absl::IsNotFound(party.status())) {
-    return Refuse(call, party.status());
+    verdict.refusal = PendingRefusal{party.status()};
+    return verdict;
   }
   if (party.ok()) call.party = *party;
   PolicyInput input;
@@ -75,9 +95,10 @@ absl::StatusOr<Call> CallGate::Judge(const Caller& caller, Action action,
   input.action = action;
   const Decision decision = Decide(input);
   if (!decision.allowed()) {
-    return Refuse(call, absl::Status(decision.code, decision.reason));
+    verdict.refusal =
+        PendingRefusal{absl::Status(decision.code, decision.reason)};
   }
-  return call;
+  return verdict;
 }
 
 absl::Status CallGate::RecordRateLimited() {
@@ -138,31 +159,65 @@ void CallGate::Settle(Call& call, const absl::Status& outcome_of) {
   if (!outcome_of.ok()) call.entry.reason = std::string(outcome_of.message());
 }
 
+namespace {
+
+// Nothing happens without an audit entry: a storage fault is reported, so
+// that the client retries once the log can be written again.
+absl::Status Unrecorded(const absl::Status& recorded,
+                        absl::string_view consequence) {
+  return absl::UnavailableError(
+      absl::StrCat("the server cannot record this call (", recorded.message(),
+                   "); ", consequence, ", retry later"));
+}
+
+}  // namespace
+
 absl::Status CallGate::AppendEntry(const Call& call,
                                    absl::string_view consequence) {
   const absl::Status recorded = store_.Write([&](WriteTransaction& txn) {
     return audit_.Append(txn, call.entry).status();
   });
-  if (!recorded.ok()) {
-    // Nothing happens without an audit entry: report the storage fault, so
-    // the client retries once the log can be written again.
-    return absl::UnavailableError(
-        absl::StrCat("the server cannot record this call (", recorded.message(),
-                     "); ", consequence, ", retry later"));
-  }
+  if (!recorded.ok()) return Unrecorded(recorded, consequence);
   return absl::OkStatus();
 }
 
-absl::Status CallGate::Refuse(Call& call, absl::Status status,
-                              std::string audit_reason) {
+void CallGate::SettleRefusal(Call& call, const absl::Status& status,
+                             std::string audit_reason) {
   Settle(call, status);
   if (!audit_reason.empty()) {
     call.entry.outcome = AuditOutcome::kDenied;
     call.entry.reason = std::move(audit_reason);
   }
+}
+
+absl::Status CallGate::Refuse(Call& call, absl::Status status,
+                              std::string audit_reason) {
+  SettleRefusal(call, status, std::move(audit_reason));
   LIAISON_RETURN_IF_ERROR(AppendEntry(
       call, absl::StrCat("the call was refused: ", status.message())));
   return status;
+}
+
+void CallGate::RefuseAsync(Call call, PendingRefusal refusal,
+                           absl::AnyInvocable<void(absl::Status)> done) {
+  if (!refusal.record) {
+    done(std::move(refusal.status));
+    return;
+  }
+  SettleRefusal(call, refusal.status, std::move(refusal.audit_reason));
+  store_.WriteAsync(
+      [this, entry = std::move(call.entry)](WriteTransaction& txn) {
+        return audit_.Append(txn, entry).status();
+      },
+      [status = std::move(refusal.status),
+       done = std::move(done)](absl::Status recorded) mutable {
+        if (!recorded.ok()) {
+          done(Unrecorded(recorded, absl::StrCat("the call was refused: ",
+                                                 status.message())));
+          return;
+        }
+        done(std::move(status));
+      });
 }
 
 absl::Status CallGate::RecordAllowed(

@@ -7,9 +7,12 @@
 #ifndef LIAISON_DOMAIN_CALL_GATE_H_
 #define LIAISON_DOMAIN_CALL_GATE_H_
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
@@ -34,6 +37,29 @@ struct Call {
   AuditEntry entry;  // Filled in as the call proceeds; appended once.
 };
 
+// A refusal decided but not yet recorded.
+struct PendingRefusal {
+  explicit PendingRefusal(absl::Status status, std::string audit_reason = "",
+                          bool record = true)
+      : status(std::move(status)),
+        audit_reason(std::move(audit_reason)),
+        record(record) {}
+
+  absl::Status status;
+  // Replaces the status message in the log, for refusals that hide the real
+  // reason from the caller (see CallGate::Refuse).
+  std::string audit_reason;
+  // False for the refusal of a flood, which the rate limiter records in
+  // bulk (CallGate::RecordRateLimited), not one by one.
+  bool record;
+};
+
+// What the gate decided about a call, before a refusal is recorded.
+struct Admission {
+  Call call;
+  std::optional<PendingRefusal> refusal;  // None: the call may proceed.
+};
+
 class CallGate {
  public:
   // All references must outlive the gate.
@@ -51,6 +77,11 @@ class CallGate {
   // RateLimiter::TakeUnaudited); called about once a second by the server.
   absl::Status RecordRateLimited();
 
+  // As Begin, for a call answered later (gRPC's callback API), never
+  // waiting for a commit: a refusal is returned with the call, not
+  // recorded; pass both to RefuseAsync.
+  Admission BeginAsync(const Caller& caller, Action action);
+
   // As Begin, without taking from the rate limit: for judging a call in
   // progress again (a live stream's rounds).
   absl::StatusOr<Call> Rejudge(const Caller& caller, Action action);
@@ -60,6 +91,12 @@ class CallGate {
   // status message in the log, for refusals that hide the real reason.
   absl::Status Refuse(Call& call, absl::Status status,
                       std::string audit_reason = "");
+
+  // As Refuse, without waiting for the entry to be committed: `done` gets
+  // the status to return, on the store's thread (Store::WriteAsync) or on
+  // this one.
+  void RefuseAsync(Call call, PendingRefusal refusal,
+                   absl::AnyInvocable<void(absl::Status)> done);
 
   // Records an allowed call that changed nothing (a read); UNAVAILABLE if it
   // cannot be recorded, in which case nothing may be returned to the caller.
@@ -98,8 +135,12 @@ class CallGate {
 
  private:
   absl::Status AppendEntry(const Call& call, absl::string_view consequence);
+  // Settle for a refusal, with Refuse's `audit_reason`.
+  static void SettleRefusal(Call& call, const absl::Status& status,
+                            std::string audit_reason);
   absl::StatusOr<Call> Judge(const Caller& caller, Action action,
                              bool take_from_limit);
+  Admission Examine(const Caller& caller, Action action, bool take_from_limit);
 
   Store& store_;
   AuditLog& audit_;

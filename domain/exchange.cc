@@ -286,19 +286,30 @@ ExchangeService::ExchangeService(Store& store, AuditLog& audit,
 absl::StatusOr<Message> ExchangeService::LoadReadable(Call& call,
                                                       const std::string& id,
                                                       absl::string_view field) {
+  std::variant<Message, PendingRefusal> readable =
+      ExamineReadable(call, id, field);
+  if (PendingRefusal* refusal = std::get_if<PendingRefusal>(&readable)) {
+    return gate_.Refuse(call, std::move(refusal->status),
+                        std::move(refusal->audit_reason));
+  }
+  return std::get<Message>(std::move(readable));
+}
+
+std::variant<Message, PendingRefusal> ExchangeService::ExamineReadable(
+    Call& call, const std::string& id, absl::string_view field) {
   absl::Status malformed = CheckMessageId(field, id);
-  if (!malformed.ok()) return gate_.Refuse(call, malformed);
+  if (!malformed.ok()) return PendingRefusal{std::move(malformed)};
   call.entry.resources = {id};
   absl::StatusOr<Message> message = store_.GetMessage(id);
   if (absl::IsNotFound(message.status())) {
-    return gate_.Refuse(call, MessageNotFound(id));
+    return PendingRefusal{MessageNotFound(id)};
   }
-  if (!message.ok()) return gate_.Refuse(call, message.status());
+  if (!message.ok()) return PendingRefusal{message.status()};
 
   MessageFacts facts = FactsOf(*message);
   absl::StatusOr<std::vector<std::string>> case_parties =
       store_.CaseReaders(id);
-  if (!case_parties.ok()) return gate_.Refuse(call, case_parties.status());
+  if (!case_parties.ok()) return PendingRefusal{case_parties.status()};
   facts.case_parties = *std::move(case_parties);
   PolicyInput input;
   input.principal = call.identity;
@@ -309,12 +320,12 @@ absl::StatusOr<Message> ExchangeService::LoadReadable(Call& call,
   if (decision.code == absl::StatusCode::kNotFound) {
     // Indistinguishable from a missing id for the caller; the log keeps the
     // real reason.
-    return gate_.Refuse(call, MessageNotFound(id), decision.reason);
+    return PendingRefusal{MessageNotFound(id), decision.reason};
   }
   if (!decision.allowed()) {
-    return gate_.Refuse(call, absl::Status(decision.code, decision.reason));
+    return PendingRefusal{absl::Status(decision.code, decision.reason)};
   }
-  return message;
+  return *std::move(message);
 }
 
 absl::StatusOr<WhoAmIResult> ExchangeService::WhoAmI(const Caller& caller) {
@@ -328,25 +339,53 @@ absl::StatusOr<SendResult> ExchangeService::SendMessage(
   LIAISON_ASSIGN_OR_RETURN(Call call,
                            gate_.Begin(caller, Action::kSendMessage));
   Message m;
-  absl::Status valid =
-      TakeSendFields(command, call.identity.party, limits_.max_recipients, m);
-  if (!valid.ok()) return gate_.Refuse(call, valid);
-  if (!m.in_reply_to.empty()) {
-    // A follow-up stays within the exchange it follows: the sender's party
-    // may read the earlier message and every recipient took part in it.
-    LIAISON_ASSIGN_OR_RETURN(Message earlier,
-                             LoadReadable(call, m.in_reply_to, "in_reply_to"));
-    for (const Recipient& r : m.recipients) {
-      if (!Involves(earlier, r.party)) {
-        return gate_.Refuse(call, absl::FailedPreconditionError(absl::StrCat(
-                                      "in_reply_to ", earlier.id,
-                                      " is not a message recipient ", r.party,
-                                      " sent or received; send a new message "
-                                      "instead")));
-      }
-    }
+  if (std::optional<PendingRefusal> refusal = CheckSend(call, command, m)) {
+    return gate_.Refuse(call, std::move(refusal->status),
+                        std::move(refusal->audit_reason));
   }
   return Deliver(call, std::move(m), nullptr, nullptr);
+}
+
+void ExchangeService::SendMessageAsync(
+    const Caller& caller, const SendCommand& command,
+    absl::AnyInvocable<void(absl::StatusOr<SendResult>)> done) {
+  Admission admission = gate_.BeginAsync(caller, Action::kSendMessage);
+  Message m;
+  if (!admission.refusal.has_value()) {
+    admission.refusal = CheckSend(admission.call, command, m);
+  }
+  if (admission.refusal.has_value()) {
+    gate_.RefuseAsync(std::move(admission.call), *std::move(admission.refusal),
+                      std::move(done));
+    return;
+  }
+  DeliverAsync(std::move(admission.call), std::move(m), std::move(done));
+}
+
+std::optional<PendingRefusal> ExchangeService::CheckSend(
+    Call& call, const SendCommand& command, Message& m) {
+  absl::Status valid =
+      TakeSendFields(command, call.identity.party, limits_.max_recipients, m);
+  if (!valid.ok()) return PendingRefusal{std::move(valid)};
+  if (m.in_reply_to.empty()) return std::nullopt;
+  // A follow-up stays within the exchange it follows: the sender's party
+  // may read the earlier message and every recipient took part in it.
+  std::variant<Message, PendingRefusal> earlier =
+      ExamineReadable(call, m.in_reply_to, "in_reply_to");
+  if (PendingRefusal* refusal = std::get_if<PendingRefusal>(&earlier)) {
+    return std::move(*refusal);
+  }
+  const Message& read = std::get<Message>(earlier);
+  for (const Recipient& r : m.recipients) {
+    if (!Involves(read, r.party)) {
+      return PendingRefusal{
+          absl::FailedPreconditionError(absl::StrCat(
+              "in_reply_to ", read.id, " is not a message recipient ", r.party,
+              " sent or received; send a new message instead")),
+      };
+    }
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<SendResult> ExchangeService::Reply(const Caller& caller,
@@ -387,9 +426,22 @@ absl::StatusOr<SendResult> ExchangeService::Reply(const Caller& caller,
   return Deliver(call, std::move(m), nullptr, &request);
 }
 
-absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
-                                                    const Message* original,
-                                                    const Message* request) {
+// A send in progress: what Deliver decided before its transaction, and
+// what the transaction decided (returned once it has committed).
+struct ExchangeService::Delivery {
+  Call call;
+  Message m;
+  const Message* original = nullptr;
+  const Message* request = nullptr;
+  MessageFacts facts;
+  MessageFacts read_facts;
+  std::optional<absl::Status> refusal;
+  SendResult result;
+};
+
+std::unique_ptr<ExchangeService::Delivery> ExchangeService::PrepareDelivery(
+    Call call, Message m, const Message* original, const Message* request) {
+  auto d = std::make_unique<Delivery>();
   m.sender_party = call.identity.party;
   m.sender_user = call.identity.user_id;
   m.sender_role = call.identity.role;
@@ -403,128 +455,174 @@ absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
                                        : deadlines_.routine;
     for (Recipient& r : m.recipients) r.due_at = m.created_at + allowed;
   }
-
-  const MessageFacts facts = FactsOf(m);
+  d->facts = FactsOf(m);
   // What is read first: the request answered, or the message passed on.
   const Message* read = request != nullptr ? request : original;
-  const MessageFacts read_facts =
-      read != nullptr ? FactsOf(*read) : MessageFacts{};
+  if (read != nullptr) d->read_facts = FactsOf(*read);
+  d->call = std::move(call);
+  d->m = std::move(m);
+  d->original = original;
+  d->request = request;
+  return d;
+}
 
-  // Decided inside the transaction, returned after it commits.
-  std::optional<absl::Status> refusal;
-  SendResult result;
-  const absl::Status written = store_.Write([&](WriteTransaction& txn)
-                                                -> absl::Status {
-    call.entry.resources.clear();
-    if (!m.in_reply_to.empty()) call.entry.resources.push_back(m.in_reply_to);
-    // A copy passed on names the message it was made from, so that the
-    // owner's access receipts show the forwarding.
-    if (!m.forwarded_from.empty()) {
-      call.entry.resources.push_back(m.forwarded_from);
-    }
-    for (const Recipient& r : m.recipients) {
-      call.entry.resources.push_back(r.party);
-    }
-    // Retries first: an acknowledged message is acknowledged again even if
-    // the rules would now refuse it.
-    LIAISON_ASSIGN_OR_RETURN(
-        std::optional<Message> earlier,
-        txn.FindByIdempotencyKey(m.sender_party, m.idempotency_key));
-    if (earlier.has_value()) {
-      call.entry.resources.insert(call.entry.resources.begin(), earlier->id);
-      if (earlier->content_digest == m.content_digest) {
-        result = SendResult{earlier->id, earlier->created_at, true};
-        CallGate::Settle(call, absl::OkStatus());
-        call.entry.reason = "retry of an earlier call; nothing new stored";
-      } else {
-        refusal = absl::AlreadyExistsError(absl::StrCat(
-            "idempotency_key '", m.idempotency_key, "' was already used by ",
-            m.sender_party, " for message ", earlier->id,
-            " with different content; use a new key for a new message"));
-      }
+absl::StatusOr<SendResult> ExchangeService::Deliver(Call& call, Message m,
+                                                    const Message* original,
+                                                    const Message* request) {
+  std::unique_ptr<Delivery> d =
+      PrepareDelivery(std::move(call), std::move(m), original, request);
+  const absl::Status written =
+      store_.Write([&](WriteTransaction& txn) { return DeliverIn(txn, *d); });
+  call = std::move(d->call);
+  if (std::optional<absl::Status> failure = DeliveryFailure(written)) {
+    return gate_.Refuse(call, *std::move(failure));
+  }
+  return Delivered(*d);
+}
+
+void ExchangeService::DeliverAsync(
+    Call call, Message m,
+    absl::AnyInvocable<void(absl::StatusOr<SendResult>)> done) {
+  std::shared_ptr<Delivery> d =
+      PrepareDelivery(std::move(call), std::move(m), nullptr, nullptr);
+  store_.WriteAsync(
+      [this, d](WriteTransaction& txn) { return DeliverIn(txn, *d); },
+      [this, d, done = std::move(done)](absl::Status written) mutable {
+        // On the store's thread: the refusal is recorded without waiting.
+        if (std::optional<absl::Status> failure = DeliveryFailure(written)) {
+          gate_.RefuseAsync(std::move(d->call),
+                            PendingRefusal{*std::move(failure)},
+                            std::move(done));
+          return;
+        }
+        done(Delivered(*d));
+      });
+}
+
+absl::Status ExchangeService::DeliverIn(WriteTransaction& txn, Delivery& d) {
+  Call& call = d.call;
+  Message& m = d.m;
+  const Message* original = d.original;
+  const Message* request = d.request;
+  const MessageFacts& facts = d.facts;
+  const MessageFacts& read_facts = d.read_facts;
+  const Message* read = request != nullptr ? request : original;
+  std::optional<absl::Status>& refusal = d.refusal;
+  SendResult& result = d.result;
+  call.entry.resources.clear();
+  if (!m.in_reply_to.empty()) call.entry.resources.push_back(m.in_reply_to);
+  // A copy passed on names the message it was made from, so that the
+  // owner's access receipts show the forwarding.
+  if (!m.forwarded_from.empty()) {
+    call.entry.resources.push_back(m.forwarded_from);
+  }
+  for (const Recipient& r : m.recipients) {
+    call.entry.resources.push_back(r.party);
+  }
+  // Retries first: an acknowledged message is acknowledged again even if
+  // the rules would now refuse it.
+  LIAISON_ASSIGN_OR_RETURN(
+      std::optional<Message> earlier,
+      txn.FindByIdempotencyKey(m.sender_party, m.idempotency_key));
+  if (earlier.has_value()) {
+    call.entry.resources.insert(call.entry.resources.begin(), earlier->id);
+    if (earlier->content_digest == m.content_digest) {
+      result = SendResult{earlier->id, earlier->created_at, true};
+      CallGate::Settle(call, absl::OkStatus());
+      call.entry.reason = "retry of an earlier call; nothing new stored";
     } else {
-      if (original != nullptr) {
-        // The owner's handling code as committed now: a change to H2 made
-        // since the message was read applies to this forward.
-        LIAISON_ASSIGN_OR_RETURN(Message origin,
-                                 txn.GetMessage(original->Origin()));
-        m.handling_code = origin.handling_code;
-        m.handling_restriction = origin.handling_restriction;
-      }
-      if (original != nullptr && m.handling_code == HandlingCode::kH2) {
-        // H2: not to be passed on without the owner's recorded consent.
-        for (const Recipient& r : m.recipients) {
-          LIAISON_ASSIGN_OR_RETURN(
-              std::optional<Consent> consent,
-              txn.FindGrantedConsent(original->Origin(), m.sender_party,
-                                     r.party));
-          if (!consent.has_value()) {
-            refusal = absl::FailedPreconditionError(absl::StrCat(
-                "message ", original->id, " is H2: ", original->Owner(),
-                ", its owner, has not consented to passing it to ", r.party,
-                "; ask first (RequestConsent)"));
-            break;
-          }
+      refusal = absl::AlreadyExistsError(absl::StrCat(
+          "idempotency_key '", m.idempotency_key, "' was already used by ",
+          m.sender_party, " for message ", earlier->id,
+          " with different content; use a new key for a new message"));
+    }
+  } else {
+    if (original != nullptr) {
+      // The owner's handling code as committed now: a change to H2 made
+      // since the message was read applies to this forward.
+      LIAISON_ASSIGN_OR_RETURN(Message origin,
+                               txn.GetMessage(original->Origin()));
+      m.handling_code = origin.handling_code;
+      m.handling_restriction = origin.handling_restriction;
+    }
+    if (original != nullptr && m.handling_code == HandlingCode::kH2) {
+      // H2: not to be passed on without the owner's recorded consent.
+      for (const Recipient& r : m.recipients) {
+        LIAISON_ASSIGN_OR_RETURN(
+            std::optional<Consent> consent,
+            txn.FindGrantedConsent(original->Origin(), m.sender_party,
+                                   r.party));
+        if (!consent.has_value()) {
+          refusal = absl::FailedPreconditionError(absl::StrCat(
+              "message ", original->id, " is H2: ", original->Owner(),
+              ", its owner, has not consented to passing it to ", r.party,
+              "; ask first (RequestConsent)"));
+          break;
         }
-      }
-      if (!refusal.has_value()) {
-        refusal =
-            Judge(txn, call, m, facts, read != nullptr ? &read_facts : nullptr);
-      }
-      if (!refusal.has_value() && request != nullptr) {
-        absl::Status answered =
-            txn.MarkAnswered(request->id, m.sender_party, m.id, m.created_at);
-        if (absl::IsFailedPrecondition(answered)) {
-          const Recipient* mine = request->FindRecipient(m.sender_party);
-          refusal =
-              mine != nullptr && !mine->reply_id.empty()
-                  ? absl::FailedPreconditionError(absl::StrCat(
-                        "request ", request->id, " was already answered by ",
-                        m.sender_party, " (reply ", mine->reply_id, ")"))
-                  : answered;
-        } else if (!answered.ok()) {
-          return answered;
-        }
-      }
-      if (!refusal.has_value()) {
-        LIAISON_RETURN_IF_ERROR(txn.InsertMessage(m));
-        for (const Recipient& r : m.recipients) {
-          LIAISON_RETURN_IF_ERROR(txn.AppendEvent(
-              {0, r.party, "MESSAGE", m.id,
-               absl::StrCat(Name(m.kind), " from ", m.sender_party),
-               m.created_at}));
-        }
-        if (request != nullptr) {
-          LIAISON_RETURN_IF_ERROR(txn.AppendEvent(
-              {0, request->sender_party, "REQUEST_STATE", request->id,
-               absl::StrCat(m.sender_party, " ANSWERED"), m.created_at}));
-        }
-        call.entry.resources.insert(call.entry.resources.begin(), m.id);
-        CallGate::Settle(call, absl::OkStatus());
-        result = SendResult{m.id, m.created_at, false};
       }
     }
-    if (refusal.has_value()) CallGate::Settle(call, *refusal);
-    return audit_.Append(txn, call.entry).status();
-  });
+    if (!refusal.has_value()) {
+      refusal =
+          Judge(txn, call, m, facts, read != nullptr ? &read_facts : nullptr);
+    }
+    if (!refusal.has_value() && request != nullptr) {
+      absl::Status answered =
+          txn.MarkAnswered(request->id, m.sender_party, m.id, m.created_at);
+      if (absl::IsFailedPrecondition(answered)) {
+        const Recipient* mine = request->FindRecipient(m.sender_party);
+        refusal =
+            mine != nullptr && !mine->reply_id.empty()
+                ? absl::FailedPreconditionError(absl::StrCat(
+                      "request ", request->id, " was already answered by ",
+                      m.sender_party, " (reply ", mine->reply_id, ")"))
+                : answered;
+      } else if (!answered.ok()) {
+        return answered;
+      }
+    }
+    if (!refusal.has_value()) {
+      LIAISON_RETURN_IF_ERROR(txn.InsertMessage(m));
+      for (const Recipient& r : m.recipients) {
+        LIAISON_RETURN_IF_ERROR(txn.AppendEvent(
+            {0, r.party, "MESSAGE", m.id,
+             absl::StrCat(Name(m.kind), " from ", m.sender_party),
+             m.created_at}));
+      }
+      if (request != nullptr) {
+        LIAISON_RETURN_IF_ERROR(txn.AppendEvent(
+            {0, request->sender_party, "REQUEST_STATE", request->id,
+             absl::StrCat(m.sender_party, " ANSWERED"), m.created_at}));
+      }
+      call.entry.resources.insert(call.entry.resources.begin(), m.id);
+      CallGate::Settle(call, absl::OkStatus());
+      result = SendResult{m.id, m.created_at, false};
+    }
+  }
+  if (refusal.has_value()) CallGate::Settle(call, *refusal);
+  return audit_.Append(txn, call.entry).status();
+}
+
+std::optional<absl::Status> ExchangeService::DeliveryFailure(
+    const absl::Status& written) {
   if (IsOutcomeUnknown(written)) {
-    return gate_.Refuse(
-        call,
-        absl::UnavailableError(absl::StrCat(
-            "the message may or may not have been stored (", written.message(),
-            "); retry with the same idempotency key: it is stored once "
-            "either way")));
+    return absl::UnavailableError(absl::StrCat(
+        "the message may or may not have been stored (", written.message(),
+        "); retry with the same idempotency key: it is stored once "
+        "either way"));
   }
   if (!written.ok()) {
-    return gate_.Refuse(
-        call, absl::UnavailableError(absl::StrCat(
-                  "the message could not be stored (", written.message(),
-                  "); nothing was sent, retry with the same "
-                  "idempotency key")));
+    return absl::UnavailableError(
+        absl::StrCat("the message could not be stored (", written.message(),
+                     "); nothing was sent, retry with the same "
+                     "idempotency key"));
   }
-  if (refusal.has_value()) return *refusal;
-  if (!result.replayed) hub_.Notify();
-  return result;
+  return std::nullopt;
+}
+
+absl::StatusOr<SendResult> ExchangeService::Delivered(Delivery& d) {
+  if (d.refusal.has_value()) return *d.refusal;
+  if (!d.result.replayed) hub_.Notify();
+  return d.result;
 }
 
 std::optional<absl::Status> ExchangeService::Judge(

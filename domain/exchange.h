@@ -9,11 +9,14 @@
 #define LIAISON_DOMAIN_EXCHANGE_H_
 
 #include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/identity.h"
@@ -226,6 +229,15 @@ class ExchangeService {
   absl::StatusOr<WhoAmIResult> WhoAmI(const Caller& caller);
   absl::StatusOr<SendResult> SendMessage(const Caller& caller,
                                          const SendCommand& command);
+  // As SendMessage, without holding the calling thread while anything is
+  // committed (the message, or the record of its refusal): `done` gets the
+  // same answer, on the store's thread or on this one, and must not call
+  // the store's Write. The calling thread still makes the reads (the
+  // gate's, and a follow-up's earlier message): meant for stores whose
+  // reads do not wait (Store::ReadsWithoutWaiting).
+  void SendMessageAsync(
+      const Caller& caller, const SendCommand& command,
+      absl::AnyInvocable<void(absl::StatusOr<SendResult>)> done);
   absl::StatusOr<MessageView> GetMessage(const Caller& caller,
                                          const std::string& message_id);
   absl::StatusOr<MessagePage> ListInbox(const Caller& caller,
@@ -305,12 +317,37 @@ class ExchangeService {
   // recorded. NOT_FOUND both for missing and for hidden messages.
   absl::StatusOr<Message> LoadReadable(Call& call, const std::string& id,
                                        absl::string_view field);
+  // LoadReadable's decision, leaving the refusal to be recorded.
+  std::variant<Message, PendingRefusal> ExamineReadable(
+      Call& call, const std::string& id, absl::string_view field);
+  // SendMessage's checks once the gate let the call in: the fields (into
+  // `m`), and that a follow-up stays within the exchange it follows.
+  std::optional<PendingRefusal> CheckSend(Call& call,
+                                          const SendCommand& command,
+                                          Message& m);
   // Stores `message` (or replays an earlier one with the same key) after
   // judging every recipient; `request` is set for replies.
   // `original` is set for a forwarded copy (onward transmission rules).
   absl::StatusOr<SendResult> Deliver(Call& call, Message message,
                                      const Message* original,
                                      const Message* request);
+  // Deliver's parts, shared by the waiting and the asynchronous sends.
+  struct Delivery;
+  std::unique_ptr<Delivery> PrepareDelivery(Call call, Message m,
+                                            const Message* original,
+                                            const Message* request);
+  // In the send's transaction: decides and writes (or replays).
+  absl::Status DeliverIn(WriteTransaction& txn, Delivery& d);
+  // The refusal to record when the transaction did not commit.
+  static std::optional<absl::Status> DeliveryFailure(
+      const absl::Status& written);
+  // The answer once the transaction has committed.
+  absl::StatusOr<SendResult> Delivered(Delivery& d);
+  // Deliver for a new message or a follow-up (no original, no request),
+  // without waiting for the commit: `done` gets the answer on the store's
+  // thread.
+  void DeliverAsync(Call call, Message m,
+                    absl::AnyInvocable<void(absl::StatusOr<SendResult>)> done);
   // Within a send's transaction: the refusal if the sender's party or any
   // recipient may not exchange `m` under their current status.
   std::optional<absl::Status> Judge(WriteTransaction& txn, const Call& call,

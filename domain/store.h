@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -212,6 +213,22 @@ class Store {
   // otherwise rolls back and returns `fn`'s status.
   virtual absl::Status Write(
       absl::FunctionRef<absl::Status(WriteTransaction&)> fn) = 0;
+
+  // As Write, without waiting: `done` gets what Write would return, once
+  // the transaction has committed or failed, on a thread of the store's
+  // choosing (this one, by default: then it does wait). `done` must not
+  // call Write.
+  virtual void WriteAsync(
+      absl::AnyInvocable<absl::Status(WriteTransaction&)> fn,
+      absl::AnyInvocable<void(absl::Status)> done) {
+    done(Write([&fn](WriteTransaction& txn) { return fn(txn); }));
+  }
+
+  // True if WriteAsync never waits for the commit and reads never wait on
+  // anything slower than a local file (no network, no lock held across a
+  // commit): then a thread that serves other calls meanwhile may make this
+  // store's reads and call WriteAsync (see ExchangeService::SendMessageAsync).
+  virtual bool ServesWithoutWaiting() const { return false; }
 
   // NOT_FOUND if no party has `code`.
   virtual absl::StatusOr<Party> GetParty(absl::string_view code) = 0;

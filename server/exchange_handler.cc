@@ -30,14 +30,35 @@ grpc::Status RespondWith(const absl::StatusOr<MessageView>& view,
 
 }  // namespace
 
-grpc::Status ExchangeHandler::SendMessage(grpc::ServerContext* context,
-                                          const v1::SendMessageRequest* request,
-                                          v1::SendMessageResponse* response) {
-  absl::StatusOr<SendResult> result =
-      exchange_.SendMessage(peers_.Identify(*context), ToSendCommand(*request));
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  FillSendResponse(*result, response);
-  return grpc::Status::OK;
+ExchangeHandler::ExchangeHandler(ExchangeService& exchange,
+                                 PeerIdentifier& peers, int send_threads)
+    : exchange_(exchange), peers_(peers) {
+  if (send_threads > 0) send_pool_ = std::make_unique<WorkerPool>(send_threads);
+}
+
+grpc::ServerUnaryReactor* ExchangeHandler::SendMessage(
+    grpc::CallbackServerContext* context, const v1::SendMessageRequest* request,
+    v1::SendMessageResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto finish = [reactor, response](absl::StatusOr<SendResult> result) {
+    if (!result.ok()) {
+      reactor->Finish(ToGrpcStatus(result.status()));
+      return;
+    }
+    FillSendResponse(*result, response);
+    reactor->Finish(grpc::Status::OK);
+  };
+  if (send_pool_ == nullptr) {
+    exchange_.SendMessageAsync(peers_.Identify(*context),
+                               ToSendCommand(*request), std::move(finish));
+  } else {
+    // The context and the request stay valid until Finish.
+    send_pool_->Run([this, context, request, finish]() mutable {
+      finish(exchange_.SendMessage(peers_.Identify(*context),
+                                   ToSendCommand(*request)));
+    });
+  }
+  return reactor;
 }
 
 grpc::Status ExchangeHandler::GetMessage(grpc::ServerContext* context,

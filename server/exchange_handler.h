@@ -4,24 +4,38 @@
 #ifndef LIAISON_SERVER_EXCHANGE_HANDLER_H_
 #define LIAISON_SERVER_EXCHANGE_HANDLER_H_
 
+#include <memory>
 #include <string>
 
+#include "common/worker_pool.h"
 #include "domain/exchange.h"
 #include "liaison/v1/exchange.grpc.pb.h"
 #include "server/peer_identity.h"
 
 namespace liaison::server {
 
-class ExchangeHandler final : public v1::Exchange::Service {
+// SendMessage is served with gRPC's callback API. Its handler returns at
+// once: with a store that serves without waiting (SQLite) the store's
+// committer thread finishes the call after its commit, so that no thread
+// waits on a commit per call; with one whose reads and commits wait
+// (PostgreSQL over the network) the call runs on threads of its own, never
+// on gRPC's few callback threads. The other methods are synchronous.
+class ExchangeHandler final
+    : public v1::Exchange::WithCallbackMethod_SendMessage<
+          v1::Exchange::Service> {
  public:
-  // Both must outlive the handler.
-  ExchangeHandler(ExchangeService& exchange, PeerIdentifier& peers)
-      : exchange_(exchange), peers_(peers) {}
+  // Both must outlive the handler. `send_threads` > 0: SendMessage runs on
+  // that many threads of the handler's, waiting for its store; 0: on
+  // gRPC's thread, through ExchangeService::SendMessageAsync (for stores
+  // that serve without waiting).
+  ExchangeHandler(ExchangeService& exchange, PeerIdentifier& peers,
+                  int send_threads);
 
   // liaison.v1.Exchange
-  grpc::Status SendMessage(grpc::ServerContext* context,
-                           const v1::SendMessageRequest* request,
-                           v1::SendMessageResponse* response) override;
+  grpc::ServerUnaryReactor* SendMessage(
+      grpc::CallbackServerContext* context,
+      const v1::SendMessageRequest* request,
+      v1::SendMessageResponse* response) override;
   grpc::Status GetMessage(grpc::ServerContext* context,
                           const v1::GetMessageRequest* request,
                           v1::Message* response) override;
@@ -76,6 +90,7 @@ class ExchangeHandler final : public v1::Exchange::Service {
  private:
   ExchangeService& exchange_;
   PeerIdentifier& peers_;
+  std::unique_ptr<WorkerPool> send_pool_;  // Null: SendMessageAsync.
 };
 
 }  // namespace liaison::server

@@ -90,8 +90,13 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   server->store_->WatchCommits([exchange] { exchange->WakeSubscribers(); });
   server->admin_ =
       std::make_unique<AdminService>(*server->store_, *server->audit_, clock);
-  server->exchange_handler_ =
-      std::make_unique<ExchangeHandler>(*server->exchange_, *server->peers_);
+  // With a store whose reads and commits wait (PostgreSQL), SendMessage
+  // runs on threads of its own: enough to keep its pools (8 read and 4
+  // write connections) busy.
+  constexpr int kWaitingSendThreads = 16;
+  server->exchange_handler_ = std::make_unique<ExchangeHandler>(
+      *server->exchange_, *server->peers_,
+      server->store_->ServesWithoutWaiting() ? 0 : kWaitingSendThreads);
   server->admin_handler_ =
       std::make_unique<AdminHandler>(*server->admin_, *server->peers_);
   server->cases_ =

@@ -1467,10 +1467,21 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenConnection(
 
 // One caller's transaction function waiting in the write queue.
 struct SqliteStore::PendingWrite {
+  // A waiting caller's.
   explicit PendingWrite(absl::FunctionRef<absl::Status(WriteTransaction&)> f)
-      : fn(f) {}
+      : borrowed(f) {}
+  // WriteAsync's: owns the function and what to do when it is committed.
+  PendingWrite(absl::AnyInvocable<absl::Status(WriteTransaction&)> f,
+               absl::AnyInvocable<void(absl::Status)> d)
+      : owned(std::move(f)), on_done(std::move(d)) {}
 
-  absl::FunctionRef<absl::Status(WriteTransaction&)> fn;
+  absl::Status Run(WriteTransaction& txn) {
+    return owned != nullptr ? owned(txn) : (*borrowed)(txn);
+  }
+
+  std::optional<absl::FunctionRef<absl::Status(WriteTransaction&)>> borrowed;
+  absl::AnyInvocable<absl::Status(WriteTransaction&)> owned;
+  absl::AnyInvocable<void(absl::Status)> on_done;  // Null for a caller's.
   absl::Status status;  // Set by the batch that ran `fn`.
   bool done = false;    // Guarded by queue_mu_.
 };
@@ -1637,6 +1648,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenAs(
   store->access_ = std::make_unique<AccessCache>();
   LIAISON_RETURN_IF_ERROR(store->Migrate());
   SqliteStore* raw = store.get();
+  store->finisher_ = std::make_unique<WorkerPool>(1);
   store->committer_ = std::thread([raw] { raw->CommitLoop(); });
   return store;
 }
@@ -1669,6 +1681,9 @@ SqliteStore::~SqliteStore() {
     stopping_ = true;
   }
   committer_.join();
+  // Runs the `done`s still queued; a write they ask for now is refused
+  // (WriteAsync), as the committer has stopped.
+  finisher_.reset();
 }
 
 int SqliteStore::CurrentSchemaVersion() {
@@ -1747,15 +1762,49 @@ void SqliteStore::CommitLoop() {
     }
     // The next group gathers while this one runs and commits.
     const size_t ran = RunBatch(batch);
-    absl::MutexLock lock(&queue_mu_);
-    // Writes that did not run (their batch ended early) stay queued.
-    for (size_t i = 0; i < ran; ++i) {
-      batch[i]->done = true;
-      queue_.pop_front();
+    std::vector<std::unique_ptr<PendingWrite>> finished;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      // Writes that did not run (their batch ended early) stay queued.
+      for (size_t i = 0; i < ran; ++i) {
+        if (batch[i]->on_done != nullptr) {
+          finished.emplace_back(batch[i]);
+        } else {
+          batch[i]->done = true;
+        }
+        queue_.pop_front();
+      }
+      stats_.writes += static_cast<int64_t>(ran);
+      ++stats_.transactions;
     }
-    stats_.writes += static_cast<int64_t>(ran);
-    ++stats_.transactions;
+    if (!finished.empty()) {
+      finisher_->Run([finished = std::move(finished)]() mutable {
+        for (std::unique_ptr<PendingWrite>& w : finished) {
+          w->on_done(std::move(w->status));
+        }
+      });
+    }
   }
+}
+
+void SqliteStore::WriteAsync(
+    absl::AnyInvocable<absl::Status(WriteTransaction&)> fn,
+    absl::AnyInvocable<void(absl::Status)> done) {
+  if (read_only_) {
+    done(absl::FailedPreconditionError(
+        "storage: this store was opened read-only"));
+    return;
+  }
+  auto w = std::make_unique<PendingWrite>(std::move(fn), std::move(done));
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (!stopping_) {
+      queue_.push_back(w.release());
+      return;
+    }
+  }
+  // Only a `done` run while the store closes can ask for a write this late.
+  w->on_done(absl::UnavailableError("storage: the store is closing"));
 }
 
 SqliteStore::WriteStats SqliteStore::write_stats() {
@@ -1786,7 +1835,7 @@ size_t SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
       outcome = Exec(*db_, "SAVEPOINT write");
       if (!outcome.ok()) break;
     }
-    w.status = w.fn(txn);
+    w.status = w.Run(txn);
     if (sqlite3_get_autocommit(db_->get())) {
       // SQLite ended the transaction itself (I/O error, disk full): every
       // write of the group so far is gone with it.

@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/notification.h"
 #include "domain/message_id.h"
 #include "domain/roster.h"
 #include "store/sqlite/sqlite_store.h"
@@ -266,6 +268,206 @@ TEST_F(ExchangeServiceTest, StorageFailureAcknowledgesNothing) {
   sent = exchange_->SendMessage(TestIdentity("RO"), Request({"HU"}, "k"));
   ASSERT_TRUE(sent.ok());
   EXPECT_FALSE(sent->replayed);
+}
+
+// SendMessageAsync (what the gRPC handler calls): the same answers and
+// audit entries as SendMessage, delivered by the store's committer thread.
+class ExchangeServiceAsyncTest : public ExchangeServiceTest {
+ protected:
+  absl::StatusOr<SendResult> SendAsync(const Caller& caller,
+                                       const SendCommand& command) {
+    absl::Notification answered;
+    absl::StatusOr<SendResult> answer;
+    exchange_->SendMessageAsync(caller, command,
+                                [&](absl::StatusOr<SendResult> result) {
+                                  answer = std::move(result);
+                                  answered.Notify();
+                                });
+    answered.WaitForNotification();
+    return answer;
+  }
+};
+
+TEST_F(ExchangeServiceAsyncTest, AnswersAndAuditsAsTheWaitingSend) {
+  absl::StatusOr<SendResult> sent =
+      SendAsync(TestIdentity("RO"), Request({"HU"}, "k"));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_FALSE(sent->replayed);
+  EXPECT_EQ(store_->ListInbox("HU", 10, std::nullopt)->size(), 1u);
+  absl::StatusOr<SendResult> again =
+      SendAsync(TestIdentity("RO"), Request({"HU"}, "k"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->message_id, sent->message_id);
+
+  // Refused by the policy inside the transaction.
+  SendCommand personal = Request({"HU", "XOB"}, "k2");
+  personal.content.contains_personal_data = true;
+  EXPECT_EQ(SendAsync(TestIdentity("RO"), personal).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // Malformed: refused before any transaction, recorded without waiting.
+  SendCommand empty = Request({}, "k3");
+  absl::StatusOr<SendResult> malformed = SendAsync(TestIdentity("RO"), empty);
+  EXPECT_EQ(malformed.status().code(), absl::StatusCode::kInvalidArgument);
+  // Not authenticated: refused at the gate.
+  EXPECT_EQ(
+      SendAsync(absl::UnauthenticatedError("no URI SAN"), Request({"HU"}, "k4"))
+          .status()
+          .code(),
+      absl::StatusCode::kUnauthenticated);
+
+  std::vector<AuditEntry> audit = NewAudit();
+  ASSERT_EQ(audit.size(), 5u);
+  EXPECT_EQ(audit[0].outcome, AuditOutcome::kAllowed);
+  EXPECT_EQ(audit[0].resources.front(), sent->message_id);
+  EXPECT_EQ(audit[1].outcome, AuditOutcome::kAllowed);
+  EXPECT_THAT(audit[1].reason, HasSubstr("retry"));
+  EXPECT_EQ(audit[2].outcome, AuditOutcome::kDenied);
+  EXPECT_THAT(audit[2].reason, HasSubstr("XOB"));
+  EXPECT_EQ(audit[3].outcome, AuditOutcome::kRejected);
+  EXPECT_EQ(audit[4].outcome, AuditOutcome::kDenied);
+  for (const AuditEntry& e : audit) EXPECT_EQ(e.action, "Exchange.SendMessage");
+}
+
+// Neither the message nor any refusal holds the calling thread (a gRPC
+// callback thread serving other calls) while it is committed: refusals at
+// the gate, of the fields and of a follow-up are recorded through
+// WriteAsync, with the reason the waiting send records.
+TEST_F(ExchangeServiceAsyncTest, NothingWaitsForACommit) {
+  ASSERT_TRUE(store_->ServesWithoutWaiting());
+  absl::StatusOr<SendResult> sent =
+      SendAsync(TestIdentity("RO"), Request({"HU"}, "k1"));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  absl::StatusOr<SendResult> private_one =
+      SendAsync(TestIdentity("HU"), Request({"BG"}, "k2"));
+  ASSERT_TRUE(private_one.ok()) << private_one.status();
+  ASSERT_TRUE(store_
+                  ->Write([](WriteTransaction& txn) -> absl::Status {
+                    absl::StatusOr<Party> bg = txn.GetParty("BG");
+                    if (!bg.ok()) return bg.status();
+                    bg->state = PartyState::kSuspended;
+                    return txn.UpdateParty(*bg);
+                  })
+                  .ok());
+  NewAudit();
+  store_->waiting_writes = 0;
+
+  // A follow-up within the exchange goes through.
+  SendCommand follow_up = Request({"RO"}, "k3");
+  follow_up.in_reply_to = sent->message_id;
+  absl::StatusOr<SendResult> followed =
+      SendAsync(TestIdentity("HU"), follow_up);
+  ASSERT_TRUE(followed.ok()) << followed.status();
+  // To a party that took no part in it: refused.
+  SendCommand outside = Request({"HQ"}, "k4");
+  outside.in_reply_to = sent->message_id;
+  absl::StatusOr<SendResult> refused = SendAsync(TestIdentity("HU"), outside);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), HasSubstr("HQ"));
+  // Following a message RO may not read: NOT_FOUND, as for a missing one;
+  // the log keeps the real reason.
+  SendCommand hidden = Request({"HU"}, "k5");
+  hidden.in_reply_to = private_one->message_id;
+  absl::StatusOr<SendResult> unseen = SendAsync(TestIdentity("RO"), hidden);
+  EXPECT_EQ(unseen.status().code(), absl::StatusCode::kNotFound);
+  // A malformed id.
+  SendCommand malformed = Request({"HU"}, "k6");
+  malformed.in_reply_to = "not-an-id";
+  EXPECT_EQ(SendAsync(TestIdentity("RO"), malformed).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // A suspended party is refused at the gate.
+  absl::StatusOr<SendResult> suspended =
+      SendAsync(TestIdentity("BG"), Request({"HU"}, "k7"));
+  EXPECT_EQ(suspended.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(suspended.status().message(), HasSubstr("suspended"));
+
+  EXPECT_EQ(store_->waiting_writes, 0);
+  std::vector<AuditEntry> audit = NewAudit();
+  ASSERT_EQ(audit.size(), 5u);
+  EXPECT_EQ(audit[0].outcome, AuditOutcome::kAllowed);
+  EXPECT_THAT(audit[0].resources,
+              ElementsAre(followed->message_id, sent->message_id, "RO"));
+  EXPECT_EQ(audit[1].outcome, AuditOutcome::kRejected);
+  EXPECT_THAT(audit[1].reason, HasSubstr("HQ"));
+  EXPECT_EQ(audit[2].outcome, AuditOutcome::kDenied);
+  EXPECT_THAT(audit[2].reason, Not(HasSubstr("not found")));
+  EXPECT_THAT(audit[2].resources, ElementsAre(private_one->message_id));
+  EXPECT_EQ(audit[3].outcome, AuditOutcome::kRejected);
+  EXPECT_EQ(audit[4].outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(audit[4].party, "BG");
+  for (const AuditEntry& e : audit) EXPECT_EQ(e.action, "Exchange.SendMessage");
+}
+
+// A flood beyond the rate limit is refused at once and recorded in bulk
+// (RecordRateLimited), not one entry per call.
+TEST_F(ExchangeServiceAsyncTest, AFloodIsRefusedWithoutAnEntryPerCall) {
+  RateLimiter limiter(clock_, RateLimit{1, 1});
+  exchange_->set_rate_limiter(&limiter);
+  ASSERT_TRUE(SendAsync(TestIdentity("RO"), Request({"HU"}, "k1")).ok());
+  NewAudit();
+  store_->waiting_writes = 0;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(SendAsync(TestIdentity("RO"), Request({"HU"}, absl::StrCat(i)))
+                  .status()
+                  .code(),
+              absl::StatusCode::kResourceExhausted);
+  }
+  EXPECT_EQ(store_->waiting_writes, 0);
+  // The first refusal in a second is recorded at once; the others later,
+  // together (RecordRateLimited).
+  std::vector<AuditEntry> audit = NewAudit();
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].code, absl::StatusCode::kResourceExhausted);
+  exchange_->set_rate_limiter(nullptr);
+}
+
+// The commit fails on the store's thread; the refusal is recorded from
+// there without waiting on that same thread.
+TEST_F(ExchangeServiceAsyncTest, AFailedCommitIsRecordedAndNothingSent) {
+  store_->fail_next_writes = 1;
+  absl::StatusOr<SendResult> sent =
+      SendAsync(TestIdentity("RO"), Request({"HU"}, "k"));
+  EXPECT_EQ(sent.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(sent.status().message(), HasSubstr("nothing was sent"));
+  EXPECT_TRUE(store_->ListOutbox("RO", 10, std::nullopt)->empty());
+  std::vector<AuditEntry> audit = NewAudit();
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].outcome, AuditOutcome::kFailed);
+  EXPECT_THAT(audit[0].reason, HasSubstr("could not be stored"));
+
+  // When the refusal cannot be recorded either, that is the answer.
+  store_->fail_next_writes = 2;
+  sent = SendAsync(TestIdentity("RO"), Request({"HU"}, "k"));
+  EXPECT_EQ(sent.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(sent.status().message(), HasSubstr("cannot record this call"));
+  EXPECT_TRUE(NewAudit().empty());
+
+  // The retry with the same key goes through once storage is back.
+  sent = SendAsync(TestIdentity("RO"), Request({"HU"}, "k"));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_FALSE(sent->replayed);
+}
+
+TEST_F(ExchangeServiceAsyncTest, ConcurrentSendsAreAllAnswered) {
+  constexpr int kSends = 64;
+  absl::Mutex mu;
+  int ok = 0;
+  absl::BlockingCounter answered(kSends);
+  for (int i = 0; i < kSends; ++i) {
+    exchange_->SendMessageAsync(TestIdentity("RO"),
+                                Request({"HU"}, absl::StrCat("k", i)),
+                                [&](absl::StatusOr<SendResult> result) {
+                                  {
+                                    absl::MutexLock lock(&mu);
+                                    if (result.ok()) ++ok;
+                                  }
+                                  answered.DecrementCount();
+                                });
+  }
+  answered.Wait();
+  EXPECT_EQ(ok, kSends);
+  EXPECT_EQ(store_->ListOutbox("RO", 100, std::nullopt)->size(),
+            static_cast<size_t>(kSends));
 }
 
 TEST_F(ExchangeServiceTest, AnUnknownCommitOutcomeIsNotCalledANonSend) {

@@ -11,6 +11,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "domain/audit_log.h"
@@ -440,6 +441,66 @@ TEST_F(SqliteAccessCacheTest, ReadsRacingChangesNeverKeepAStaleRecord) {
 // Writes that arrive while a transaction commits are committed together in
 // the next one, each still succeeding or failing on its own (the
 // conformance suite checks the outcomes; this checks they were grouped).
+// WriteAsync: `done` runs after the commit that holds the write (its change
+// is readable from there), off the caller's thread and off the committer's
+// (which has gone on to the next group), in the order the writes were
+// queued; a write asked for from a `done` is committed too.
+TEST(SqliteGroupCommitTest, AsyncWritesAreAnsweredAfterTheirCommit) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+      SqliteStore::Open(dir.File("liaison.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  constexpr int kWrites = 40;
+  absl::Mutex mu;
+  std::vector<int> answered;
+  std::vector<std::thread::id> committed_on;
+  int readable = 0;
+  absl::BlockingCounter done(kWrites + 1);
+  for (int i = 0; i < kWrites; ++i) {
+    Party p;
+    p.code = absl::StrCat("P", i);
+    p.name = p.code;
+    (*store)->WriteAsync(
+        [p, &mu, &committed_on](WriteTransaction& txn) {
+          {
+            absl::MutexLock lock(&mu);
+            committed_on.push_back(std::this_thread::get_id());
+          }
+          return txn.InsertParty(p);
+        },
+        [&, i, code = p.code](absl::Status status) {
+          EXPECT_TRUE(status.ok()) << status;
+          const bool stored = (*store)->GetParty(code).ok();
+          {
+            absl::MutexLock lock(&mu);
+            answered.push_back(i);
+            if (stored) ++readable;
+            EXPECT_NE(std::this_thread::get_id(), committed_on.front());
+          }
+          if (i == kWrites - 1) {
+            // From a `done`: queued like any other write.
+            Party last;
+            last.code = "LAST";
+            last.name = "Last";
+            (*store)->WriteAsync(
+                [last](WriteTransaction& txn) { return txn.InsertParty(last); },
+                [&](absl::Status status) {
+                  EXPECT_TRUE(status.ok()) << status;
+                  done.DecrementCount();
+                });
+          }
+          done.DecrementCount();
+        });
+  }
+  done.Wait();
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(readable, kWrites);
+  ASSERT_EQ(answered.size(), static_cast<size_t>(kWrites));
+  for (int i = 0; i < kWrites; ++i) EXPECT_EQ(answered[i], i);
+  EXPECT_NE(committed_on.front(), std::this_thread::get_id());
+  EXPECT_TRUE((*store)->GetParty("LAST").ok());
+}
+
 TEST(SqliteGroupCommitTest, WritesQueuedDuringACommitShareTheNextOne) {
   TempDir dir;
   absl::StatusOr<std::unique_ptr<SqliteStore>> store =

@@ -18,16 +18,44 @@ class FaultyStore final : public Store {
   // While set, writes commit but report an unknown outcome, as when the
   // connection to a database server breaks during COMMIT.
   std::atomic<bool> lose_commit_outcomes{false};
+  // The next this many writes fail (then they work again).
+  std::atomic<int> fail_next_writes{0};
+  // How many times Write (the waiting one) was called.
+  std::atomic<int> waiting_writes{0};
 
   // liaison::Store
   absl::Status Write(
       absl::FunctionRef<absl::Status(WriteTransaction&)> fn) override {
-    if (fail_writes) return absl::UnavailableError("disk I/O error");
+    ++waiting_writes;
+    if (Fails()) return absl::UnavailableError("disk I/O error");
     absl::Status written = base_->Write(fn);
     if (written.ok() && lose_commit_outcomes) {
       return OutcomeUnknownError("connection lost during COMMIT");
     }
     return written;
+  }
+  // Through the real store's asynchronous path (its thread calls `done`),
+  // a failing write as a transaction that fails there.
+  void WriteAsync(absl::AnyInvocable<absl::Status(WriteTransaction&)> fn,
+                  absl::AnyInvocable<void(absl::Status)> done) override {
+    if (Fails()) {
+      base_->WriteAsync(
+          [](WriteTransaction&) {
+            return absl::UnavailableError("disk I/O error");
+          },
+          std::move(done));
+      return;
+    }
+    base_->WriteAsync(std::move(fn), [this, done = std::move(done)](
+                                         absl::Status written) mutable {
+      if (written.ok() && lose_commit_outcomes) {
+        written = OutcomeUnknownError("connection lost during COMMIT");
+      }
+      done(std::move(written));
+    });
+  }
+  bool ServesWithoutWaiting() const override {
+    return base_->ServesWithoutWaiting();
   }
   absl::StatusOr<Party> GetParty(absl::string_view code) override {
     return base_->GetParty(code);
@@ -138,6 +166,15 @@ class FaultyStore final : public Store {
   }
 
  private:
+  bool Fails() {
+    if (fail_writes) return true;
+    int n = fail_next_writes.load();
+    while (n > 0) {
+      if (fail_next_writes.compare_exchange_weak(n, n - 1)) return true;
+    }
+    return false;
+  }
+
   std::unique_ptr<Store> base_;
 };
 
