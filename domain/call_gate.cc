@@ -237,12 +237,31 @@ absl::Status CallGate::RecordAllowed(
   return absl::OkStatus();
 }
 
+namespace {
+
+absl::Status Undecodable(absl::string_view detail) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("the request could not be decoded (", detail,
+                   "); text fields must be valid UTF-8"));
+}
+
+}  // namespace
+
 absl::Status CallGate::RejectUndecodable(const Caller& caller, Action action,
                                          absl::string_view detail) {
   LIAISON_ASSIGN_OR_RETURN(Call call, Begin(caller, action));
-  return Refuse(call, absl::InvalidArgumentError(absl::StrCat(
-                          "the request could not be decoded (", detail,
-                          "); text fields must be valid UTF-8")));
+  return Refuse(call, Undecodable(detail));
+}
+
+void CallGate::RejectUndecodableAsync(
+    const Caller& caller, Action action, absl::string_view detail,
+    absl::AnyInvocable<void(absl::Status)> done) {
+  Admission admission = BeginAsync(caller, action);
+  RefuseAsync(std::move(admission.call),
+              admission.refusal.has_value()
+                  ? *std::move(admission.refusal)
+                  : PendingRefusal(Undecodable(detail)),
+              std::move(done));
 }
 
 }  // namespace liaison

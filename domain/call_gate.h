@@ -112,6 +112,12 @@ class CallGate {
   // INVALID_ARGUMENT, or the caller's own refusal if it may not call at all.
   absl::Status RejectUndecodable(const Caller& caller, Action action,
                                  absl::string_view detail);
+  // As RejectUndecodable, without waiting for the entry to be committed:
+  // `done` gets the refusal (see RefuseAsync). For stores that serve
+  // without waiting (Store::ServesWithoutWaiting).
+  void RejectUndecodableAsync(const Caller& caller, Action action,
+                              absl::string_view detail,
+                              absl::AnyInvocable<void(absl::Status)> done);
 
   // Inside a change's transaction: judges the caller's party and
   // certificate again as committed now, so that a suspension or revocation

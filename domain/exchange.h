@@ -234,7 +234,7 @@ class ExchangeService {
   // same answer, on the store's thread or on this one, and must not call
   // the store's Write. The calling thread still makes the reads (the
   // gate's, and a follow-up's earlier message): meant for stores whose
-  // reads do not wait (Store::ReadsWithoutWaiting).
+  // reads do not wait (Store::ServesWithoutWaiting).
   void SendMessageAsync(
       const Caller& caller, const SendCommand& command,
       absl::AnyInvocable<void(absl::StatusOr<SendResult>)> done);

@@ -1,6 +1,7 @@
 #include "server/decode_failure_interceptor.h"
 
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -38,8 +39,13 @@ std::optional<Action> ActionForMethod(absl::string_view method) {
 class DecodeFailureInterceptor final : public grpc::experimental::Interceptor {
  public:
   DecodeFailureInterceptor(grpc::experimental::ServerRpcInfo* info,
-                           Action action, CallGate& gate, PeerIdentifier& peers)
-      : info_(info), action_(action), gate_(gate), peers_(peers) {}
+                           Action action, CallGate& gate, PeerIdentifier& peers,
+                           WorkerPool* waiting_pool)
+      : info_(info),
+        action_(action),
+        gate_(gate),
+        peers_(peers),
+        waiting_pool_(waiting_pool) {}
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -53,10 +59,26 @@ class DecodeFailureInterceptor final : public grpc::experimental::Interceptor {
         !decoded_) {
       const grpc::Status status = methods->GetSendStatus();
       if (!status.ok()) {
-        const absl::Status refusal =
-            gate_.RejectUndecodable(peers_.Identify(*info_->server_context()),
-                                    action_, status.error_message());
-        methods->ModifySendStatus(ToGrpcStatus(refusal));
+        // gRPC's message is empty for a callback method's request.
+        std::string detail = status.error_message().empty()
+                                 ? "not a valid request message"
+                                 : status.error_message();
+        // The status is sent once the refusal is recorded (Proceed may be
+        // called later, from another thread).
+        auto send = [methods](absl::Status refusal) {
+          methods->ModifySendStatus(ToGrpcStatus(refusal));
+          methods->Proceed();
+        };
+        Caller caller = peers_.Identify(*info_->server_context());
+        if (waiting_pool_ != nullptr) {
+          waiting_pool_->Run([this, caller = std::move(caller),
+                              detail = std::move(detail), send]() mutable {
+            send(gate_.RejectUndecodable(caller, action_, detail));
+          });
+        } else {
+          gate_.RejectUndecodableAsync(caller, action_, detail, send);
+        }
+        return;
       }
     }
     methods->Proceed();
@@ -67,6 +89,7 @@ class DecodeFailureInterceptor final : public grpc::experimental::Interceptor {
   const Action action_;
   CallGate& gate_;
   PeerIdentifier& peers_;
+  WorkerPool* const waiting_pool_;
   bool decoded_ = false;
 };
 
@@ -77,7 +100,8 @@ DecodeFailureInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
   const std::optional<Action> action = ActionForMethod(info->method());
   if (!action.has_value()) return nullptr;  // health, reflection
-  return new DecodeFailureInterceptor(info, *action, gate_, peers_);
+  return new DecodeFailureInterceptor(info, *action, gate_, peers_,
+                                      waiting_pool_);
 }
 
 }  // namespace liaison::server

@@ -7,6 +7,7 @@
 
 #include <grpcpp/support/server_interceptor.h>
 
+#include "common/worker_pool.h"
 #include "domain/call_gate.h"
 #include "server/peer_identity.h"
 
@@ -15,9 +16,13 @@ namespace liaison::server {
 class DecodeFailureInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  // Both must outlive the server.
-  DecodeFailureInterceptorFactory(CallGate& gate, PeerIdentifier& peers)
-      : gate_(gate), peers_(peers) {}
+  // All must outlive the server. The refusal is recorded without holding
+  // gRPC's thread: on `waiting_pool` if the store's reads and commits wait
+  // (Store::ServesWithoutWaiting is false), else through
+  // CallGate::RejectUndecodableAsync (`waiting_pool` null).
+  DecodeFailureInterceptorFactory(CallGate& gate, PeerIdentifier& peers,
+                                  WorkerPool* waiting_pool)
+      : gate_(gate), peers_(peers), waiting_pool_(waiting_pool) {}
 
   // grpc::experimental::ServerInterceptorFactoryInterface
   grpc::experimental::Interceptor* CreateServerInterceptor(
@@ -26,6 +31,7 @@ class DecodeFailureInterceptorFactory final
  private:
   CallGate& gate_;
   PeerIdentifier& peers_;
+  WorkerPool* const waiting_pool_;
 };
 
 }  // namespace liaison::server

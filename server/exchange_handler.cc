@@ -30,12 +30,6 @@ grpc::Status RespondWith(const absl::StatusOr<MessageView>& view,
 
 }  // namespace
 
-ExchangeHandler::ExchangeHandler(ExchangeService& exchange,
-                                 PeerIdentifier& peers, int send_threads)
-    : exchange_(exchange), peers_(peers) {
-  if (send_threads > 0) send_pool_ = std::make_unique<WorkerPool>(send_threads);
-}
-
 grpc::ServerUnaryReactor* ExchangeHandler::SendMessage(
     grpc::CallbackServerContext* context, const v1::SendMessageRequest* request,
     v1::SendMessageResponse* response) {
@@ -48,12 +42,14 @@ grpc::ServerUnaryReactor* ExchangeHandler::SendMessage(
     FillSendResponse(*result, response);
     reactor->Finish(grpc::Status::OK);
   };
-  if (send_pool_ == nullptr) {
+  if (waiting_pool_ == nullptr) {
     exchange_.SendMessageAsync(peers_.Identify(*context),
                                ToSendCommand(*request), std::move(finish));
   } else {
-    // The context and the request stay valid until Finish.
-    send_pool_->Run([this, context, request, finish]() mutable {
+    // The context and the request stay valid until Finish. A send whose
+    // caller gave up while it was queued still runs and is recorded, as a
+    // synchronous handler's would: a retry with its key finds it.
+    waiting_pool_->Run([this, context, request, finish]() mutable {
       finish(exchange_.SendMessage(peers_.Identify(*context),
                                    ToSendCommand(*request)));
     });

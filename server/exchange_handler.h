@@ -4,7 +4,6 @@
 #ifndef LIAISON_SERVER_EXCHANGE_HANDLER_H_
 #define LIAISON_SERVER_EXCHANGE_HANDLER_H_
 
-#include <memory>
 #include <string>
 
 #include "common/worker_pool.h"
@@ -16,20 +15,22 @@ namespace liaison::server {
 
 // SendMessage is served with gRPC's callback API. Its handler returns at
 // once: with a store that serves without waiting (SQLite) the store's
-// committer thread finishes the call after its commit, so that no thread
+// finishing thread answers the call after its commit, so that no thread
 // waits on a commit per call; with one whose reads and commits wait
-// (PostgreSQL over the network) the call runs on threads of its own, never
-// on gRPC's few callback threads. The other methods are synchronous.
+// (PostgreSQL over the network) the call runs on the server's waiting
+// pool, never on gRPC's few callback threads. The other methods are
+// synchronous.
 class ExchangeHandler final
     : public v1::Exchange::WithCallbackMethod_SendMessage<
           v1::Exchange::Service> {
  public:
-  // Both must outlive the handler. `send_threads` > 0: SendMessage runs on
-  // that many threads of the handler's, waiting for its store; 0: on
-  // gRPC's thread, through ExchangeService::SendMessageAsync (for stores
-  // that serve without waiting).
+  // All must outlive the handler. `waiting_pool` set: SendMessage runs
+  // there, waiting for its store; null: on gRPC's thread, through
+  // ExchangeService::SendMessageAsync (for stores that serve without
+  // waiting).
   ExchangeHandler(ExchangeService& exchange, PeerIdentifier& peers,
-                  int send_threads);
+                  WorkerPool* waiting_pool)
+      : exchange_(exchange), peers_(peers), waiting_pool_(waiting_pool) {}
 
   // liaison.v1.Exchange
   grpc::ServerUnaryReactor* SendMessage(
@@ -90,7 +91,7 @@ class ExchangeHandler final
  private:
   ExchangeService& exchange_;
   PeerIdentifier& peers_;
-  std::unique_ptr<WorkerPool> send_pool_;  // Null: SendMessageAsync.
+  WorkerPool* const waiting_pool_;  // Null: SendMessageAsync.
 };
 
 }  // namespace liaison::server

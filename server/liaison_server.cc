@@ -21,6 +21,11 @@
 namespace liaison::server {
 namespace {
 
+// Threads for handlers that wait for their store: gRPC's synchronous
+// handlers (each waits for its commit) and, with a store whose reads wait,
+// the waiting pool.
+constexpr int kHandlerThreads = 64;
+
 absl::Status EnsureDirectory(const std::string& dir) {
   if (mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) {
     struct stat st;
@@ -91,12 +96,14 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   server->admin_ =
       std::make_unique<AdminService>(*server->store_, *server->audit_, clock);
   // With a store whose reads and commits wait (PostgreSQL), SendMessage
-  // runs on threads of its own: enough to keep its pools (8 read and 4
-  // write connections) busy.
-  constexpr int kWaitingSendThreads = 16;
+  // runs on threads of its own: as many as the synchronous methods may use
+  // (MAX_POLLERS below), plenty for the store's pools (8 read and 4 write
+  // connections).
+  if (!server->store_->ServesWithoutWaiting()) {
+    server->waiting_pool_ = std::make_unique<WorkerPool>(kHandlerThreads);
+  }
   server->exchange_handler_ = std::make_unique<ExchangeHandler>(
-      *server->exchange_, *server->peers_,
-      server->store_->ServesWithoutWaiting() ? 0 : kWaitingSendThreads);
+      *server->exchange_, *server->peers_, server->waiting_pool_.get());
   server->admin_handler_ =
       std::make_unique<AdminHandler>(*server->admin_, *server->peers_);
   server->cases_ =
@@ -152,12 +159,12 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   // started a new thread. Keep enough threads to serve callers waiting on
   // a commit.
   builder.SetSyncServerOption(
-      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kHandlerThreads);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(std::make_unique<DecodeFailureInterceptorFactory>(
-      *server->gate_, *server->peers_));
+      *server->gate_, *server->peers_, server->waiting_pool_.get()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {

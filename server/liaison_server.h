@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/worker_pool.h"
 #include "domain/admin.h"
 #include "domain/audit.h"
 #include "domain/audit_log.h"
@@ -85,6 +86,11 @@ class LiaisonServer {
   std::unique_ptr<ReportService> reports_;
   std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<AuditService> audit_service_;
+  // For a store whose reads and commits wait (Store::ServesWithoutWaiting
+  // false): the calls served with gRPC's callback API run there instead of
+  // on gRPC's threads. Null otherwise. Destroyed after the server, before
+  // the services its tasks use.
+  std::unique_ptr<WorkerPool> waiting_pool_;
   std::unique_ptr<ExchangeHandler> exchange_handler_;
   std::unique_ptr<AdminHandler> admin_handler_;
   std::unique_ptr<CasesHandler> cases_handler_;

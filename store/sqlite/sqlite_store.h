@@ -82,8 +82,10 @@ class SqliteStore final : public Store {
   void WriteAsync(absl::AnyInvocable<absl::Status(WriteTransaction&)> fn,
                   absl::AnyInvocable<void(absl::Status)> done) override;
   // Reads come from memory (AccessCache) or WAL read connections, which
-  // never wait for the writer.
-  bool ServesWithoutWaiting() const override { return true; }
+  // never wait for the writer (at most for a free read connection). Not
+  // for ":memory:", whose reads share the write connection and wait for
+  // a group's commit.
+  bool ServesWithoutWaiting() const override { return !readers_.empty(); }
   absl::StatusOr<Party> GetParty(absl::string_view code) override;
   absl::StatusOr<std::vector<Party>> ListParties() override;
   absl::StatusOr<Message> GetMessage(absl::string_view id) override;

@@ -4,10 +4,12 @@
 
 #include <atomic>
 #include <memory>
+#include <thread>
 
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 
 namespace liaison {
 namespace {
@@ -32,20 +34,24 @@ TEST(WorkerPoolTest, RunsTasksOnAllItsThreadsAtOnce) {
   finished.Wait();
 }
 
-// What was queued before destruction runs, even while every thread is busy.
+// What was queued before destruction runs, even while every thread is busy
+// as destruction begins.
 TEST(WorkerPoolTest, DestructionRunsWhatWasQueued) {
   std::atomic<int> ran{0};
   absl::Notification release;
-  {
-    auto pool = std::make_unique<WorkerPool>(1);
-    pool->Run([&] {
-      release.WaitForNotification();
-      ++ran;
-    });
-    for (int i = 0; i < 10; ++i) pool->Run([&] { ++ran; });
+  auto pool = std::make_unique<WorkerPool>(1);
+  pool->Run([&] {
+    release.WaitForNotification();
+    ++ran;
+  });
+  for (int i = 0; i < 10; ++i) pool->Run([&] { ++ran; });
+  // Released while the destructor below already waits for the thread.
+  std::thread releaser([&] {
+    absl::SleepFor(absl::Milliseconds(50));
     release.Notify();
-    pool.reset();
-  }
+  });
+  pool.reset();
+  releaser.join();
   EXPECT_EQ(ran, 11);
 }
 

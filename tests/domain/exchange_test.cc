@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -468,6 +469,15 @@ TEST_F(ExchangeServiceAsyncTest, ConcurrentSendsAreAllAnswered) {
   EXPECT_EQ(ok, kSends);
   EXPECT_EQ(store_->ListOutbox("RO", 100, std::nullopt)->size(),
             static_cast<size_t>(kSends));
+  // One entry per call, each naming its own message.
+  std::vector<AuditEntry> audit = NewAudit();
+  ASSERT_EQ(audit.size(), static_cast<size_t>(kSends));
+  std::set<std::string> messages;
+  for (const AuditEntry& e : audit) {
+    EXPECT_EQ(e.outcome, AuditOutcome::kAllowed);
+    messages.insert(e.resources.front());
+  }
+  EXPECT_EQ(messages.size(), static_cast<size_t>(kSends));
 }
 
 TEST_F(ExchangeServiceTest, AnUnknownCommitOutcomeIsNotCalledANonSend) {

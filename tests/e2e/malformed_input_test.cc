@@ -1,18 +1,13 @@
 // Malformed input for every RPC, over real mTLS: each case gets a precise
 // status and message, and nothing is written but the audit entry.
 #include <gmock/gmock.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
-#include <condition_variable>
 #include <functional>
-#include <mutex>
-#include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "common/file_util.h"
 #include "liaison/v1/exchange.grpc.pb.h"
+#include "tests/testing/raw_call.h"
 #include "tests/testing/requests.h"
 #include "tests/testing/test_server.h"
 
@@ -302,37 +297,6 @@ TEST_F(MalformedInputTest, Reply) {
             RequestState::kOpen);
 }
 
-// Raw request bytes, as a client in another language might send them.
-grpc::Status CallRaw(const std::string& target, const std::string& method,
-                     const std::string& bytes) {
-  testing::TestPki& pki = testing::TestPki::Shared();
-  const testing::CertPaths cert = pki.Issue("RO", "liaison-officer", "ion");
-  grpc::SslCredentialsOptions tls;
-  tls.pem_root_certs = *ReadFile(pki.ca());
-  tls.pem_private_key = *ReadFile(cert.key);
-  tls.pem_cert_chain = *ReadFile(cert.cert);
-  grpc::GenericStub stub(
-      grpc::CreateChannel(target, grpc::SslCredentials(tls)));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(20));
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<grpc::Status> result;
-  stub.UnaryCall(&context, method, {}, &request, &response,
-                 [&](grpc::Status status) {
-                   std::lock_guard<std::mutex> lock(mu);
-                   result = status;
-                   cv.notify_one();
-                 });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return result.has_value(); });
-  return *result;
-}
-
 TEST_F(MalformedInputTest, UndecodableRequestsAreRefusedAndAudited) {
   struct RawCase {
     std::string method;
@@ -360,7 +324,8 @@ TEST_F(MalformedInputTest, UndecodableRequestsAreRefusedAndAudited) {
        }) {
     SCOPED_TRACE(c.method);
     const int64_t audit = AuditSize();
-    const grpc::Status status = CallRaw(server_.target(), c.method, c.bytes);
+    const grpc::Status status =
+        testing::CallRaw(server_.target(), c.method, c.bytes);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << status.error_message();
     EXPECT_THAT(status.error_message(),

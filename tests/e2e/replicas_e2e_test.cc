@@ -28,6 +28,7 @@
 #include "common/signed_note.h"
 #include "tests/testing/liaisond_process.h"
 #include "tests/testing/postgres_server.h"
+#include "tests/testing/raw_call.h"
 #include "tests/testing/test_pki.h"
 
 namespace liaison {
@@ -252,6 +253,42 @@ TEST_F(ReplicasTest, OneIdempotencyKeyThroughEveryReplicaStoresOneMessage) {
       Connect(ports_[2], "RO")->ListOutbox(v1::ListOutboxRequest());
   ASSERT_TRUE(outbox.ok()) << outbox.status();
   EXPECT_EQ(outbox->messages_size(), 1);
+}
+
+// On PostgreSQL, whose reads and commits wait, SendMessage and the record
+// of an undecodable request run on liaisond's own threads instead of gRPC's
+// callback threads: answered and audited as on SQLite.
+TEST_F(ReplicasTest, SendsAndUndecodableRequestsAreAnsweredAndAudited) {
+  auto replicas = StartReplicas(1);
+  ASSERT_EQ(ports_.size(), 1u);
+  auto ro = Connect(ports_[0], "RO");
+  absl::StatusOr<v1::SendMessageResponse> sent = ro->SendMessage(Request("k1"));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  absl::StatusOr<v1::SendMessageResponse> refused =
+      ro->SendMessage(Request("k2", "ZZ"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kNotFound)
+      << refused.status();
+  // subject (field 4) not UTF-8.
+  const grpc::Status undecodable = testing::CallRaw(
+      absl::StrCat("localhost:", ports_[0]), "/liaison.v1.Exchange/SendMessage",
+      std::string("\x22\x03\xc3\x28\x41", 5));
+  EXPECT_EQ(undecodable.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << undecodable.error_message();
+  EXPECT_THAT(undecodable.error_message(),
+              HasSubstr("the request could not be decoded"));
+
+  absl::StatusOr<std::vector<std::vector<std::string>>> last =
+      postgres_->Query(url_.substr(url_.rfind('/') + 1),
+                       "SELECT action, outcome FROM audit_log "
+                       "ORDER BY seq DESC LIMIT 3");
+  ASSERT_TRUE(last.ok()) << last.status();
+  ASSERT_EQ(last->size(), 3u);
+  for (const std::vector<std::string>& row : *last) {
+    EXPECT_EQ(row[0], "Exchange.SendMessage");
+  }
+  EXPECT_EQ((*last)[0][1], "REJECTED");  // Undecodable.
+  EXPECT_EQ((*last)[1][1], "REJECTED");  // Unknown recipient.
+  EXPECT_EQ((*last)[2][1], "ALLOWED");
 }
 
 // A request's state moves once, whichever replicas its answers reach: HU's

@@ -438,9 +438,6 @@ TEST_F(SqliteAccessCacheTest, ReadsRacingChangesNeverKeepAStaleRecord) {
   }
 }
 
-// Writes that arrive while a transaction commits are committed together in
-// the next one, each still succeeding or failing on its own (the
-// conformance suite checks the outcomes; this checks they were grouped).
 // WriteAsync: `done` runs after the commit that holds the write (its change
 // is readable from there), off the caller's thread and off the committer's
 // (which has gone on to the next group), in the order the writes were
@@ -501,6 +498,9 @@ TEST(SqliteGroupCommitTest, AsyncWritesAreAnsweredAfterTheirCommit) {
   EXPECT_TRUE((*store)->GetParty("LAST").ok());
 }
 
+// Writes that arrive while a transaction commits are committed together in
+// the next one, each still succeeding or failing on its own (the
+// conformance suite checks the outcomes; this checks they were grouped).
 TEST(SqliteGroupCommitTest, WritesQueuedDuringACommitShareTheNextOne) {
   TempDir dir;
   absl::StatusOr<std::unique_ptr<SqliteStore>> store =
