@@ -229,11 +229,7 @@ absl::Status CallGate::RecordAllowed(
     LIAISON_RETURN_IF_ERROR(also(txn));
     return audit_.Append(txn, call.entry).status();
   });
-  if (!recorded.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("the server cannot record this call (", recorded.message(),
-                     "); nothing was disclosed, retry later"));
-  }
+  if (!recorded.ok()) return Unrecorded(recorded, "nothing was disclosed");
   return absl::OkStatus();
 }
 
