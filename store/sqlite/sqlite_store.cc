@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "store/sqlite/wal_gather.h"
 
 namespace liaison {
 
@@ -1440,15 +1441,17 @@ namespace {
 // store uses.
 // `read_only`: opened SQLITE_OPEN_READONLY (a missing file is an error, not
 // created), and closing it never checkpoints the WAL into the file.
+// `vfs`: the SQLite VFS by name (null: the default). The write connection
+// uses the gathering VFS (wal_gather.h), which needs its synchronous=FULL.
 absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenConnection(
-    const std::string& path, bool read_only = false) {
+    const std::string& path, bool read_only, const char* vfs = nullptr) {
   sqlite3* db = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &db,
                       (read_only ? SQLITE_OPEN_READONLY
                                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                           SQLITE_OPEN_NOMUTEX,
-                      nullptr);
+                      vfs);
   if (rc != SQLITE_OK) {
     absl::Status status =
         SqliteError(db, rc, absl::StrCat("cannot open ", path));
@@ -1457,6 +1460,12 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenConnection(
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, 5000);
+  if (vfs != nullptr) {
+    // The write connection runs every transaction body: more of its small
+    // allocations from its own lookaside slots than the default 100
+    // (2.3 MiB; a tenth less committer CPU per send measured).
+    sqlite3_db_config(db, SQLITE_DBCONFIG_LOOKASIDE, nullptr, 1200, 2000);
+  }
   if (read_only) {
     sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   }
@@ -1595,8 +1604,15 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenAs(
     }
   }
   const bool read_only = mode == Mode::kReadOnly;
+  // The write connection writes the WAL's frames of a commit in a few large
+  // writes (wal_gather.h); sound since its synchronous=FULL is checked
+  // below, before it writes anything.
+  const char* vfs = nullptr;
+  if (!read_only) {
+    LIAISON_ASSIGN_OR_RETURN(vfs, WalGatherVfs());
+  }
   LIAISON_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> db,
-                           OpenConnection(path, read_only));
+                           OpenConnection(path, read_only, vfs));
   if (read_only) {
     LIAISON_RETURN_IF_ERROR(Exec(*db, "PRAGMA query_only = 1"));
   } else {

@@ -1,0 +1,247 @@
+#include "store/sqlite/wal_gather.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cerrno>
+#include <string>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "tests/testing/temp_dir.h"
+
+namespace liaison::testing {
+namespace {
+
+// A connection, closed at the end of the scope.
+class Db {
+ public:
+  Db(const std::string& path, const char* vfs) {
+    rc_ = sqlite3_open_v2(path.c_str(), &db_,
+                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs);
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, 5000);
+  }
+  ~Db() { sqlite3_close(db_); }
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  int open_rc() const { return rc_; }
+
+  // sqlite3_exec's result code; the message in `error()`.
+  int Exec(const std::string& sql) {
+    char* message = nullptr;
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+    error_ = message != nullptr ? message : "";
+    sqlite3_free(message);
+    return rc;
+  }
+  const std::string& error() const { return error_; }
+
+  // The first column of the first row of `sql`, as text ("" if none).
+  std::string One(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    std::string value;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, 0);
+      if (text != nullptr) value = reinterpret_cast<const char*>(text);
+    }
+    sqlite3_finalize(stmt);
+    return value;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  int rc_ = SQLITE_ERROR;
+  std::string error_;
+};
+
+// The writer's settings as the store's: WAL, synchronous=FULL.
+void MakeWriter(Db& db) {
+  ASSERT_EQ(db.open_rc(), SQLITE_OK);
+  ASSERT_EQ(db.One("PRAGMA journal_mode = WAL"), "wal");
+  ASSERT_EQ(db.Exec("PRAGMA synchronous = FULL"), SQLITE_OK);
+  ASSERT_EQ(db.Exec("CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, "
+                    "v BLOB NOT NULL)"),
+            SQLITE_OK)
+      << db.error();
+}
+
+std::string Insert(int first, int count, int bytes) {
+  return absl::StrCat(
+      "WITH RECURSIVE n(k) AS (SELECT ", first, " UNION ALL SELECT k + 1 ",
+      "FROM n WHERE k < ", first + count - 1,
+      ") INSERT INTO t (k, v) SELECT k, randomblob(", bytes, ") FROM n");
+}
+
+const char* GatherVfs() {
+  absl::StatusOr<const char*> name = WalGatherVfs();
+  EXPECT_TRUE(name.ok()) << name.status();
+  return name.ok() ? *name : nullptr;
+}
+
+TEST(WalGatherTest, ACommitsFramesAreWrittenInOneWrite) {
+  TempDir dir;
+  const std::string path = dir.File("t.db");
+  Db writer(path, GatherVfs());
+  MakeWriter(writer);
+  const WalGatherCounts before = WalGatherCountsNow();
+  // About 50 pages, 200 KiB: 100 frame writes asked for (header and page
+  // each), made as two of at most 124 KiB.
+  ASSERT_EQ(writer.Exec(Insert(1, 50, 3000)), SQLITE_OK) << writer.error();
+  const WalGatherCounts after = WalGatherCountsNow();
+  EXPECT_GE(after.writes_asked - before.writes_asked, 100);
+  EXPECT_LE(after.writes_made - before.writes_made, 3);
+
+  // Another connection, on the default VFS, reads the commit at once.
+  Db reader(path, nullptr);
+  EXPECT_EQ(reader.One("SELECT COUNT(*) FROM t"), "50");
+  EXPECT_EQ(reader.One("PRAGMA integrity_check"), "ok");
+}
+
+TEST(WalGatherTest, EveryCommitIsReadableThroughCheckpointsAndRestarts) {
+  TempDir dir;
+  const std::string path = dir.File("t.db");
+  {
+    Db writer(path, GatherVfs());
+    MakeWriter(writer);
+    // Checkpoints every few commits, so the WAL restarts from its start
+    // (a rewrite of its header and first frames) again and again.
+    ASSERT_EQ(writer.Exec("PRAGMA wal_autocheckpoint = 20"), SQLITE_OK);
+    Db reader(path, nullptr);
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_EQ(writer.Exec(Insert(i * 5 + 1, 5, 1500)), SQLITE_OK)
+          << writer.error();
+      ASSERT_EQ(reader.One("SELECT COUNT(*) FROM t"), absl::StrCat(i * 5 + 5))
+          << "after commit " << i;
+    }
+    ASSERT_EQ(writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)"), SQLITE_OK);
+    ASSERT_EQ(writer.Exec(Insert(1001, 5, 1500)), SQLITE_OK);
+  }
+  Db reopened(path, nullptr);
+  EXPECT_EQ(reopened.One("SELECT COUNT(*) FROM t"), "1005");
+  EXPECT_EQ(reopened.One("PRAGMA integrity_check"), "ok");
+}
+
+TEST(WalGatherTest, SpilledAndRewrittenFramesAndRollbacksStayConsistent) {
+  TempDir dir;
+  const std::string path = dir.File("t.db");
+  {
+    Db writer(path, GatherVfs());
+    MakeWriter(writer);
+    // A cache of 10 pages spills a large transaction into the WAL before
+    // its commit (more than the 1 MiB gathered at most), and pages changed
+    // again after their spill rewrite frames already written.
+    ASSERT_EQ(writer.Exec("PRAGMA cache_size = 10"), SQLITE_OK);
+    ASSERT_EQ(writer.Exec("BEGIN; " + Insert(1, 2000, 1500) +
+                          "; UPDATE t SET v = randomblob(1400) WHERE k % 3 "
+                          "= 0; COMMIT"),
+              SQLITE_OK)
+        << writer.error();
+    ASSERT_EQ(writer.Exec("BEGIN; " + Insert(5001, 2000, 1500) +
+                          "; UPDATE t SET v = randomblob(10); ROLLBACK"),
+              SQLITE_OK)
+        << writer.error();
+    ASSERT_EQ(writer.Exec(Insert(9001, 10, 100)), SQLITE_OK);
+    Db reader(path, nullptr);
+    EXPECT_EQ(reader.One("SELECT COUNT(*) FROM t"), "2010");
+    EXPECT_EQ(reader.One("SELECT MIN(length(v)) FROM t WHERE k < 2001"),
+              "1400");
+  }
+  Db reopened(path, nullptr);
+  EXPECT_EQ(reopened.One("SELECT COUNT(*) FROM t"), "2010");
+  EXPECT_EQ(reopened.One("PRAGMA integrity_check"), "ok");
+}
+
+// Fails every write of the unix VFS while set.
+std::atomic<bool> fail_writes{false};
+sqlite3_syscall_ptr real_pwrite = nullptr;
+sqlite3_syscall_ptr real_pwrite64 = nullptr;
+sqlite3_syscall_ptr real_write = nullptr;
+
+ssize_t FailingPwrite(int fd, const void* data, size_t size, off_t offset) {
+  if (fail_writes) {
+    errno = EIO;
+    return -1;
+  }
+  return reinterpret_cast<ssize_t (*)(int, const void*, size_t, off_t)>(
+      real_pwrite)(fd, data, size, offset);
+}
+ssize_t FailingPwrite64(int fd, const void* data, size_t size, off_t offset) {
+  if (fail_writes) {
+    errno = EIO;
+    return -1;
+  }
+  return reinterpret_cast<ssize_t (*)(int, const void*, size_t, off_t)>(
+      real_pwrite64)(fd, data, size, offset);
+}
+ssize_t FailingWrite(int fd, const void* data, size_t size) {
+  if (fail_writes) {
+    errno = EIO;
+    return -1;
+  }
+  return reinterpret_cast<ssize_t (*)(int, const void*, size_t)>(real_write)(
+      fd, data, size);
+}
+
+TEST(WalGatherTest, AWriteErrorFailsTheCommitAndLosesNothingCommitted) {
+  sqlite3_vfs* unix_vfs = sqlite3_vfs_find("unix");
+  ASSERT_NE(unix_vfs, nullptr);
+  real_pwrite = unix_vfs->xGetSystemCall(unix_vfs, "pwrite");
+  real_pwrite64 = unix_vfs->xGetSystemCall(unix_vfs, "pwrite64");
+  real_write = unix_vfs->xGetSystemCall(unix_vfs, "write");
+  ASSERT_EQ(unix_vfs->xSetSystemCall(
+                unix_vfs, "pwrite",
+                reinterpret_cast<sqlite3_syscall_ptr>(FailingPwrite)),
+            SQLITE_OK);
+  ASSERT_EQ(unix_vfs->xSetSystemCall(
+                unix_vfs, "pwrite64",
+                reinterpret_cast<sqlite3_syscall_ptr>(FailingPwrite64)),
+            SQLITE_OK);
+  ASSERT_EQ(unix_vfs->xSetSystemCall(
+                unix_vfs, "write",
+                reinterpret_cast<sqlite3_syscall_ptr>(FailingWrite)),
+            SQLITE_OK);
+  absl::Cleanup restore = [unix_vfs] {
+    fail_writes = false;
+    unix_vfs->xSetSystemCall(unix_vfs, nullptr, nullptr);  // all defaults
+  };
+
+  TempDir dir;
+  const std::string path = dir.File("t.db");
+  {
+    Db writer(path, GatherVfs());
+    MakeWriter(writer);
+    ASSERT_EQ(writer.Exec(Insert(1, 20, 1000)), SQLITE_OK);
+    // The frames are gathered without error; the sync of the commit
+    // writes them, fails, and fails the commit.
+    ASSERT_EQ(writer.Exec("BEGIN; " + Insert(101, 20, 1000)), SQLITE_OK);
+    fail_writes = true;
+    const int rc = writer.Exec("COMMIT");
+    fail_writes = false;
+    EXPECT_EQ(rc & 0xff, SQLITE_IOERR) << rc << " " << writer.error();
+    writer.Exec("ROLLBACK");
+    // The connection goes on: the failed transaction is not there, the next
+    // one is.
+    ASSERT_EQ(writer.Exec(Insert(201, 20, 1000)), SQLITE_OK) << writer.error();
+    EXPECT_EQ(writer.One("SELECT COUNT(*) FROM t"), "40");
+  }
+  Db reopened(path, nullptr);
+  EXPECT_EQ(reopened.One("SELECT COUNT(*) FROM t WHERE k <= 20 OR k > 200"),
+            "40");
+  EXPECT_EQ(reopened.One("SELECT COUNT(*) FROM t WHERE k BETWEEN 101 AND 120"),
+            "0");
+  EXPECT_EQ(reopened.One("PRAGMA integrity_check"), "ok");
+}
+
+TEST(WalGatherTest, ABaseThatIsNotRegisteredIsRefused) {
+  absl::StatusOr<const char*> name =
+      RegisterWalGatherVfs("liaison-wal-gather-test", "no-such-vfs");
+  EXPECT_EQ(name.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace liaison::testing
