@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <cstring>
 #include <map>
 #include <new>
 #include <string>
@@ -56,23 +57,33 @@ sqlite3_vfs* BaseVfs(sqlite3_vfs* vfs) {
   return static_cast<sqlite3_vfs*>(vfs->pAppData);
 }
 
-// Writes what is gathered, if anything. What could not be written is
-// dropped either way: the error reaches SQLite, which treats the file's
-// unsynced contents as lost.
+sqlite3_int64 End(const Gathered& g) {
+  return g.start + static_cast<sqlite3_int64>(g.bytes.size());
+}
+
+// Writes what is gathered, if anything. Bytes that could not be written
+// stay gathered, to be written by the next flush: SQLite was told they are
+// in the file, so they are never dropped while it may still use them, and
+// every sync fails until they are written.
 int Flush(sqlite3_file* file) {
   Gathered* g = Self(file)->gathered;
   if (g == nullptr || g->bytes.empty()) return SQLITE_OK;
-  int rc = SQLITE_OK;
-  for (size_t done = 0; done < g->bytes.size() && rc == SQLITE_OK;) {
+  size_t done = 0;
+  while (done < g->bytes.size()) {
     const size_t size = std::min(kMaxWrite, g->bytes.size() - done);
     writes_made.fetch_add(1, std::memory_order_relaxed);
-    rc = RealMethods(file).xWrite(Real(file), g->bytes.data() + done,
-                                  static_cast<int>(size),
-                                  g->start + static_cast<sqlite3_int64>(done));
+    const int rc = RealMethods(file).xWrite(
+        Real(file), g->bytes.data() + done, static_cast<int>(size),
+        g->start + static_cast<sqlite3_int64>(done));
+    if (rc != SQLITE_OK) {
+      g->bytes.erase(0, done);
+      g->start += static_cast<sqlite3_int64>(done);
+      return rc;
+    }
     done += size;
   }
   g->bytes.clear();
-  return rc;
+  return SQLITE_OK;
 }
 
 // Flushes if [offset, offset + amount) touches what is gathered.
@@ -80,13 +91,12 @@ int FlushIfOverlapping(sqlite3_file* file, sqlite3_int64 offset,
                        sqlite3_int64 amount) {
   Gathered* g = Self(file)->gathered;
   if (g == nullptr || g->bytes.empty()) return SQLITE_OK;
-  const sqlite3_int64 end =
-      g->start + static_cast<sqlite3_int64>(g->bytes.size());
-  if (offset >= end || offset + amount <= g->start) return SQLITE_OK;
+  if (offset >= End(*g) || offset + amount <= g->start) return SQLITE_OK;
   return Flush(file);
 }
 
 int Close(sqlite3_file* file) {
+  // Anything still gathered is past the last sync, so uncommitted.
   const int flushed = Flush(file);
   const int closed = RealMethods(file).xClose(Real(file));
   delete Self(file)->gathered;
@@ -95,6 +105,15 @@ int Close(sqlite3_file* file) {
 }
 
 int Read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
+  Gathered* g = Self(file)->gathered;
+  if (g != nullptr && !g->bytes.empty() && offset >= g->start &&
+      offset + amount <= End(*g)) {
+    // The newest bytes of the range are the gathered ones (a frame the
+    // writer spilled and reads back): no write needed to read them.
+    std::memcpy(out, g->bytes.data() + (offset - g->start),
+                static_cast<size_t>(amount));
+    return SQLITE_OK;
+  }
   const int rc = FlushIfOverlapping(file, offset, amount);
   if (rc != SQLITE_OK) return rc;
   return RealMethods(file).xRead(Real(file), out, amount, offset);
@@ -108,13 +127,14 @@ int Write(sqlite3_file* file, const void* data, int amount,
   }
   writes_asked.fetch_add(1, std::memory_order_relaxed);
   const size_t size = static_cast<size_t>(amount);
-  const bool continues =
-      !g->bytes.empty() &&
-      offset == g->start + static_cast<sqlite3_int64>(g->bytes.size()) &&
-      g->bytes.size() + size <= kMaxGathered;
-  if (!continues) {
-    // Anything else (a rewrite of a frame, a new header at the start) is
-    // written in order after what came before it.
+  // An append to the gathered bytes, or a rewrite of some of them (a frame
+  // written again in the same transaction), is applied to them.
+  const bool joins =
+      !g->bytes.empty() && offset >= g->start && offset <= End(*g) &&
+      static_cast<size_t>(offset - g->start) + size <= kMaxGathered;
+  if (!joins) {
+    // Anything else (a new header at the start, a rewrite of a frame
+    // written already) goes to the file after what came before it.
     const int rc = Flush(file);
     if (rc != SQLITE_OK) return rc;
     if (size > kMaxWrite) {
@@ -123,11 +143,27 @@ int Write(sqlite3_file* file, const void* data, int amount,
     }
     g->start = offset;
   }
-  g->bytes.append(static_cast<const char*>(data), size);
+  const size_t at = static_cast<size_t>(offset - g->start);
+  try {
+    if (at + size > g->bytes.size()) g->bytes.resize(at + size);
+  } catch (const std::bad_alloc&) {
+    // No memory to gather: write through, in order.
+    const int rc = Flush(file);
+    if (rc != SQLITE_OK) return rc;
+    writes_made.fetch_add(1, std::memory_order_relaxed);
+    return RealMethods(file).xWrite(Real(file), data, amount, offset);
+  }
+  std::memcpy(g->bytes.data() + at, data, size);
   return SQLITE_OK;
 }
 
 int Truncate(sqlite3_file* file, sqlite3_int64 size) {
+  Gathered* g = Self(file)->gathered;
+  if (g != nullptr && !g->bytes.empty() && End(*g) > size) {
+    // What lies past the new end is cut off, written or not.
+    g->bytes.resize(g->start >= size ? 0
+                                     : static_cast<size_t>(size - g->start));
+  }
   const int rc = Flush(file);
   if (rc != SQLITE_OK) return rc;
   return RealMethods(file).xTruncate(Real(file), size);
@@ -140,9 +176,12 @@ int Sync(sqlite3_file* file, int flags) {
 }
 
 int FileSize(sqlite3_file* file, sqlite3_int64* size) {
-  const int rc = Flush(file);
-  if (rc != SQLITE_OK) return rc;
-  return RealMethods(file).xFileSize(Real(file), size);
+  const int rc = RealMethods(file).xFileSize(Real(file), size);
+  Gathered* g = Self(file)->gathered;
+  if (rc == SQLITE_OK && g != nullptr && !g->bytes.empty()) {
+    *size = std::max(*size, End(*g));
+  }
+  return rc;
 }
 
 int Lock(sqlite3_file* file, int level) {
@@ -229,6 +268,7 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
   self->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) +
                                                kHeaderSize);
   self->gathered = nullptr;
+  self->real->pMethods = nullptr;
   sqlite3_vfs* base = BaseVfs(vfs);
   const int rc = base->xOpen(base, name, self->real, flags, out_flags);
   if (rc != SQLITE_OK) {
@@ -238,7 +278,13 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
     }
     return rc;
   }
-  if ((flags & SQLITE_OPEN_WAL) != 0) {
+  // Without power-safe overwrite, SQLite pads a commit to the sector
+  // boundary with frames it writes after the sync and still publishes;
+  // those must reach the file unsynced, so such a WAL is not gathered.
+  const sqlite3_io_methods& real = *self->real->pMethods;
+  if ((flags & SQLITE_OPEN_WAL) != 0 &&
+      (real.xDeviceCharacteristics(self->real) &
+       SQLITE_IOCAP_POWERSAFE_OVERWRITE) != 0) {
     self->gathered = new (std::nothrow) Gathered;
     if (self->gathered == nullptr) {
       self->real->pMethods->xClose(self->real);

@@ -5,10 +5,11 @@
 // page), so a commit of 50 pages is 100 `pwrite`s, each paying the system
 // call and the page-cache lookups of a write that is not page-aligned. This
 // VFS wraps another (the default, unix) and, for WAL files only, gathers
-// consecutive appends in memory and writes them as one block (in writes of
-// up to 124 KiB, the most the unix VFS takes at once): before the file is
-// synced, read, truncated, sized, mapped or closed, before a write that does
-// not continue the gathered block, and whenever 1 MiB is gathered.
+// consecutive appends (and rewrites of them) in memory and writes them as
+// one block (in writes of up to 124 KiB, the most the unix VFS takes at
+// once): before the file is synced, truncated or closed, before a read
+// that reaches past the gathered block or a write that neither continues
+// nor rewrites it, and whenever 1 MiB is gathered.
 // Every other file, and every other operation, goes to the wrapped VFS
 // unchanged.
 //
@@ -16,8 +17,12 @@
 // (synchronous=FULL or EXTRA): SQLite makes a commit visible to other
 // connections (in the WAL index) only after that sync, which writes what is
 // gathered first, so no reader can see a frame that is still in memory. A
-// write error appears at the next flush, at the latest the commit's sync,
-// which then fails, and the commit with it. What is gathered and lost in a
+// WAL without power-safe overwrite (psow=0) is not gathered: SQLite pads its
+// commits with frames written after the sync. Reads of gathered bytes (a
+// spilled page read back) are answered from memory. Gathered bytes that
+// could not be written stay gathered until they are, and every sync fails
+// meanwhile, so a write error fails the commit that needs them and never
+// loses what SQLite was told is written. What is gathered and lost in a
 // crash was not yet synced, which SQLite already survives.
 //
 // Thread-safe: registration is once per process; each open file is used as

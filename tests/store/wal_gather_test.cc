@@ -156,62 +156,71 @@ TEST(WalGatherTest, SpilledAndRewrittenFramesAndRollbacksStayConsistent) {
   EXPECT_EQ(reopened.One("PRAGMA integrity_check"), "ok");
 }
 
-// Fails every write of the unix VFS while set.
-std::atomic<bool> fail_writes{false};
+// While `fail_errno` is set, every write of the unix VFS fails with it.
+std::atomic<int> fail_errno{0};
 sqlite3_syscall_ptr real_pwrite = nullptr;
 sqlite3_syscall_ptr real_pwrite64 = nullptr;
 sqlite3_syscall_ptr real_write = nullptr;
 
+using PwriteFn = ssize_t (*)(int, const void*, size_t, off_t);
 ssize_t FailingPwrite(int fd, const void* data, size_t size, off_t offset) {
-  if (fail_writes) {
-    errno = EIO;
+  if (const int e = fail_errno.load(); e != 0) {
+    errno = e;
     return -1;
   }
-  return reinterpret_cast<ssize_t (*)(int, const void*, size_t, off_t)>(
-      real_pwrite)(fd, data, size, offset);
+  return reinterpret_cast<PwriteFn>(real_pwrite)(fd, data, size, offset);
 }
 ssize_t FailingPwrite64(int fd, const void* data, size_t size, off_t offset) {
-  if (fail_writes) {
-    errno = EIO;
+  if (const int e = fail_errno.load(); e != 0) {
+    errno = e;
     return -1;
   }
-  return reinterpret_cast<ssize_t (*)(int, const void*, size_t, off_t)>(
-      real_pwrite64)(fd, data, size, offset);
+  return reinterpret_cast<PwriteFn>(real_pwrite64)(fd, data, size, offset);
 }
 ssize_t FailingWrite(int fd, const void* data, size_t size) {
-  if (fail_writes) {
-    errno = EIO;
+  if (const int e = fail_errno.load(); e != 0) {
+    errno = e;
     return -1;
   }
   return reinterpret_cast<ssize_t (*)(int, const void*, size_t)>(real_write)(
       fd, data, size);
 }
 
-TEST(WalGatherTest, AWriteErrorFailsTheCommitAndLosesNothingCommitted) {
-  sqlite3_vfs* unix_vfs = sqlite3_vfs_find("unix");
-  ASSERT_NE(unix_vfs, nullptr);
-  real_pwrite = unix_vfs->xGetSystemCall(unix_vfs, "pwrite");
-  real_pwrite64 = unix_vfs->xGetSystemCall(unix_vfs, "pwrite64");
-  real_write = unix_vfs->xGetSystemCall(unix_vfs, "write");
-  ASSERT_EQ(unix_vfs->xSetSystemCall(
-                unix_vfs, "pwrite",
-                reinterpret_cast<sqlite3_syscall_ptr>(FailingPwrite)),
-            SQLITE_OK);
-  ASSERT_EQ(unix_vfs->xSetSystemCall(
-                unix_vfs, "pwrite64",
-                reinterpret_cast<sqlite3_syscall_ptr>(FailingPwrite64)),
-            SQLITE_OK);
-  ASSERT_EQ(unix_vfs->xSetSystemCall(
-                unix_vfs, "write",
-                reinterpret_cast<sqlite3_syscall_ptr>(FailingWrite)),
-            SQLITE_OK);
-  absl::Cleanup restore = [unix_vfs] {
-    fail_writes = false;
-    unix_vfs->xSetSystemCall(unix_vfs, nullptr, nullptr);  // all defaults
-  };
+// Puts the failing writes in the unix VFS for a test, and takes them out.
+class FailingWritesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    unix_vfs_ = sqlite3_vfs_find("unix");
+    ASSERT_NE(unix_vfs_, nullptr);
+    real_pwrite = unix_vfs_->xGetSystemCall(unix_vfs_, "pwrite");
+    real_pwrite64 = unix_vfs_->xGetSystemCall(unix_vfs_, "pwrite64");
+    real_write = unix_vfs_->xGetSystemCall(unix_vfs_, "write");
+    ASSERT_EQ(unix_vfs_->xSetSystemCall(
+                  unix_vfs_, "pwrite",
+                  reinterpret_cast<sqlite3_syscall_ptr>(FailingPwrite)),
+              SQLITE_OK);
+    ASSERT_EQ(unix_vfs_->xSetSystemCall(
+                  unix_vfs_, "pwrite64",
+                  reinterpret_cast<sqlite3_syscall_ptr>(FailingPwrite64)),
+              SQLITE_OK);
+    ASSERT_EQ(unix_vfs_->xSetSystemCall(
+                  unix_vfs_, "write",
+                  reinterpret_cast<sqlite3_syscall_ptr>(FailingWrite)),
+              SQLITE_OK);
+  }
+  void TearDown() override {
+    fail_errno = 0;
+    if (unix_vfs_ != nullptr) {
+      unix_vfs_->xSetSystemCall(unix_vfs_, nullptr, nullptr);  // defaults
+    }
+  }
 
-  TempDir dir;
-  const std::string path = dir.File("t.db");
+  sqlite3_vfs* unix_vfs_ = nullptr;
+  TempDir dir_;
+};
+
+TEST_F(FailingWritesTest, AWriteErrorFailsTheCommitAndLosesNothingCommitted) {
+  const std::string path = dir_.File("t.db");
   {
     Db writer(path, GatherVfs());
     MakeWriter(writer);
@@ -219,9 +228,9 @@ TEST(WalGatherTest, AWriteErrorFailsTheCommitAndLosesNothingCommitted) {
     // The frames are gathered without error; the sync of the commit
     // writes them, fails, and fails the commit.
     ASSERT_EQ(writer.Exec("BEGIN; " + Insert(101, 20, 1000)), SQLITE_OK);
-    fail_writes = true;
+    fail_errno = EIO;
     const int rc = writer.Exec("COMMIT");
-    fail_writes = false;
+    fail_errno = 0;
     EXPECT_EQ(rc & 0xff, SQLITE_IOERR) << rc << " " << writer.error();
     writer.Exec("ROLLBACK");
     // The connection goes on: the failed transaction is not there, the next
@@ -235,6 +244,36 @@ TEST(WalGatherTest, AWriteErrorFailsTheCommitAndLosesNothingCommitted) {
   EXPECT_EQ(reopened.One("SELECT COUNT(*) FROM t WHERE k BETWEEN 101 AND 120"),
             "0");
   EXPECT_EQ(reopened.One("PRAGMA integrity_check"), "ok");
+}
+
+TEST_F(FailingWritesTest, AFullDiskInsideATransactionLosesNoGatheredFrame) {
+  const std::string path = dir_.File("t.db");
+  {
+    Db writer(path, GatherVfs());
+    MakeWriter(writer);
+    ASSERT_EQ(writer.Exec("PRAGMA cache_size = 10"), SQLITE_OK);
+    // Spilled frames of this transaction are gathered, not yet written.
+    ASSERT_EQ(writer.Exec("BEGIN; " + Insert(1, 300, 1500)), SQLITE_OK)
+        << writer.error();
+    // A full disk while a statement reads those pages back and spills
+    // more: the statement fails (SQLITE_FULL rolls back the statement
+    // only), and the frames gathered before it must not be lost with it.
+    fail_errno = ENOSPC;
+    const int rc = writer.Exec("UPDATE t SET v = randomblob(1490); " +
+                               Insert(1001, 600, 1500));
+    fail_errno = 0;
+    EXPECT_EQ(rc, SQLITE_FULL) << writer.error();
+    // The transaction goes on and commits what it holds: every frame it
+    // wrote reaches the file at the commit's sync.
+    ASSERT_EQ(writer.Exec("COMMIT"), SQLITE_OK) << writer.error();
+    EXPECT_EQ(writer.One("SELECT COUNT(*) FROM t"), "300");
+  }
+  Db reopened(path, nullptr);
+  EXPECT_EQ(reopened.One("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(reopened.One("SELECT COUNT(*) FROM t"), "300");
+  EXPECT_EQ(reopened.One("SELECT MIN(length(v)) || ' ' || MAX(length(v)) "
+                         "FROM t"),
+            "1500 1500");
 }
 
 TEST(WalGatherTest, ABaseThatIsNotRegisteredIsRefused) {
