@@ -261,6 +261,16 @@ constexpr sqlite3_io_methods kMethods = {
     Unfetch,
 };
 
+// Whether the database file whose WAL is `wal_name` (as given to xOpen)
+// declares power-safe overwrite.
+bool PowersafeOverwrite(const char* wal_name) {
+  sqlite3_file* db =
+      wal_name != nullptr ? sqlite3_database_file_object(wal_name) : nullptr;
+  return db != nullptr && db->pMethods != nullptr &&
+         (db->pMethods->xDeviceCharacteristics(db) &
+          SQLITE_IOCAP_POWERSAFE_OVERWRITE) != 0;
+}
+
 int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
          int* out_flags) {
   GatherFile* self = Self(file);
@@ -281,10 +291,9 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
   // Without power-safe overwrite, SQLite pads a commit to the sector
   // boundary with frames it writes after the sync and still publishes;
   // those must reach the file unsynced, so such a WAL is not gathered.
-  const sqlite3_io_methods& real = *self->real->pMethods;
-  if ((flags & SQLITE_OPEN_WAL) != 0 &&
-      (real.xDeviceCharacteristics(self->real) &
-       SQLITE_IOCAP_POWERSAFE_OVERWRITE) != 0) {
+  // SQLite decides by the database file's characteristics, read when it
+  // opens the WAL, as here (a psow=0 URI sets them on that file only).
+  if ((flags & SQLITE_OPEN_WAL) != 0 && PowersafeOverwrite(name)) {
     self->gathered = new (std::nothrow) Gathered;
     if (self->gathered == nullptr) {
       self->real->pMethods->xClose(self->real);

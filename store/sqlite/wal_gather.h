@@ -22,8 +22,10 @@
 // spilled page read back) are answered from memory. Gathered bytes that
 // could not be written stay gathered until they are, and every sync fails
 // meanwhile, so a write error fails the commit that needs them and never
-// loses what SQLite was told is written. What is gathered and lost in a
-// crash was not yet synced, which SQLite already survives.
+// loses what SQLite was told is written. While writes fail (a full disk),
+// nothing commits, even into WAL space allocated before; the first write
+// that succeeds again ends that, without a restart. What is gathered and
+// lost in a crash was not yet synced, which SQLite already survives.
 //
 // Thread-safe: registration is once per process; each open file is used as
 // SQLite uses any file (by one connection at a time).
