@@ -137,10 +137,6 @@ int Write(sqlite3_file* file, const void* data, int amount,
     // written already) goes to the file after what came before it.
     const int rc = Flush(file);
     if (rc != SQLITE_OK) return rc;
-    if (size > kMaxWrite) {
-      writes_made.fetch_add(1, std::memory_order_relaxed);
-      return RealMethods(file).xWrite(Real(file), data, amount, offset);
-    }
     g->start = offset;
   }
   const size_t at = static_cast<size_t>(offset - g->start);

@@ -35,7 +35,6 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 
 namespace liaison {
 

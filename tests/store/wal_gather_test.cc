@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <string>
 
-#include "absl/cleanup/cleanup.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "tests/testing/temp_dir.h"
 
@@ -78,6 +78,14 @@ std::string Insert(int first, int count, int bytes) {
       ") INSERT INTO t (k, v) SELECT k, randomblob(", bytes, ") FROM n");
 }
 
+// A new connection to `path`, on the default VFS, finds `rows` rows and an
+// intact database.
+void ExpectIntact(const std::string& path, const std::string& rows) {
+  Db reopened(path, nullptr);
+  EXPECT_EQ(reopened.One("SELECT COUNT(*) FROM t"), rows);
+  EXPECT_EQ(reopened.One("PRAGMA integrity_check"), "ok");
+}
+
 const char* GatherVfs() {
   absl::StatusOr<const char*> name = WalGatherVfs();
   EXPECT_TRUE(name.ok()) << name.status();
@@ -98,9 +106,7 @@ TEST(WalGatherTest, ACommitsFramesAreWrittenInOneWrite) {
   EXPECT_LE(after.writes_made - before.writes_made, 3);
 
   // Another connection, on the default VFS, reads the commit at once.
-  Db reader(path, nullptr);
-  EXPECT_EQ(reader.One("SELECT COUNT(*) FROM t"), "50");
-  EXPECT_EQ(reader.One("PRAGMA integrity_check"), "ok");
+  ExpectIntact(path, "50");
 }
 
 TEST(WalGatherTest, AWalWithoutPowersafeOverwriteIsNotGathered) {
@@ -112,9 +118,7 @@ TEST(WalGatherTest, AWalWithoutPowersafeOverwriteIsNotGathered) {
   const WalGatherCounts before = WalGatherCountsNow();
   ASSERT_EQ(writer.Exec(Insert(1, 50, 3000)), SQLITE_OK) << writer.error();
   EXPECT_EQ(WalGatherCountsNow().writes_asked, before.writes_asked);
-  Db reader(path, nullptr);
-  EXPECT_EQ(reader.One("SELECT COUNT(*) FROM t"), "50");
-  EXPECT_EQ(reader.One("PRAGMA integrity_check"), "ok");
+  ExpectIntact(path, "50");
 }
 
 TEST(WalGatherTest, EveryCommitIsReadableThroughCheckpointsAndRestarts) {
@@ -136,9 +140,7 @@ TEST(WalGatherTest, EveryCommitIsReadableThroughCheckpointsAndRestarts) {
     ASSERT_EQ(writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)"), SQLITE_OK);
     ASSERT_EQ(writer.Exec(Insert(1001, 5, 1500)), SQLITE_OK);
   }
-  Db reopened(path, nullptr);
-  EXPECT_EQ(reopened.One("SELECT COUNT(*) FROM t"), "1005");
-  EXPECT_EQ(reopened.One("PRAGMA integrity_check"), "ok");
+  ExpectIntact(path, "1005");
 }
 
 TEST(WalGatherTest, SpilledAndRewrittenFramesAndRollbacksStayConsistent) {
@@ -166,9 +168,7 @@ TEST(WalGatherTest, SpilledAndRewrittenFramesAndRollbacksStayConsistent) {
     EXPECT_EQ(reader.One("SELECT MIN(length(v)) FROM t WHERE k < 2001"),
               "1400");
   }
-  Db reopened(path, nullptr);
-  EXPECT_EQ(reopened.One("SELECT COUNT(*) FROM t"), "2010");
-  EXPECT_EQ(reopened.One("PRAGMA integrity_check"), "ok");
+  ExpectIntact(path, "2010");
 }
 
 // While `fail_errno` is set, every write of the unix VFS fails with it.
@@ -177,28 +177,27 @@ sqlite3_syscall_ptr real_pwrite = nullptr;
 sqlite3_syscall_ptr real_pwrite64 = nullptr;
 sqlite3_syscall_ptr real_write = nullptr;
 
+// True (with errno set) if writes are to fail now.
+bool FailNow() {
+  const int e = fail_errno.load();
+  if (e != 0) errno = e;
+  return e != 0;
+}
+
 using PwriteFn = ssize_t (*)(int, const void*, size_t, off_t);
 ssize_t FailingPwrite(int fd, const void* data, size_t size, off_t offset) {
-  if (const int e = fail_errno.load(); e != 0) {
-    errno = e;
-    return -1;
-  }
-  return reinterpret_cast<PwriteFn>(real_pwrite)(fd, data, size, offset);
+  return FailNow()
+             ? -1
+             : reinterpret_cast<PwriteFn>(real_pwrite)(fd, data, size, offset);
 }
 ssize_t FailingPwrite64(int fd, const void* data, size_t size, off_t offset) {
-  if (const int e = fail_errno.load(); e != 0) {
-    errno = e;
-    return -1;
-  }
-  return reinterpret_cast<PwriteFn>(real_pwrite64)(fd, data, size, offset);
+  return FailNow() ? -1
+                   : reinterpret_cast<PwriteFn>(real_pwrite64)(fd, data, size,
+                                                               offset);
 }
 ssize_t FailingWrite(int fd, const void* data, size_t size) {
-  if (const int e = fail_errno.load(); e != 0) {
-    errno = e;
-    return -1;
-  }
-  return reinterpret_cast<ssize_t (*)(int, const void*, size_t)>(real_write)(
-      fd, data, size);
+  using WriteFn = ssize_t (*)(int, const void*, size_t);
+  return FailNow() ? -1 : reinterpret_cast<WriteFn>(real_write)(fd, data, size);
 }
 
 // Puts the failing writes in the unix VFS for a test, and takes them out.
