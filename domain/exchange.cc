@@ -435,6 +435,11 @@ struct ExchangeService::Delivery {
   const Message* request = nullptr;
   MessageFacts facts;
   MessageFacts read_facts;
+  // What DeliverIn changes in `call` and `m`, as prepared: each of its runs
+  // starts from these (Store::WriteAsync may run it again).
+  AuditEntry entry;
+  HandlingCode handling_code = HandlingCode::kH0;
+  std::string handling_restriction;
   std::optional<absl::Status> refusal;
   SendResult result;
 };
@@ -459,6 +464,9 @@ std::unique_ptr<ExchangeService::Delivery> ExchangeService::PrepareDelivery(
   // What is read first: the request answered, or the message passed on.
   const Message* read = request != nullptr ? request : original;
   if (read != nullptr) d->read_facts = FactsOf(*read);
+  d->entry = call.entry;
+  d->handling_code = m.handling_code;
+  d->handling_restriction = m.handling_restriction;
   d->call = std::move(call);
   d->m = std::move(m);
   d->original = original;
@@ -509,6 +517,13 @@ absl::Status ExchangeService::DeliverIn(WriteTransaction& txn, Delivery& d) {
   const Message* read = request != nullptr ? request : original;
   std::optional<absl::Status>& refusal = d.refusal;
   SendResult& result = d.result;
+  // A run may follow one that was rolled back (Store::WriteAsync): start
+  // over from what PrepareDelivery decided.
+  call.entry = d.entry;
+  m.handling_code = d.handling_code;
+  m.handling_restriction = d.handling_restriction;
+  refusal.reset();
+  result = SendResult{};
   call.entry.resources.clear();
   if (!m.in_reply_to.empty()) call.entry.resources.push_back(m.in_reply_to);
   // A copy passed on names the message it was made from, so that the

@@ -218,6 +218,11 @@ class Store {
   // the transaction has committed or failed, on a thread of the store's
   // choosing (this one, by default: then it does wait). `done` must not
   // call Write.
+  //
+  // `fn` may run more than once: a store may roll back a run, with the
+  // writes of others it was grouped with, and run `fn` again. Each run must
+  // start over from what `fn` was given, not from what an earlier run left
+  // in its captures; `done` gets the last run's outcome.
   virtual void WriteAsync(
       absl::AnyInvocable<absl::Status(WriteTransaction&)> fn,
       absl::AnyInvocable<void(absl::Status)> done) {

@@ -11,6 +11,8 @@
 // fsync, while the next group queues. A function that fails is rolled back to
 // its savepoint alone; a commit that fails fails every write in it. Each Write
 // still returns only once its own writes are durable (or known not to be).
+// A group of WriteAsync functions alone runs without savepoints first: if
+// one of them fails, the group is rolled back and run again with them.
 //
 // Thread safety: all methods may be called from any thread. One write
 // connection, used by one group at a time; reads use a small pool of read
@@ -24,6 +26,7 @@
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -166,6 +169,14 @@ class SqliteStore final : public Store {
   // how many of its writes ran (and have their status), at least one.
   size_t RunBatch(const std::vector<PendingWrite*>& batch)
       ABSL_LOCKS_EXCLUDED(queue_mu_, write_mu_);
+  // Whether each write of a group runs in a savepoint of its own.
+  enum Savepoints { kWithSavepoints, kWithoutSavepoints };
+  // RunBatch's one attempt. Without savepoints, a write that fails undoes
+  // the group (nothing is committed, no status is final) and it returns
+  // nullopt; the group must run again with them.
+  std::optional<size_t> RunGroup(const std::vector<PendingWrite*>& batch,
+                                 Savepoints savepoints)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(queue_mu_);
   // The committer thread: runs the queued writes in groups until the store
   // is destroyed.
   void CommitLoop() ABSL_LOCKS_EXCLUDED(queue_mu_);

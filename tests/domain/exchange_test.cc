@@ -14,6 +14,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/faulty_store.h"
+#include "tests/testing/held_commit.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_identity.h"
 
@@ -23,6 +24,7 @@ namespace {
 using ::testing::ElementsAre;
 using testing::FakeClock;
 using testing::FaultyStore;
+using testing::HeldCommit;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::TempDir;
@@ -328,6 +330,69 @@ TEST_F(ExchangeServiceAsyncTest, AnswersAndAuditsAsTheWaitingSend) {
   EXPECT_EQ(audit[3].outcome, AuditOutcome::kRejected);
   EXPECT_EQ(audit[4].outcome, AuditOutcome::kDenied);
   for (const AuditEntry& e : audit) EXPECT_EQ(e.action, "Exchange.SendMessage");
+}
+
+// The store may run a send's transaction function twice (Store::WriteAsync:
+// a group of them is rolled back when one fails, and run again): the
+// second run starts over, so each send is stored, audited and answered
+// once, as if it had run once.
+TEST_F(ExchangeServiceAsyncTest, ASendRunTwiceIsStoredAndAuditedOnce) {
+  NewAudit();
+  HeldCommit held(*store_);
+
+  // Queued behind the holder, so committed as one group: a send, its
+  // retry, a write that fails after writing, and another send.
+  absl::BlockingCounter answered(4);
+  std::vector<absl::StatusOr<SendResult>> answers(3);
+  auto send = [&](int i, const std::string& key) {
+    exchange_->SendMessageAsync(TestIdentity("RO"), Request({"HU"}, key),
+                                [&, i](absl::StatusOr<SendResult> result) {
+                                  answers[i] = std::move(result);
+                                  answered.DecrementCount();
+                                });
+  };
+  send(0, "k1");
+  send(1, "k1");
+  absl::Status failed;
+  store_->WriteAsync(
+      [](WriteTransaction& txn) -> absl::Status {
+        Party p;
+        p.code = "XX";
+        p.name = "Written, then failed";
+        absl::Status inserted = txn.InsertParty(p);
+        if (!inserted.ok()) return inserted;
+        return absl::InternalError("failed after writing");
+      },
+      [&](absl::Status status) {
+        failed = std::move(status);
+        answered.DecrementCount();
+      });
+  send(2, "k2");
+  held.Release();
+  answered.Wait();
+
+  EXPECT_EQ(failed, absl::InternalError("failed after writing"));
+  EXPECT_EQ(store_->GetParty("XX").status().code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(answers[0].ok()) << answers[0].status();
+  ASSERT_TRUE(answers[1].ok()) << answers[1].status();
+  ASSERT_TRUE(answers[2].ok()) << answers[2].status();
+  EXPECT_FALSE(answers[0]->replayed);
+  EXPECT_TRUE(answers[1]->replayed);
+  EXPECT_EQ(answers[1]->message_id, answers[0]->message_id);
+  EXPECT_FALSE(answers[2]->replayed);
+  EXPECT_EQ(store_->ListInbox("HU", 10, std::nullopt)->size(), 2u);
+
+  std::vector<AuditEntry> audit = NewAudit();
+  ASSERT_EQ(audit.size(), 3u);
+  EXPECT_EQ(audit[0].outcome, AuditOutcome::kAllowed);
+  EXPECT_THAT(audit[0].resources, ElementsAre(answers[0]->message_id, "HU"));
+  EXPECT_TRUE(audit[0].reason.empty()) << audit[0].reason;
+  EXPECT_EQ(audit[1].outcome, AuditOutcome::kAllowed);
+  EXPECT_THAT(audit[1].resources, ElementsAre(answers[0]->message_id, "HU"));
+  EXPECT_THAT(audit[1].reason, HasSubstr("retry"));
+  EXPECT_EQ(audit[2].outcome, AuditOutcome::kAllowed);
+  EXPECT_THAT(audit[2].resources, ElementsAre(answers[2]->message_id, "HU"));
 }
 
 // Neither the message nor any refusal holds the calling thread (a gRPC

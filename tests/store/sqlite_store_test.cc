@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "domain/audit_log.h"
 #include "domain/merkle.h"
 #include "tests/store/store_conformance.h"
+#include "tests/testing/held_commit.h"
 #include "tests/testing/temp_dir.h"
 
 namespace liaison::testing {
@@ -506,17 +509,7 @@ TEST(SqliteGroupCommitTest, WritesQueuedDuringACommitShareTheNextOne) {
   absl::StatusOr<std::unique_ptr<SqliteStore>> store =
       SqliteStore::Open(dir.File("liaison.db"));
   ASSERT_TRUE(store.ok()) << store.status();
-  absl::Notification holding, release;
-  std::thread holder([&] {
-    EXPECT_TRUE((*store)
-                    ->Write([&](WriteTransaction&) {
-                      holding.Notify();
-                      release.WaitForNotification();
-                      return absl::OkStatus();
-                    })
-                    .ok());
-  });
-  holding.WaitForNotification();
+  HeldCommit held(**store);
   constexpr int kWriters = 16;
   std::vector<std::thread> writers;
   for (int i = 0; i < kWriters; ++i) {
@@ -531,8 +524,7 @@ TEST(SqliteGroupCommitTest, WritesQueuedDuringACommitShareTheNextOne) {
     });
   }
   absl::SleepFor(absl::Milliseconds(300));
-  release.Notify();
-  holder.join();
+  held.Release();
   for (std::thread& writer : writers) writer.join();
 
   const SqliteStore::WriteStats stats = (*store)->write_stats();
@@ -540,6 +532,95 @@ TEST(SqliteGroupCommitTest, WritesQueuedDuringACommitShareTheNextOne) {
   // One for the holder, then far fewer than one per queued writer.
   EXPECT_LE(stats.transactions, 1 + kWriters / 2);
   EXPECT_EQ((*store)->ListParties()->size(), static_cast<size_t>(kWriters));
+}
+
+// A group of WriteAsync writes runs without savepoints; one that fails
+// has the group rolled back and run again with them, so that it alone is
+// undone: those before it run twice and commit once, those after it once.
+TEST(SqliteGroupCommitTest,
+     AFailingAsyncWriteIsUndoneAloneByRerunningTheGroup) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+      SqliteStore::Open(dir.File("liaison.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  HeldCommit held(**store);
+
+  // Queued while the holder's transaction runs: the next group, all three.
+  absl::Mutex mu;
+  std::map<std::string, int> runs;
+  std::map<std::string, absl::Status> answers;
+  absl::BlockingCounter answered(3);
+  for (const std::string code : {"PA", "PB", "PC"}) {
+    Party p;
+    p.code = code;
+    p.name = code;
+    (*store)->WriteAsync(
+        [p, &mu, &runs](WriteTransaction& txn) -> absl::Status {
+          {
+            absl::MutexLock lock(&mu);
+            ++runs[p.code];
+          }
+          absl::Status inserted = txn.InsertParty(p);
+          if (!inserted.ok() || p.code != "PB") return inserted;
+          return absl::FailedPreconditionError("PB refuses after writing");
+        },
+        [&, code](absl::Status status) {
+          {
+            absl::MutexLock lock(&mu);
+            answers[code] = std::move(status);
+          }
+          answered.DecrementCount();
+        });
+  }
+  held.Release();
+  answered.Wait();
+
+  absl::MutexLock lock(&mu);
+  EXPECT_TRUE(answers["PA"].ok()) << answers["PA"];
+  EXPECT_EQ(answers["PB"],
+            absl::FailedPreconditionError("PB refuses after writing"));
+  EXPECT_TRUE(answers["PC"].ok()) << answers["PC"];
+  EXPECT_EQ(runs["PA"], 2);
+  EXPECT_EQ(runs["PB"], 2);
+  EXPECT_EQ(runs["PC"], 1);
+  EXPECT_TRUE((*store)->GetParty("PA").ok());
+  EXPECT_EQ((*store)->GetParty("PB").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE((*store)->GetParty("PC").ok());
+  const SqliteStore::WriteStats stats = (*store)->write_stats();
+  EXPECT_EQ(stats.writes, 4);
+  EXPECT_EQ(stats.transactions, 2);
+}
+
+// Without a failure, each function of the group runs once.
+TEST(SqliteGroupCommitTest, AsyncWritesThatSucceedRunOnce) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+      SqliteStore::Open(dir.File("liaison.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  HeldCommit held(**store);
+  constexpr int kWrites = 8;
+  std::atomic<int> runs{0};
+  absl::BlockingCounter answered(kWrites);
+  for (int i = 0; i < kWrites; ++i) {
+    Party p;
+    p.code = absl::StrCat("P", i);
+    p.name = p.code;
+    (*store)->WriteAsync(
+        [p, &runs](WriteTransaction& txn) {
+          runs.fetch_add(1);
+          return txn.InsertParty(p);
+        },
+        [&](absl::Status status) {
+          EXPECT_TRUE(status.ok()) << status;
+          answered.DecrementCount();
+        });
+  }
+  held.Release();
+  answered.Wait();
+  EXPECT_EQ(runs.load(), kWrites);
+  EXPECT_EQ((*store)->write_stats().transactions, 2);
+  EXPECT_EQ((*store)->ListParties()->size(), static_cast<size_t>(kWrites));
 }
 
 }  // namespace
