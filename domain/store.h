@@ -220,9 +220,12 @@ class Store {
   // call Write.
   //
   // `fn` may run more than once: a store may roll back a run, with the
-  // writes of others it was grouped with, and run `fn` again. Each run must
-  // start over from what `fn` was given, not from what an earlier run left
-  // in its captures; `done` gets the last run's outcome.
+  // writes of others it was grouped with, and run `fn` again, possibly in a
+  // later transaction that sees other writes committed meanwhile. Each run
+  // must start over from what `fn` was given, not from what an earlier run
+  // left in its captures, and have no effect outside the transaction; only
+  // the last run's writes can be committed, and `done` gets the outcome of
+  // that run's transaction.
   virtual void WriteAsync(
       absl::AnyInvocable<absl::Status(WriteTransaction&)> fn,
       absl::AnyInvocable<void(absl::Status)> done) {

@@ -1462,12 +1462,6 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenConnection(
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, 5000);
-  if (vfs != nullptr) {
-    // The write connection runs every transaction body: more of its small
-    // allocations from its own lookaside slots than the default 100
-    // (2.3 MiB; a tenth less committer CPU per send measured).
-    sqlite3_db_config(db, SQLITE_DBCONFIG_LOOKASIDE, nullptr, 1200, 2000);
-  }
   if (read_only) {
     sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   }
@@ -1779,7 +1773,7 @@ void SqliteStore::CommitLoop() {
                                         std::min(queue_.size(), kMaxBatch)));
     }
     // The next group gathers while this one runs and commits.
-    const size_t ran = RunBatch(batch);
+    const auto [ran, rerun] = RunBatch(batch);
     std::vector<std::unique_ptr<PendingWrite>> finished;
     {
       absl::MutexLock lock(&queue_mu_);
@@ -1794,6 +1788,7 @@ void SqliteStore::CommitLoop() {
       }
       stats_.writes += static_cast<int64_t>(ran);
       ++stats_.transactions;
+      if (rerun) ++stats_.reruns;
     }
     if (!finished.empty()) {
       finisher_->Run([finished = std::move(finished)]() mutable {
@@ -1830,23 +1825,28 @@ SqliteStore::WriteStats SqliteStore::write_stats() {
   return stats_;
 }
 
-size_t SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
+SqliteStore::BatchRun SqliteStore::RunBatch(
+    const std::vector<PendingWrite*>& batch) {
   absl::MutexLock lock(&write_mu_);
-  // A savepoint per write lets one that fails be undone alone, but costs a
-  // copy of every page its write changes (the sub-journal): about a tenth
-  // of the committer's time per send. WriteAsync's functions may run again
-  // (Store::WriteAsync), so a group of them first runs without; only if
-  // one of them fails is the group undone and run again, with savepoints.
+  // A savepoint per write lets one that fails be undone alone, but copies
+  // every page its write changes into the sub-journal (about 8 µs of the
+  // committer's ~100 per send: docs/performance.md). WriteAsync's functions
+  // may run again (Store::WriteAsync), so a group of them first runs
+  // without; only if one of them fails is the group undone and run again,
+  // with savepoints. Failures are storage faults or bugs, so rare: the
+  // group's work twice is then their price.
   const bool rerunnable =
       batch.size() > 1 &&
       std::all_of(batch.begin(), batch.end(),
                   [](const PendingWrite* w) { return w->on_done != nullptr; });
   if (rerunnable) {
     if (std::optional<size_t> ran = RunGroup(batch, kWithoutSavepoints)) {
-      return *ran;
+      return {*ran, false};
     }
   }
-  return *RunGroup(batch, kWithSavepoints);
+  // With savepoints, RunGroup always decides every write it ran.
+  const std::optional<size_t> ran = RunGroup(batch, kWithSavepoints);
+  return {ran.value_or(1), rerunnable};
 }
 
 std::optional<size_t> SqliteStore::RunGroup(

@@ -11,8 +11,9 @@
 // fsync, while the next group queues. A function that fails is rolled back to
 // its savepoint alone; a commit that fails fails every write in it. Each Write
 // still returns only once its own writes are durable (or known not to be).
-// A group of WriteAsync functions alone runs without savepoints first: if
-// one of them fails, the group is rolled back and run again with them.
+// A group made only of WriteAsync functions (which may run more than once)
+// runs without savepoints first: if one of them fails, the transaction is
+// rolled back and the group run again, each function in its savepoint.
 //
 // Thread safety: all methods may be called from any thread. One write
 // connection, used by one group at a time; reads use a small pool of read
@@ -70,11 +71,14 @@ class SqliteStore final : public Store {
   // The schema version this build writes.
   static int CurrentSchemaVersion();
 
-  // How many Write calls have run, in how many SQLite transactions (group
-  // commit: fewer transactions than writes under concurrent load).
+  // How many Write and WriteAsync calls have been answered, in how many
+  // groups (group commit: fewer groups than writes under concurrent load),
+  // and how many groups ran twice: rolled back without savepoints because a
+  // function failed, then run again with them.
   struct WriteStats {
     int64_t writes = 0;
     int64_t transactions = 0;
+    int64_t reruns = 0;
   };
   WriteStats write_stats() ABSL_LOCKS_EXCLUDED(queue_mu_);
 
@@ -165,9 +169,15 @@ class SqliteStore final : public Store {
       const std::string& path, Mode mode);
   absl::Status CheckSchemaIsCurrent() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Runs the front of `batch` in one transaction and commits it; returns
-  // how many of its writes ran (and have their status), at least one.
-  size_t RunBatch(const std::vector<PendingWrite*>& batch)
+  // Runs the front of `batch` in one committed transaction (two if a group
+  // without savepoints had to be rolled back and run again: then `rerun`).
+  // `ran`: how many of its writes ran and have their final status, at
+  // least one.
+  struct BatchRun {
+    size_t ran = 0;
+    bool rerun = false;
+  };
+  BatchRun RunBatch(const std::vector<PendingWrite*>& batch)
       ABSL_LOCKS_EXCLUDED(queue_mu_, write_mu_);
   // Whether each write of a group runs in a savepoint of its own.
   enum Savepoints { kWithSavepoints, kWithoutSavepoints };

@@ -16,6 +16,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 
 namespace liaison {
 namespace {
@@ -565,7 +566,13 @@ TEST_F(AuditKeyScriptTest, WritesKeysThatLoad) {
   // The private key is never printed, and is for the owner only.
   EXPECT_THAT(output_, HasSubstr(signer->VerifierKey()));
   EXPECT_THAT(output_, Not(HasSubstr("PRIVATE")));
-  EXPECT_THAT(output_, Not(HasSubstr(skey.substr(skey.rfind('+') + 1, 20))));
+  // The key material follows "PRIVATE+KEY+<name>+<hash>+"; base64 has '+'
+  // of its own, so it is found by position, not by the last '+'.
+  const std::vector<std::string> parts =
+      absl::StrSplit(skey, absl::MaxSplits('+', 4));
+  ASSERT_EQ(parts.size(), 5u) << skey;
+  ASSERT_GE(parts[4].size(), 20u) << skey;
+  EXPECT_THAT(output_, Not(HasSubstr(parts[4].substr(0, 20))));
   struct stat st;
   ASSERT_EQ(stat((dir + "/audit-signing.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);

@@ -24,8 +24,8 @@ namespace {
 using ::testing::ElementsAre;
 using testing::FakeClock;
 using testing::FaultyStore;
-using testing::HeldCommit;
 using ::testing::HasSubstr;
+using testing::HeldCommit;
 using ::testing::Not;
 using testing::TempDir;
 
@@ -393,6 +393,45 @@ TEST_F(ExchangeServiceAsyncTest, ASendRunTwiceIsStoredAndAuditedOnce) {
   EXPECT_THAT(audit[1].reason, HasSubstr("retry"));
   EXPECT_EQ(audit[2].outcome, AuditOutcome::kAllowed);
   EXPECT_THAT(audit[2].resources, ElementsAre(answers[2]->message_id, "HU"));
+}
+
+// A rerun may see another state than the run before it (Store::WriteAsync),
+// so each run of a send starts over. Here the first run finds the key used
+// already, for other content (a refusal) or for the same (a retry); that
+// run is rolled back, and the one that counts stores the message as new.
+TEST_F(ExchangeServiceAsyncTest, ASendRerunStartsOver) {
+  absl::StatusOr<SendResult> first =
+      SendAsync(TestIdentity("RO"), Request({"HU"}, "k0"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<Message> stored = store_->GetMessage(first->message_id);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  MessageIdGenerator ids(clock_);
+  for (const bool same_content : {false, true}) {
+    SCOPED_TRACE(same_content ? "a retry first" : "a refusal first");
+    const std::string key = same_content ? "k2" : "k1";
+    Message earlier = *stored;
+    earlier.id = ids.Next();
+    earlier.idempotency_key = key;
+    if (!same_content) earlier.content_digest = "other content";
+    store_->rehearse = [earlier](WriteTransaction& txn) {
+      return txn.InsertMessage(earlier);
+    };
+    NewAudit();
+    absl::StatusOr<SendResult> sent =
+        SendAsync(TestIdentity("RO"), Request({"HU"}, key));
+    ASSERT_TRUE(sent.ok()) << sent.status();
+    EXPECT_FALSE(sent->replayed);
+    EXPECT_NE(sent->message_id, earlier.id);
+    EXPECT_EQ(store_->GetMessage(earlier.id).status().code(),
+              absl::StatusCode::kNotFound);
+    EXPECT_TRUE(store_->GetMessage(sent->message_id).ok());
+    std::vector<AuditEntry> audit = NewAudit();
+    ASSERT_EQ(audit.size(), 1u);
+    EXPECT_EQ(audit[0].outcome, AuditOutcome::kAllowed);
+    EXPECT_EQ(audit[0].code, absl::StatusCode::kOk);
+    EXPECT_TRUE(audit[0].reason.empty()) << audit[0].reason;
+    EXPECT_THAT(audit[0].resources, ElementsAre(sent->message_id, "HU"));
+  }
 }
 
 // Neither the message nor any refusal holds the calling thread (a gRPC

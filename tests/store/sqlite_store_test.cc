@@ -590,6 +590,7 @@ TEST(SqliteGroupCommitTest,
   const SqliteStore::WriteStats stats = (*store)->write_stats();
   EXPECT_EQ(stats.writes, 4);
   EXPECT_EQ(stats.transactions, 2);
+  EXPECT_EQ(stats.reruns, 1);
 }
 
 // Without a failure, each function of the group runs once.
@@ -620,6 +621,7 @@ TEST(SqliteGroupCommitTest, AsyncWritesThatSucceedRunOnce) {
   answered.Wait();
   EXPECT_EQ(runs.load(), kWrites);
   EXPECT_EQ((*store)->write_stats().transactions, 2);
+  EXPECT_EQ((*store)->write_stats().reruns, 0);
   EXPECT_EQ((*store)->ListParties()->size(), static_cast<size_t>(kWrites));
 }
 

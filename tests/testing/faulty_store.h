@@ -2,7 +2,10 @@
 #ifndef LIAISON_TESTS_TESTING_FAULTY_STORE_H_
 #define LIAISON_TESTS_TESTING_FAULTY_STORE_H_
 
+#include <gtest/gtest.h>
+
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include "domain/store.h"
@@ -22,6 +25,10 @@ class FaultyStore final : public Store {
   std::atomic<int> fail_next_writes{0};
   // How many times Write (the waiting one) was called.
   std::atomic<int> waiting_writes{0};
+  // When set, the next WriteAsync first runs its function once in a
+  // transaction that is then rolled back, after `rehearse` wrote there: a
+  // rerun (Store::WriteAsync) whose first run saw another state.
+  std::function<absl::Status(WriteTransaction&)> rehearse;
 
   // liaison::Store
   absl::Status Write(
@@ -45,6 +52,19 @@ class FaultyStore final : public Store {
           },
           std::move(done));
       return;
+    }
+    if (rehearse != nullptr) {
+      std::function<absl::Status(WriteTransaction&)> before =
+          std::move(rehearse);
+      rehearse = nullptr;
+      const absl::Status rehearsed =
+          base_->Write([&](WriteTransaction& txn) -> absl::Status {
+            absl::Status written = before(txn);
+            if (!written.ok()) return written;
+            fn(txn).IgnoreError();
+            return absl::AbortedError("rehearsal: rolled back");
+          });
+      EXPECT_EQ(rehearsed, absl::AbortedError("rehearsal: rolled back"));
     }
     base_->WriteAsync(std::move(fn), [this, done = std::move(done)](
                                          absl::Status written) mutable {

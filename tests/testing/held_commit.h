@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "domain/store.h"
 
