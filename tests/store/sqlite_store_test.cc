@@ -625,5 +625,60 @@ TEST(SqliteGroupCommitTest, AsyncWritesThatSucceedRunOnce) {
   EXPECT_EQ((*store)->ListParties()->size(), static_cast<size_t>(kWrites));
 }
 
+// A waiting Write's function runs once: a group that holds one runs with
+// savepoints from the start, so a failure there is undone alone, without
+// running the group again.
+TEST(SqliteGroupCommitTest, AGroupWithAWaitingWriteRunsEachFunctionOnce) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+      SqliteStore::Open(dir.File("liaison.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  HeldCommit held(**store);
+  std::atomic<int> runs{0};
+  absl::BlockingCounter answered(2);
+  auto insert_async = [&](const std::string& code) {
+    Party p;
+    p.code = code;
+    p.name = code;
+    (*store)->WriteAsync(
+        [p, &runs](WriteTransaction& txn) {
+          runs.fetch_add(1);
+          return txn.InsertParty(p);
+        },
+        [&](absl::Status status) {
+          EXPECT_TRUE(status.ok()) << status;
+          answered.DecrementCount();
+        });
+  };
+  insert_async("PA");
+  std::thread waiting([&] {
+    Party p;
+    p.code = "PB";
+    p.name = "PB";
+    EXPECT_EQ((*store)->Write([&](WriteTransaction& txn) -> absl::Status {
+      runs.fetch_add(1);
+      absl::Status inserted = txn.InsertParty(p);
+      if (!inserted.ok()) return inserted;
+      return absl::FailedPreconditionError("PB refuses after writing");
+    }),
+              absl::FailedPreconditionError("PB refuses after writing"));
+  });
+  // The waiting Write queues from its own thread; give it time to.
+  absl::SleepFor(absl::Milliseconds(300));
+  insert_async("PC");
+  held.Release();
+  waiting.join();
+  answered.Wait();
+
+  EXPECT_EQ(runs.load(), 3);
+  const SqliteStore::WriteStats stats = (*store)->write_stats();
+  EXPECT_EQ(stats.transactions, 2);
+  EXPECT_EQ(stats.reruns, 0);
+  EXPECT_TRUE((*store)->GetParty("PA").ok());
+  EXPECT_EQ((*store)->GetParty("PB").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE((*store)->GetParty("PC").ok());
+}
+
 }  // namespace
 }  // namespace liaison::testing
