@@ -534,6 +534,24 @@ TEST(SqliteGroupCommitTest, WritesQueuedDuringACommitShareTheNextOne) {
   EXPECT_EQ((*store)->ListParties()->size(), static_cast<size_t>(kWriters));
 }
 
+// Queues a WriteAsync that registers party `code` and must succeed; counts
+// the function's runs in `runs` and its answer in `answered`.
+void InsertPartyAsync(SqliteStore& store, const std::string& code,
+                      std::atomic<int>& runs, absl::BlockingCounter& answered) {
+  Party p;
+  p.code = code;
+  p.name = code;
+  store.WriteAsync(
+      [p, &runs](WriteTransaction& txn) {
+        runs.fetch_add(1);
+        return txn.InsertParty(p);
+      },
+      [&answered](absl::Status status) {
+        EXPECT_TRUE(status.ok()) << status;
+        answered.DecrementCount();
+      });
+}
+
 // A group of WriteAsync writes runs without savepoints; one that fails
 // has the group rolled back and run again with them, so that it alone is
 // undone: those before it run twice and commit once, those after it once.
@@ -604,18 +622,7 @@ TEST(SqliteGroupCommitTest, AsyncWritesThatSucceedRunOnce) {
   std::atomic<int> runs{0};
   absl::BlockingCounter answered(kWrites);
   for (int i = 0; i < kWrites; ++i) {
-    Party p;
-    p.code = absl::StrCat("P", i);
-    p.name = p.code;
-    (*store)->WriteAsync(
-        [p, &runs](WriteTransaction& txn) {
-          runs.fetch_add(1);
-          return txn.InsertParty(p);
-        },
-        [&](absl::Status status) {
-          EXPECT_TRUE(status.ok()) << status;
-          answered.DecrementCount();
-        });
+    InsertPartyAsync(**store, absl::StrCat("P", i), runs, answered);
   }
   held.Release();
   answered.Wait();
@@ -636,21 +643,7 @@ TEST(SqliteGroupCommitTest, AGroupWithAWaitingWriteRunsEachFunctionOnce) {
   HeldCommit held(**store);
   std::atomic<int> runs{0};
   absl::BlockingCounter answered(2);
-  auto insert_async = [&](const std::string& code) {
-    Party p;
-    p.code = code;
-    p.name = code;
-    (*store)->WriteAsync(
-        [p, &runs](WriteTransaction& txn) {
-          runs.fetch_add(1);
-          return txn.InsertParty(p);
-        },
-        [&](absl::Status status) {
-          EXPECT_TRUE(status.ok()) << status;
-          answered.DecrementCount();
-        });
-  };
-  insert_async("PA");
+  InsertPartyAsync(**store, "PA", runs, answered);
   std::thread waiting([&] {
     Party p;
     p.code = "PB";
@@ -665,7 +658,7 @@ TEST(SqliteGroupCommitTest, AGroupWithAWaitingWriteRunsEachFunctionOnce) {
   });
   // The waiting Write queues from its own thread; give it time to.
   absl::SleepFor(absl::Milliseconds(300));
-  insert_async("PC");
+  InsertPartyAsync(**store, "PC", runs, answered);
   held.Release();
   waiting.join();
   answered.Wait();
