@@ -14,6 +14,7 @@
 // on a shared machine than a rate does.
 //
 //   liaison_commit_bench [--callers=1,8,32] [--duration=3s] [--dir=/tmp]
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -35,6 +36,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
@@ -234,5 +236,9 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "liaison_commit_bench [--callers=1,8,32] [--duration=3s] [--dir=/tmp]");
   absl::ParseCommandLine(argc, argv);
+  // As liaisond runs (server/main.cc): no lock-order checks, no SQLite
+  // allocation statistics.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   return liaison::Main();
 }
