@@ -11,7 +11,9 @@
 // twice. The callers' own CPU (the gate's reads, building the message) is
 // measured per thread and left out of the second figure, which is the one
 // that changes when the commit path does; it moves far less from run to run
-// on a shared machine than a rate does.
+// on a shared machine than a rate does. (A caller's CPU is counted from its
+// first send in the measured window to its last, which may end just after
+// the window: at most one send's worth per caller.)
 //
 //   liaison_commit_bench [--callers=1,8,32] [--duration=3s] [--dir=/tmp]
 #include <sqlite3.h>
