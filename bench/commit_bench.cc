@@ -24,9 +24,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +40,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
+#include "common/file_util.h"
 #include "common/sha256.h"
 #include "domain/audit_log.h"
 #include "domain/exchange.h"
@@ -71,13 +70,6 @@ absl::Duration ThreadCpu() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return absl::DurationFromTimespec(ts);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 Identity Officer(const std::string& party) {
@@ -123,8 +115,10 @@ absl::StatusOr<Point> Measure(const std::string& dir, int callers,
   if (!store.ok()) return store.status();
   SystemClock clock;
   StoreAuditLog audit;
-  absl::StatusOr<std::vector<Party>> roster =
-      ParseRoster(ReadFile(LIAISON_SOURCE_DIR "/deploy/parties.example"));
+  absl::StatusOr<std::string> roster_text =
+      ReadFile(LIAISON_SOURCE_DIR "/deploy/parties.example");
+  if (!roster_text.ok()) return roster_text.status();
+  absl::StatusOr<std::vector<Party>> roster = ParseRoster(*roster_text);
   if (!roster.ok()) return roster.status();
   absl::StatusOr<int> seeded = SeedRoster(**store, audit, clock, *roster);
   if (!seeded.ok()) return seeded.status();

@@ -1831,11 +1831,11 @@ SqliteStore::BatchRun SqliteStore::RunBatch(
   // A savepoint per write lets one that fails be undone alone, but copies
   // every page its write changes into the sub-journal (a seventh of the
   // store's CPU per send in groups of 16, by liaison_commit_bench:
-  // docs/performance.md). WriteAsync's functions
-  // may run again (Store::WriteAsync), so a group of them first runs
-  // without; only if one of them fails is the group undone and run again,
-  // with savepoints. Failures are storage faults or bugs, so rare: the
-  // group's work twice is then their price.
+  // docs/performance.md). WriteAsync's functions may run again
+  // (Store::WriteAsync), so a group of them first runs without; only if one
+  // of them fails is the group undone and run again, with savepoints.
+  // Failures are storage faults or bugs, so rare: the group's work twice is
+  // then their price.
   const bool rerunnable =
       batch.size() > 1 &&
       std::all_of(batch.begin(), batch.end(),
