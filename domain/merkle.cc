@@ -1,5 +1,6 @@
 #include "domain/merkle.h"
 
+#include "absl/numeric/bits.h"
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 
@@ -111,6 +112,14 @@ std::string LeafHash(absl::string_view leaf) {
 
 std::string NodeHash(absl::string_view left, absl::string_view right) {
   return Sha256(absl::StrCat("\x01", left, right));
+}
+
+uint64_t PostOrderPosition(int level, uint64_t index) {
+  // The subtree is completed by appending its last leaf; the nodes before
+  // that append are those of the tree of `last` leaves.
+  const uint64_t last = ((index + 1) << level) - 1;
+  return 2 * last - static_cast<uint64_t>(absl::popcount(last)) +
+         static_cast<uint64_t>(level);
 }
 
 absl::StatusOr<std::vector<Node>> NodesForAppend(uint64_t index,

@@ -34,6 +34,14 @@ struct Node {
   }
 };
 
+// The node's place in the order in which an append-only tree completes its
+// nodes (post-order: appending leaf n adds the leaf, then each subtree it
+// completes, bottom up, as NodesForAppend returns them). Positions are dense
+// from 0: the tree of n leaves holds exactly the nodes at positions below
+// 2n - popcount(n). A store that keys nodes by it appends each new node at
+// the end of one index.
+uint64_t PostOrderPosition(int level, uint64_t index);
+
 // Returns the hash of a complete subtree the tree holds. Its errors are
 // passed on.
 using NodeReader =

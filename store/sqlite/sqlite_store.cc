@@ -86,7 +86,7 @@ namespace {
 
 // Each entry migrates the schema from version i to i + 1. Append only: a
 // released migration is never edited.
-constexpr std::array<const char*, 9> kMigrations = {
+constexpr std::array<const char*, 10> kMigrations = {
     // Version 1: parties, messages with recipients, the audit log.
     R"sql(
 CREATE TABLE parties (
@@ -340,10 +340,37 @@ BEGIN SELECT RAISE(ABORT, 'audit resource index is append-only'); END;
 CREATE TRIGGER audit_resources_no_delete BEFORE DELETE ON audit_resources
 BEGIN SELECT RAISE(ABORT, 'audit resource index is append-only'); END;
 )sql",
+    // Version 10: the tree's nodes keyed by their position in post-order
+    // (merkle::PostOrderPosition), so that a commit's new nodes go to the end
+    // of one B-tree instead of one place per tree level. RekeyAuditTree
+    // moves the nodes over right after, in this transaction. A node is added
+    // only at the next position: nothing replaced, nothing skipped.
+    R"sql(
+DROP TRIGGER IF EXISTS audit_tree_no_update;
+DROP TRIGGER IF EXISTS audit_tree_no_delete;
+DROP TRIGGER IF EXISTS audit_tree_no_replace;
+ALTER TABLE audit_tree RENAME TO audit_tree_by_level;
+CREATE TABLE audit_tree (
+  pos INTEGER PRIMARY KEY,
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL
+);
+CREATE TRIGGER audit_tree_in_order BEFORE INSERT ON audit_tree
+WHEN NEW.pos IS NOT (SELECT COALESCE(MAX(pos), -1) + 1 FROM audit_tree)
+BEGIN SELECT RAISE(ABORT, 'audit tree is append-only, in order'); END;
+CREATE TRIGGER audit_tree_no_update BEFORE UPDATE ON audit_tree
+BEGIN SELECT RAISE(ABORT, 'audit tree is append-only'); END;
+CREATE TRIGGER audit_tree_no_delete BEFORE DELETE ON audit_tree
+BEGIN SELECT RAISE(ABORT, 'audit tree is append-only'); END;
+)sql",
 };
 
 // The audit tree's first version; older logs get their tree built.
 constexpr int kAuditTreeVersion = 8;
+// The version that keys the tree's nodes by position; older trees are
+// moved over.
+constexpr int kAuditTreeByPositionVersion = 10;
 
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
   const std::string message =
@@ -856,8 +883,13 @@ absl::StatusOr<int64_t> AuditSizeIn(SqliteConnection& db) {
 
 absl::StatusOr<std::string> AuditNodeIn(SqliteConnection& db, int level,
                                         int64_t index) {
-  Statement q(db, "SELECT hash FROM audit_tree WHERE level = ? AND idx = ?");
-  q.Bind(int64_t{level}).Bind(index);
+  if (level < 0 || level > 62 || index < 0 || (index >> (62 - level)) != 0) {
+    return absl::NotFoundError(
+        absl::StrCat("audit tree has no node ", level, "/", index));
+  }
+  Statement q(db, "SELECT hash FROM audit_tree WHERE pos = ?");
+  q.Bind(static_cast<int64_t>(
+      merkle::PostOrderPosition(level, static_cast<uint64_t>(index))));
   LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
   if (!has_row) {
     return absl::NotFoundError(
@@ -870,9 +902,12 @@ absl::Status InsertAuditNodes(SqliteConnection& db,
                               const std::vector<merkle::Node>& nodes) {
   for (const merkle::Node& node : nodes) {
     Statement insert(db,
-                     "INSERT INTO audit_tree (level, idx, hash) "
-                     "VALUES (?, ?, ?)");
-    insert.Bind(int64_t{node.level})
+                     "INSERT INTO audit_tree (pos, level, idx, hash) "
+                     "VALUES (?, ?, ?, ?)");
+    insert
+        .Bind(static_cast<int64_t>(
+            merkle::PostOrderPosition(node.level, node.index)))
+        .Bind(int64_t{node.level})
         .Bind(static_cast<int64_t>(node.index))
         .BindBlob(node.hash);
     LIAISON_RETURN_IF_ERROR(insert.Run());
@@ -935,6 +970,66 @@ absl::Status BackfillAuditTree(SqliteConnection& db) {
     ++index;
   }
   return absl::OkStatus();
+}
+
+// Moves the tree's nodes from the table keyed by (level, index) to the one
+// keyed by position (version 10), in position order, and drops the old one.
+// The old table must hold exactly the tree of its leaves.
+absl::Status RekeyAuditTree(SqliteConnection& db) {
+  int64_t leaves = 0;
+  int64_t nodes = 0;
+  {
+    Statement count(db,
+                    "SELECT COALESCE(MAX(idx) + 1, 0), COUNT(*), "
+                    "(SELECT COUNT(*) FROM audit_tree_by_level) "
+                    "FROM audit_tree_by_level WHERE level = 0",
+                    Statement::kOnce);
+    LIAISON_ASSIGN_OR_RETURN(bool has_count, count.Step());
+    if (has_count) {
+      leaves = count.Int(0);
+      nodes = count.Int(2);
+      if (count.Int(1) != leaves) {
+        return absl::DataLossError(
+            absl::StrCat("audit tree has ", count.Int(1), " leaves in ", leaves,
+                         " places; cannot move it to version ",
+                         kAuditTreeByPositionVersion));
+      }
+    }
+  }
+  int64_t moved = 0;
+  for (int64_t leaf = 0; leaf < leaves; ++leaf) {
+    // The nodes appending this leaf completed, in the order it added them.
+    const uint64_t end = static_cast<uint64_t>(leaf) + 1;
+    for (int level = 0; level == 0 || ((end >> (level - 1)) & 1) == 0;
+         ++level) {
+      const uint64_t index = (end >> level) - 1;
+      std::string hash;
+      {
+        Statement old(db,
+                      "SELECT hash FROM audit_tree_by_level "
+                      "WHERE level = ? AND idx = ?");
+        old.Bind(int64_t{level}).Bind(static_cast<int64_t>(index));
+        LIAISON_ASSIGN_OR_RETURN(bool has_node, old.Step());
+        if (!has_node) {
+          return absl::DataLossError(absl::StrCat(
+              "audit tree has no node ", level, "/", index, " of its ", leaves,
+              " leaves; cannot move it to version ",
+              kAuditTreeByPositionVersion));
+        }
+        hash = old.Blob(0);
+      }
+      LIAISON_RETURN_IF_ERROR(
+          InsertAuditNodes(db, {merkle::Node{level, index, std::move(hash)}}));
+      ++moved;
+    }
+  }
+  if (nodes != moved) {
+    return absl::DataLossError(absl::StrCat(
+        "audit tree has ", nodes - moved, " nodes outside the tree of its ",
+        leaves, " leaves; cannot move it to version ",
+        kAuditTreeByPositionVersion));
+  }
+  return Exec(db, "DROP TABLE audit_tree_by_level");
 }
 
 class SqliteStore::Transaction final : public WriteTransaction {
@@ -1708,9 +1803,15 @@ absl::Status SqliteStore::Migrate() {
     LIAISON_RETURN_IF_ERROR(Exec(*db_,
                                  "CREATE TABLE IF NOT EXISTS schema_version "
                                  "(version INTEGER NOT NULL)"));
-    Statement q(*db_, "SELECT version FROM schema_version");
-    LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
-    int64_t version = has_row ? q.Int(0) : 0;
+    int64_t version = 0;
+    bool has_row = false;
+    {
+      // Ended before migrating: a statement still running would keep a
+      // migration from dropping a table.
+      Statement q(*db_, "SELECT version FROM schema_version");
+      LIAISON_ASSIGN_OR_RETURN(has_row, q.Step());
+      if (has_row) version = q.Int(0);
+    }
     if (!has_row) {
       LIAISON_RETURN_IF_ERROR(
           Exec(*db_, "INSERT INTO schema_version (version) VALUES (0)"));
@@ -1721,15 +1822,19 @@ absl::Status SqliteStore::Migrate() {
                        " is newer than this liaisond supports (",
                        CurrentSchemaVersion(), ")"));
     }
+    // A log from before the tree gets it built once the tree's table has its
+    // final shape.
+    const bool backfill_tree = version < kAuditTreeVersion;
     for (; version < CurrentSchemaVersion(); ++version) {
       LIAISON_RETURN_IF_ERROR(Exec(db_->get(), kMigrations[version]));
-      if (version + 1 == kAuditTreeVersion) {
-        LIAISON_RETURN_IF_ERROR(BackfillAuditTree(*db_));
+      if (version + 1 == kAuditTreeByPositionVersion) {
+        LIAISON_RETURN_IF_ERROR(RekeyAuditTree(*db_));
       }
       Statement set(*db_, "UPDATE schema_version SET version = ?");
       set.Bind(version + 1);
       LIAISON_RETURN_IF_ERROR(set.Run());
     }
+    if (backfill_tree) LIAISON_RETURN_IF_ERROR(BackfillAuditTree(*db_));
     return absl::OkStatus();
   };
   absl::Status status = migrate();
@@ -2326,12 +2431,17 @@ absl::StatusOr<std::string> SqliteStore::ReadAuditNode(int level,
 
 absl::StatusOr<std::vector<std::string>> SqliteStore::ReadAuditLeafHashes(
     int64_t from_seq, int limit) {
+  std::vector<std::string> hashes;
+  const uint64_t first =
+      static_cast<uint64_t>(std::max<int64_t>(from_seq, 1)) - 1;
+  if ((first >> 62) != 0) return hashes;
+  // Leaves come in their order among the other nodes, in position order.
   Reader reader(*this, Reader::kOneStatement);
   Statement q(reader.db(),
-              "SELECT hash FROM audit_tree WHERE level = 0 AND idx >= ? "
-              "ORDER BY idx LIMIT ?");
-  q.Bind(from_seq - 1).Bind(int64_t{limit});
-  std::vector<std::string> hashes;
+              "SELECT hash FROM audit_tree WHERE pos >= ? AND level = 0 "
+              "ORDER BY pos LIMIT ?");
+  q.Bind(static_cast<int64_t>(merkle::PostOrderPosition(0, first)))
+      .Bind(int64_t{limit});
   while (true) {
     LIAISON_ASSIGN_OR_RETURN(bool has_row, q.Step());
     if (!has_row) break;

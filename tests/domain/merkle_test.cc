@@ -7,6 +7,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/numeric/bits.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
@@ -190,6 +191,37 @@ TEST(MerkleTest, StoredNodesGiveTheSameRootsAndProofs) {
   }
   // Fewer than two nodes per leaf.
   EXPECT_LT(tree.node_count(), 2 * leaves.size());
+}
+
+TEST(MerkleTest, PostOrderPositionsNumberTheNodesInTheOrderAppendsAddThem) {
+  // The tree of four leaves, in the order its appends add its nodes.
+  EXPECT_EQ(PostOrderPosition(0, 0), 0u);
+  EXPECT_EQ(PostOrderPosition(0, 1), 1u);
+  EXPECT_EQ(PostOrderPosition(1, 0), 2u);
+  EXPECT_EQ(PostOrderPosition(0, 2), 3u);
+  EXPECT_EQ(PostOrderPosition(0, 3), 4u);
+  EXPECT_EQ(PostOrderPosition(1, 1), 5u);
+  EXPECT_EQ(PostOrderPosition(2, 0), 6u);
+  // Every node NodesForAppend returns, over 5000 appends, comes next.
+  uint64_t next = 0;
+  std::map<std::pair<int, uint64_t>, std::string> stored;
+  for (uint64_t i = 0; i < 5000; ++i) {
+    absl::StatusOr<std::vector<Node>> nodes = NodesForAppend(
+        i, LeafHash(absl::StrCat(i)),
+        [&](int level, uint64_t index) -> absl::StatusOr<std::string> {
+          return stored.at({level, index});
+        });
+    ASSERT_TRUE(nodes.ok()) << nodes.status();
+    for (const Node& node : *nodes) {
+      ASSERT_EQ(PostOrderPosition(node.level, node.index), next)
+          << node.level << "/" << node.index;
+      ++next;
+      stored[{node.level, node.index}] = node.hash;
+    }
+  }
+  EXPECT_EQ(next, 2 * 5000 - static_cast<uint64_t>(absl::popcount(5000u)));
+  // The largest subtree a 2^62-leaf log can hold still has a position.
+  EXPECT_EQ(PostOrderPosition(62, 0), (uint64_t{1} << 63) - 2);
 }
 
 TEST(MerkleTest, StoredProofsReadLogarithmicallyManyNodes) {

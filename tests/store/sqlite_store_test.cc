@@ -151,8 +151,13 @@ TEST(SqliteStoreTest, TreeAndCheckpointRowsCannotBeUpdatedOrDeleted) {
            "INSERT OR REPLACE INTO audit_log (seq, time_us, principal, party, "
            "role, user_id, action, resources, outcome, code, reason, leaf) "
            "VALUES (1, 0, '', '', '', '', 'forged', '', 'ALLOWED', 0, '', x'')",
-           "INSERT OR REPLACE INTO audit_tree (level, idx, hash) "
-           "VALUES (0, 0, x'00')",
+           "INSERT OR REPLACE INTO audit_tree (pos, level, idx, hash) "
+           "VALUES (0, 0, 0, x'00')",
+           // Nodes are added only at the next position (the tree of three
+           // leaves has positions 0..3): none skipped, none without one.
+           "INSERT INTO audit_tree (pos, level, idx, hash) "
+           "VALUES (5, 1, 1, x'00')",
+           "INSERT INTO audit_tree (level, idx, hash) VALUES (0, 3, x'00')",
            "INSERT OR REPLACE INTO audit_checkpoints (tree_size, root, note, "
            "signed_at_us) VALUES (3, x'00', 'forged', 0)",
        }) {
@@ -189,6 +194,97 @@ TEST(SqliteStoreTest, UpgradeBuildsTheTreeOverAnOlderLog) {
   EXPECT_EQ(store->ReadAudit(query)->size(), 1u);
   ASSERT_TRUE(AppendEntries(*store, 1).ok());
   EXPECT_EQ(*store->AuditSize(), 14);
+}
+
+// Takes the database back to version 9: the tree's nodes keyed by (level,
+// index), with that version's guard rails.
+constexpr char kTreeByLevel[] =
+    "DROP TRIGGER audit_tree_in_order; DROP TRIGGER audit_tree_no_update; "
+    "DROP TRIGGER audit_tree_no_delete; "
+    "CREATE TABLE old_tree (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
+    "hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID; "
+    "INSERT INTO old_tree SELECT level, idx, hash FROM audit_tree; "
+    "DROP TABLE audit_tree; ALTER TABLE old_tree RENAME TO audit_tree; "
+    "CREATE TRIGGER audit_tree_no_update BEFORE UPDATE ON audit_tree "
+    "BEGIN SELECT RAISE(ABORT, 'audit tree is append-only'); END; "
+    "CREATE TRIGGER audit_tree_no_delete BEFORE DELETE ON audit_tree "
+    "BEGIN SELECT RAISE(ABORT, 'audit tree is append-only'); END; "
+    "CREATE TRIGGER audit_tree_no_replace BEFORE INSERT ON audit_tree "
+    "WHEN EXISTS (SELECT 1 FROM audit_tree WHERE level = NEW.level AND "
+    "idx = NEW.idx) "
+    "BEGIN SELECT RAISE(ABORT, 'audit tree is append-only'); END; "
+    "UPDATE schema_version SET version = 9";
+
+int64_t RawCount(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  int64_t count = -1;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    count = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return count;
+}
+
+TEST(SqliteStoreTest, UpgradeKeysTheTreeByPosition) {
+  SqliteHarness harness;
+  std::string root;
+  std::vector<std::string> leaves;
+  {
+    std::unique_ptr<Store> store = harness.Open();
+    ASSERT_TRUE(AppendEntries(*store, 13).ok());
+    root = StoredRoot(*store);
+    leaves = *store->ReadAuditLeafHashes(1, 100);
+  }
+  std::string error;
+  ASSERT_EQ(RawExec(harness.path(), kTreeByLevel, &error), SQLITE_OK) << error;
+  ASSERT_EQ(RawCount(harness.path(), "SELECT version FROM schema_version"), 9);
+
+  std::unique_ptr<Store> store = harness.Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(StoredRoot(*store), root);
+  EXPECT_EQ(*store->ReadAuditLeafHashes(1, 100), leaves);
+  EXPECT_EQ(*store->ReadAuditLeafHashes(12, 100),
+            std::vector<std::string>(leaves.begin() + 11, leaves.end()));
+  // 13 leaves make 2 * 13 - popcount(13) = 23 nodes, at positions 0..22.
+  EXPECT_EQ(RawCount(harness.path(), "SELECT COUNT(*) FROM audit_tree"), 23);
+  EXPECT_EQ(RawCount(harness.path(), "SELECT MAX(pos) FROM audit_tree"), 22);
+  EXPECT_EQ(RawCount(harness.path(),
+                     "SELECT COUNT(*) FROM sqlite_schema "
+                     "WHERE name = 'audit_tree_by_level'"),
+            0);
+  ASSERT_TRUE(AppendEntries(*store, 3).ok());
+  EXPECT_EQ(*store->AuditSize(), 16);
+  std::vector<std::string> hashes = *store->ReadAuditLeafHashes(1, 100);
+  ASSERT_EQ(hashes.size(), 16u);
+  EXPECT_EQ(merkle::RootHash(hashes), StoredRoot(*store));
+}
+
+TEST(SqliteStoreTest, UpgradeRefusesATreeWithAMissingNode) {
+  SqliteHarness harness;
+  {
+    std::unique_ptr<Store> store = harness.Open();
+    ASSERT_TRUE(AppendEntries(*store, 6).ok());
+  }
+  std::string error;
+  ASSERT_EQ(RawExec(harness.path(),
+                    absl::StrCat(kTreeByLevel,
+                                 "; DROP TRIGGER audit_tree_no_delete; "
+                                 "DELETE FROM audit_tree WHERE level = 1 "
+                                 "AND idx = 1"),
+                    &error),
+            SQLITE_OK)
+      << error;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+      SqliteStore::Open(harness.path());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(store.status().message(), HasSubstr("no node 1/1"));
+  // Nothing of the upgrade stayed.
+  EXPECT_EQ(RawCount(harness.path(), "SELECT version FROM schema_version"), 9);
+  EXPECT_EQ(RawCount(harness.path(), "SELECT COUNT(*) FROM audit_tree"), 9);
 }
 
 TEST(SqliteStoreTest, UsesWriteAheadLog) {
