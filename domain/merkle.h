@@ -39,7 +39,8 @@ struct Node {
 // completes, bottom up, as NodesForAppend returns them). Positions are dense
 // from 0: the tree of n leaves holds exactly the nodes at positions below
 // 2n - popcount(n). A store that keys nodes by it appends each new node at
-// the end of one index.
+// the end of one index. Requires 0 <= level and (index + 1) << level <= 2^62
+// (a tree of at most 2^62 leaves), so that the position is below 2^63.
 uint64_t PostOrderPosition(int level, uint64_t index);
 
 // Returns the hash of a complete subtree the tree holds. Its errors are

@@ -344,7 +344,8 @@ BEGIN SELECT RAISE(ABORT, 'audit resource index is append-only'); END;
     // (merkle::PostOrderPosition), so that a commit's new nodes go to the end
     // of one B-tree instead of one place per tree level. RekeyAuditTree
     // moves the nodes over right after, in this transaction. A node is added
-    // only at the next position: nothing replaced, nothing skipped.
+    // only at the next position, as the node that comes next: nothing
+    // replaced, nothing skipped, no level or index but its own.
     R"sql(
 DROP TRIGGER IF EXISTS audit_tree_no_update;
 DROP TRIGGER IF EXISTS audit_tree_no_delete;
@@ -356,8 +357,20 @@ CREATE TABLE audit_tree (
   idx INTEGER NOT NULL,
   hash BLOB NOT NULL
 );
+-- The next node after (level, idx) in post-order: its parent if it is a
+-- right child, else the next leaf. The first is leaf 0 at position 0.
 CREATE TRIGGER audit_tree_in_order BEFORE INSERT ON audit_tree
-WHEN NEW.pos IS NOT (SELECT COALESCE(MAX(pos), -1) + 1 FROM audit_tree)
+WHEN NOT (
+  (NEW.pos IS 0 AND NEW.level IS 0 AND NEW.idx IS 0 AND
+   NOT EXISTS (SELECT 1 FROM audit_tree)) OR
+  EXISTS (SELECT 1 FROM audit_tree AS last
+          WHERE last.pos = (SELECT MAX(pos) FROM audit_tree) AND
+                NEW.pos IS last.pos + 1 AND
+                CASE WHEN last.idx % 2 = 1
+                     THEN NEW.level IS last.level + 1 AND
+                          NEW.idx IS last.idx / 2
+                     ELSE NEW.level IS 0 AND
+                          NEW.idx IS (last.idx + 1) << last.level END))
 BEGIN SELECT RAISE(ABORT, 'audit tree is append-only, in order'); END;
 CREATE TRIGGER audit_tree_no_update BEFORE UPDATE ON audit_tree
 BEGIN SELECT RAISE(ABORT, 'audit tree is append-only'); END;
@@ -371,6 +384,12 @@ constexpr int kAuditTreeVersion = 8;
 // The version that keys the tree's nodes by position; older trees are
 // moved over.
 constexpr int kAuditTreeByPositionVersion = 10;
+// Each migration step writes the tree with the statement of its own version,
+// never with the current code's.
+constexpr char kInsertNodeByLevel[] =
+    "INSERT INTO audit_tree (level, idx, hash) VALUES (?, ?, ?)";
+constexpr char kInsertNodeByPosition[] =
+    "INSERT INTO audit_tree (pos, level, idx, hash) VALUES (?, ?, ?, ?)";
 
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
   const std::string message =
@@ -901,9 +920,7 @@ absl::StatusOr<std::string> AuditNodeIn(SqliteConnection& db, int level,
 absl::Status InsertAuditNodes(SqliteConnection& db,
                               const std::vector<merkle::Node>& nodes) {
   for (const merkle::Node& node : nodes) {
-    Statement insert(db,
-                     "INSERT INTO audit_tree (pos, level, idx, hash) "
-                     "VALUES (?, ?, ?, ?)");
+    Statement insert(db, kInsertNodeByPosition);
     insert
         .Bind(static_cast<int64_t>(
             merkle::PostOrderPosition(node.level, node.index)))
@@ -938,7 +955,7 @@ absl::StatusOr<std::optional<AuditCheckpoint>> LatestCheckpointIn(
 }
 
 // Builds the tree over entries written before the tree existed, from their
-// stored leaves.
+// stored leaves, in version 8's table (keyed by level and index).
 absl::Status BackfillAuditTree(SqliteConnection& db) {
   Statement q(db, "SELECT seq, leaf FROM audit_log ORDER BY seq");
   // Only the right edge of the tree is read again: each node read is a left
@@ -964,7 +981,13 @@ absl::Status BackfillAuditTree(SqliteConnection& db) {
     LIAISON_ASSIGN_OR_RETURN(
         std::vector<merkle::Node> nodes,
         merkle::NodesForAppend(index, merkle::LeafHash(q.Blob(1)), read));
-    LIAISON_RETURN_IF_ERROR(InsertAuditNodes(db, nodes));
+    for (const merkle::Node& node : nodes) {
+      Statement insert(db, kInsertNodeByLevel);
+      insert.Bind(int64_t{node.level})
+          .Bind(static_cast<int64_t>(node.index))
+          .BindBlob(node.hash);
+      LIAISON_RETURN_IF_ERROR(insert.Run());
+    }
     edge[{nodes.back().level, nodes.back().index}] =
         std::move(nodes.back().hash);
     ++index;
@@ -996,6 +1019,13 @@ absl::Status RekeyAuditTree(SqliteConnection& db) {
       }
     }
   }
+  LIAISON_ASSIGN_OR_RETURN(const int64_t entries, AuditSizeIn(db));
+  if (entries != leaves) {
+    return absl::DataLossError(
+        absl::StrCat("audit tree has ", leaves, " leaves for ", entries,
+                     " log entries; cannot move it to version ",
+                     kAuditTreeByPositionVersion));
+  }
   int64_t moved = 0;
   for (int64_t leaf = 0; leaf < leaves; ++leaf) {
     // The nodes appending this leaf completed, in the order it added them.
@@ -1018,8 +1048,12 @@ absl::Status RekeyAuditTree(SqliteConnection& db) {
         }
         hash = old.Blob(0);
       }
-      LIAISON_RETURN_IF_ERROR(
-          InsertAuditNodes(db, {merkle::Node{level, index, std::move(hash)}}));
+      Statement insert(db, kInsertNodeByPosition);
+      insert.Bind(moved)
+          .Bind(int64_t{level})
+          .Bind(static_cast<int64_t>(index))
+          .BindBlob(hash);
+      LIAISON_RETURN_IF_ERROR(insert.Run());
       ++moved;
     }
   }
@@ -1822,11 +1856,11 @@ absl::Status SqliteStore::Migrate() {
                        " is newer than this liaisond supports (",
                        CurrentSchemaVersion(), ")"));
     }
-    // A log from before the tree gets it built once the tree's table has its
-    // final shape.
-    const bool backfill_tree = version < kAuditTreeVersion;
     for (; version < CurrentSchemaVersion(); ++version) {
       LIAISON_RETURN_IF_ERROR(Exec(db_->get(), kMigrations[version]));
+      if (version + 1 == kAuditTreeVersion) {
+        LIAISON_RETURN_IF_ERROR(BackfillAuditTree(*db_));
+      }
       if (version + 1 == kAuditTreeByPositionVersion) {
         LIAISON_RETURN_IF_ERROR(RekeyAuditTree(*db_));
       }
@@ -1834,7 +1868,6 @@ absl::Status SqliteStore::Migrate() {
       set.Bind(version + 1);
       LIAISON_RETURN_IF_ERROR(set.Run());
     }
-    if (backfill_tree) LIAISON_RETURN_IF_ERROR(BackfillAuditTree(*db_));
     return absl::OkStatus();
   };
   absl::Status status = migrate();

@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <limits>
 #include <map>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
@@ -70,6 +72,22 @@ int RawExec(const std::string& path, const std::string& sql,
   }
   sqlite3_close(db);
   return rc;
+}
+
+// The first column of the first row of `sql` on a raw connection; -1 if
+// none.
+int64_t RawCount(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  int64_t count = -1;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    count = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return count;
 }
 
 TEST(SqliteStoreTest, AuditRowsCannotBeUpdatedOrDeleted) {
@@ -158,6 +176,11 @@ TEST(SqliteStoreTest, TreeAndCheckpointRowsCannotBeUpdatedOrDeleted) {
            "INSERT INTO audit_tree (pos, level, idx, hash) "
            "VALUES (5, 1, 1, x'00')",
            "INSERT INTO audit_tree (level, idx, hash) VALUES (0, 3, x'00')",
+           // The next position, but not as the node that comes next (leaf 3).
+           "INSERT INTO audit_tree (pos, level, idx, hash) "
+           "VALUES (4, 1, 1, x'00')",
+           "INSERT INTO audit_tree (pos, level, idx, hash) "
+           "VALUES (4, 0, 4, x'00')",
            "INSERT OR REPLACE INTO audit_checkpoints (tree_size, root, note, "
            "signed_at_us) VALUES (3, x'00', 'forged', 0)",
        }) {
@@ -189,6 +212,10 @@ TEST(SqliteStoreTest, UpgradeBuildsTheTreeOverAnOlderLog) {
   std::unique_ptr<Store> store = harness.Open();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(StoredRoot(*store), root);
+  EXPECT_EQ(RawCount(harness.path(),
+                     "SELECT COUNT(*) FROM sqlite_schema "
+                     "WHERE name = 'audit_tree_by_level'"),
+            0);
   AuditQuery query;
   query.resource = "M4";
   EXPECT_EQ(store->ReadAudit(query)->size(), 1u);
@@ -214,20 +241,6 @@ constexpr char kTreeByLevel[] =
     "idx = NEW.idx) "
     "BEGIN SELECT RAISE(ABORT, 'audit tree is append-only'); END; "
     "UPDATE schema_version SET version = 9";
-
-int64_t RawCount(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_stmt* stmt = nullptr;
-  int64_t count = -1;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    count = sqlite3_column_int64(stmt, 0);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return count;
-}
 
 TEST(SqliteStoreTest, UpgradeKeysTheTreeByPosition) {
   SqliteHarness harness;
@@ -263,28 +276,77 @@ TEST(SqliteStoreTest, UpgradeKeysTheTreeByPosition) {
   EXPECT_EQ(merkle::RootHash(hashes), StoredRoot(*store));
 }
 
-TEST(SqliteStoreTest, UpgradeRefusesATreeWithAMissingNode) {
-  SqliteHarness harness;
-  {
-    std::unique_ptr<Store> store = harness.Open();
-    ASSERT_TRUE(AppendEntries(*store, 6).ok());
+TEST(SqliteStoreTest, UpgradeRefusesATreeThatIsNotTheTreeOfTheLog) {
+  // A log of 6 entries: its tree has 10 nodes. Each change to the version 9
+  // tree below makes the upgrade fail, naming what is wrong, and leaves the
+  // database as it was.
+  struct Case {
+    const char* change;
+    const char* error;
+    int64_t nodes_left;
+  };
+  for (const Case& c : {
+           Case{"DELETE FROM audit_tree WHERE level = 1 AND idx = 1",
+                "no node 1/1", 9},
+           Case{"DELETE FROM audit_tree WHERE level = 0 AND idx = 2",
+                "5 leaves in 6 places", 9},
+           Case{"INSERT INTO audit_tree VALUES (3, 0, x'00')",
+                "1 nodes outside the tree", 11},
+           // The last entry's leaf and the node it completed.
+           Case{"DELETE FROM audit_tree WHERE (level = 0 AND idx = 5) OR "
+                "(level = 1 AND idx = 2)",
+                "5 leaves for 6 log entries", 8},
+       }) {
+    SCOPED_TRACE(c.change);
+    SqliteHarness harness;
+    {
+      std::unique_ptr<Store> store = harness.Open();
+      ASSERT_TRUE(AppendEntries(*store, 6).ok());
+    }
+    std::string error;
+    ASSERT_EQ(
+        RawExec(harness.path(),
+                absl::StrCat(kTreeByLevel,
+                             "; DROP TRIGGER audit_tree_no_delete; ", c.change),
+                &error),
+        SQLITE_OK)
+        << error;
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+        SqliteStore::Open(harness.path());
+    EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(store.status().message(), HasSubstr(c.error));
+    // Nothing of the upgrade stayed.
+    EXPECT_EQ(RawCount(harness.path(), "SELECT version FROM schema_version"),
+              9);
+    EXPECT_EQ(RawCount(harness.path(), "SELECT COUNT(*) FROM audit_tree"),
+              c.nodes_left);
   }
-  std::string error;
-  ASSERT_EQ(RawExec(harness.path(),
-                    absl::StrCat(kTreeByLevel,
-                                 "; DROP TRIGGER audit_tree_no_delete; "
-                                 "DELETE FROM audit_tree WHERE level = 1 "
-                                 "AND idx = 1"),
-                    &error),
-            SQLITE_OK)
-      << error;
-  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-      SqliteStore::Open(harness.path());
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(store.status().message(), HasSubstr("no node 1/1"));
-  // Nothing of the upgrade stayed.
-  EXPECT_EQ(RawCount(harness.path(), "SELECT version FROM schema_version"), 9);
-  EXPECT_EQ(RawCount(harness.path(), "SELECT COUNT(*) FROM audit_tree"), 9);
+}
+
+TEST(SqliteStoreTest, NodesOutsideAnyTreeAreNotFound) {
+  SqliteHarness harness;
+  std::unique_ptr<Store> store = harness.Open();
+  ASSERT_TRUE(AppendEntries(*store, 3).ok());
+  EXPECT_TRUE(store->ReadAuditNode(1, 0).ok());
+  for (const auto& [level, index] :
+       std::vector<std::pair<int, int64_t>>{{-1, 0},
+                                            {63, 0},
+                                            {0, -1},
+                                            {0, int64_t{1} << 62},
+                                            {1, int64_t{1} << 61},
+                                            {62, 1},
+                                            {0, 3},
+                                            {2, 0}}) {
+    SCOPED_TRACE(absl::StrCat(level, "/", index));
+    EXPECT_EQ(store->ReadAuditNode(level, index).status().code(),
+              absl::StatusCode::kNotFound);
+  }
+  EXPECT_EQ(store->ReadAuditLeafHashes(0, 10)->size(), 3u);
+  EXPECT_EQ(store->ReadAuditLeafHashes(3, 10)->size(), 1u);
+  EXPECT_TRUE(store->ReadAuditLeafHashes(4, 10)->empty());
+  EXPECT_TRUE(
+      store->ReadAuditLeafHashes(std::numeric_limits<int64_t>::max(), 10)
+          ->empty());
 }
 
 TEST(SqliteStoreTest, UsesWriteAheadLog) {
