@@ -155,7 +155,19 @@ int Write(sqlite3_file* file, const void* data, int amount,
 
 int Truncate(sqlite3_file* file, sqlite3_int64 size) {
   Gathered* g = Self(file)->gathered;
-  if (g != nullptr && !g->bytes.empty() && End(*g) > size) {
+  if (g == nullptr) {
+    // SQLite truncates the database file to the database's size after every
+    // checkpoint, which is almost always the size the file has. ftruncate
+    // marks the inode dirty even then, so the checkpoint's sync wrote the
+    // inode too, synchronously. Nothing to do is done here.
+    sqlite3_int64 now = 0;
+    if (RealMethods(file).xFileSize(Real(file), &now) == SQLITE_OK &&
+        now == size) {
+      return SQLITE_OK;
+    }
+    return RealMethods(file).xTruncate(Real(file), size);
+  }
+  if (!g->bytes.empty() && End(*g) > size) {
     // What lies past the new end is cut off, written or not.
     g->bytes.resize(g->start >= size ? 0
                                      : static_cast<size_t>(size - g->start));

@@ -11,7 +11,9 @@
 // that reaches past the gathered block or a write that neither continues
 // nor rewrites it, and whenever 1 MiB is gathered.
 // Every other file, and every other operation, goes to the wrapped VFS
-// unchanged.
+// unchanged, but for a truncate of another file to the size it has already
+// (SQLite's after every checkpoint), which is skipped: `ftruncate` would
+// mark the inode dirty, and the checkpoint's sync would write it.
 //
 // Sound only for a connection that syncs the WAL at every commit
 // (synchronous=FULL or EXTRA): SQLite makes a commit visible to other

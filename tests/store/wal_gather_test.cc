@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -288,6 +289,87 @@ TEST_F(FailingWritesTest, AFullDiskInsideATransactionLosesNoGatheredFrame) {
   EXPECT_EQ(reopened.One("SELECT MIN(length(v)) || ' ' || MAX(length(v)) "
                          "FROM t"),
             "1500 1500");
+}
+
+std::atomic<int> ftruncates{0};
+sqlite3_syscall_ptr real_ftruncate = nullptr;
+
+int CountingFtruncate(int fd, off_t size) {
+  ftruncates.fetch_add(1);
+  using FtruncateFn = int (*)(int, off_t);
+  return reinterpret_cast<FtruncateFn>(real_ftruncate)(fd, size);
+}
+
+// Counts the unix VFS's ftruncate calls during a test.
+class CountedTruncatesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    unix_vfs_ = sqlite3_vfs_find("unix");
+    ASSERT_NE(unix_vfs_, nullptr);
+    real_ftruncate = unix_vfs_->xGetSystemCall(unix_vfs_, "ftruncate");
+    ASSERT_EQ(unix_vfs_->xSetSystemCall(
+                  unix_vfs_, "ftruncate",
+                  reinterpret_cast<sqlite3_syscall_ptr>(CountingFtruncate)),
+              SQLITE_OK);
+  }
+  void TearDown() override {
+    if (unix_vfs_ != nullptr) {
+      unix_vfs_->xSetSystemCall(unix_vfs_, nullptr, nullptr);  // defaults
+    }
+  }
+
+  // Runs checkpoints after commits that grow the database and after
+  // commits that only rewrite its pages, and returns the ftruncate calls
+  // they made.
+  int TruncatesOfCheckpoints(const char* vfs) {
+    const std::string path = dir_.File(absl::StrCat("t", ++files_, ".db"));
+    Db writer(path, vfs);
+    MakeWriter(writer);
+    const int before = ftruncates.load();
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_EQ(writer.Exec(Insert(i * 20 + 1, 20, 1500)), SQLITE_OK)
+          << writer.error();
+      EXPECT_EQ(writer.Exec("PRAGMA wal_checkpoint(PASSIVE)"), SQLITE_OK);
+      EXPECT_EQ(writer.Exec("UPDATE t SET v = randomblob(1500)"), SQLITE_OK)
+          << writer.error();
+      EXPECT_EQ(writer.Exec("PRAGMA wal_checkpoint(PASSIVE)"), SQLITE_OK);
+    }
+    const int made = ftruncates.load() - before;
+    EXPECT_EQ(writer.One("SELECT COUNT(*) FROM t"), "100");
+    return made;
+  }
+
+  sqlite3_vfs* unix_vfs_ = nullptr;
+  TempDir dir_;
+  int files_ = 0;
+};
+
+TEST_F(CountedTruncatesTest, CheckpointsDoNotTruncateToTheSizeTheFileHas) {
+  // The unix VFS alone truncates the database file after each checkpoint.
+  EXPECT_GE(TruncatesOfCheckpoints(nullptr), 10);
+  EXPECT_EQ(TruncatesOfCheckpoints(GatherVfs()), 0);
+}
+
+TEST_F(CountedTruncatesTest, ADatabaseThatShrinksIsTruncated) {
+  const std::string path = dir_.File("shrinks.db");
+  {
+    Db writer(path, GatherVfs());
+    MakeWriter(writer);
+    ASSERT_EQ(writer.Exec(Insert(1, 400, 1500)), SQLITE_OK) << writer.error();
+    ASSERT_EQ(writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)"), SQLITE_OK);
+    const int before = ftruncates.load();
+    ASSERT_EQ(writer.Exec("DELETE FROM t WHERE k > 10; VACUUM"), SQLITE_OK)
+        << writer.error();
+    ASSERT_EQ(writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)"), SQLITE_OK);
+    EXPECT_GE(ftruncates.load() - before, 1);
+    const std::string pages = writer.One("PRAGMA page_count");
+    const std::string page_size = writer.One("PRAGMA page_size");
+    struct stat st;
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, std::stoll(pages) * std::stoll(page_size));
+    EXPECT_LT(std::stoll(pages), 100);
+  }
+  ExpectIntact(path, "10");
 }
 
 TEST(WalGatherTest, ABaseThatIsNotRegisteredIsRefused) {
