@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "domain/merkle.h"
 #include "store/sqlite/wal_gather.h"
 
 namespace liaison {
@@ -86,7 +87,7 @@ namespace {
 
 // Each entry migrates the schema from version i to i + 1. Append only: a
 // released migration is never edited.
-constexpr std::array<const char*, 10> kMigrations = {
+constexpr std::array<const char*, 11> kMigrations = {
     // Version 1: parties, messages with recipients, the audit log.
     R"sql(
 CREATE TABLE parties (
@@ -376,6 +377,28 @@ CREATE TRIGGER audit_tree_no_update BEFORE UPDATE ON audit_tree
 BEGIN SELECT RAISE(ABORT, 'audit tree is append-only'); END;
 CREATE TRIGGER audit_tree_no_delete BEFORE DELETE ON audit_tree
 BEGIN SELECT RAISE(ABORT, 'audit tree is append-only'); END;
+)sql",
+    // Version 11: only copies passed on have an origin; originals (origin
+    // '') stay out of the origin's index, which every send wrote to. And the
+    // tree's order trigger as version 10 has it now: the first build of
+    // version 10 (4bb1843) checked the position only.
+    R"sql(
+DROP INDEX messages_origin;
+CREATE INDEX messages_origin ON messages (origin_id) WHERE origin_id != '';
+DROP TRIGGER audit_tree_in_order;
+CREATE TRIGGER audit_tree_in_order BEFORE INSERT ON audit_tree
+WHEN NOT (
+  (NEW.pos IS 0 AND NEW.level IS 0 AND NEW.idx IS 0 AND
+   NOT EXISTS (SELECT 1 FROM audit_tree)) OR
+  EXISTS (SELECT 1 FROM audit_tree AS last
+          WHERE last.pos = (SELECT MAX(pos) FROM audit_tree) AND
+                NEW.pos IS last.pos + 1 AND
+                CASE WHEN last.idx % 2 = 1
+                     THEN NEW.level IS last.level + 1 AND
+                          NEW.idx IS last.idx / 2
+                     ELSE NEW.level IS 0 AND
+                          NEW.idx IS (last.idx + 1) << last.level END))
+BEGIN SELECT RAISE(ABORT, 'audit tree is append-only, in order'); END;
 )sql",
 };
 
@@ -997,7 +1020,8 @@ absl::Status BackfillAuditTree(SqliteConnection& db) {
 
 // Moves the tree's nodes from the table keyed by (level, index) to the one
 // keyed by position (version 10), in position order, and drops the old one.
-// The old table must hold exactly the tree of its leaves.
+// The old table must hold exactly the tree of its leaves, and its leaves be
+// the hashes of the log's entries, one each.
 absl::Status RekeyAuditTree(SqliteConnection& db) {
   int64_t leaves = 0;
   int64_t nodes = 0;
@@ -1047,6 +1071,18 @@ absl::Status RekeyAuditTree(SqliteConnection& db) {
               kAuditTreeByPositionVersion));
         }
         hash = old.Blob(0);
+      }
+      if (level == 0) {
+        // Each leaf is its log entry's.
+        Statement entry(db, "SELECT leaf FROM audit_log WHERE seq = ?");
+        entry.Bind(leaf + 1);
+        LIAISON_ASSIGN_OR_RETURN(bool has_entry, entry.Step());
+        if (!has_entry || merkle::LeafHash(entry.Blob(0)) != hash) {
+          return absl::DataLossError(absl::StrCat(
+              "audit tree's leaf ", index, " is not the hash of log entry ",
+              leaf + 1, has_entry ? "" : " (there is none)",
+              "; cannot move it to version ", kAuditTreeByPositionVersion));
+        }
       }
       Statement insert(db, kInsertNodeByPosition);
       insert.Bind(moved)
@@ -1204,9 +1240,11 @@ class SqliteStore::Transaction final : public WriteTransaction {
 
   absl::Status SetHandling(absl::string_view message_id, HandlingCode code,
                            absl::string_view restriction) override {
+    // The copies by the origin's index, which holds copies only.
     Statement update(db_,
                      "UPDATE messages SET handling_code = ?, "
-                     "handling_restriction = ? WHERE id = ? OR origin_id = ?");
+                     "handling_restriction = ? WHERE id = ? OR "
+                     "(origin_id = ? AND origin_id != '')");
     update.Bind(Name(code)).Bind(restriction).Bind(message_id).Bind(message_id);
     LIAISON_RETURN_IF_ERROR(update.Run());
     if (sqlite3_changes(db_.get()) == 0) {

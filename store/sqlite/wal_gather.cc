@@ -157,9 +157,10 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
   Gathered* g = Self(file)->gathered;
   if (g == nullptr) {
     // SQLite truncates the database file to the database's size after every
-    // checkpoint, which is almost always the size the file has. ftruncate
-    // marks the inode dirty even then, so the checkpoint's sync wrote the
-    // inode too, synchronously. Nothing to do is done here.
+    // checkpoint that copies the whole WAL, which is almost always the size
+    // the file has. ftruncate marks the inode dirty even then, so the
+    // checkpoint's sync wrote the inode too, synchronously. A truncate to
+    // the file's own size is skipped, for any file that is not gathered.
     sqlite3_int64 now = 0;
     if (RealMethods(file).xFileSize(Real(file), &now) == SQLITE_OK &&
         now == size) {

@@ -11,9 +11,11 @@
 // that reaches past the gathered block or a write that neither continues
 // nor rewrites it, and whenever 1 MiB is gathered.
 // Every other file, and every other operation, goes to the wrapped VFS
-// unchanged, but for a truncate of another file to the size it has already
-// (SQLite's after every checkpoint), which is skipped: `ftruncate` would
-// mark the inode dirty, and the checkpoint's sync would write it.
+// unchanged, but for a truncate of a file that is not gathered (the
+// database file, mostly) to the size it has already, which is skipped:
+// SQLite truncates the database file to its size after every checkpoint
+// that copies the whole WAL, and `ftruncate` would mark the inode dirty even
+// then, so that the checkpoint's sync would write the inode too.
 //
 // Sound only for a connection that syncs the WAL at every commit
 // (synchronous=FULL or EXTRA): SQLite makes a commit visible to other

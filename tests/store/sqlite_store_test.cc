@@ -242,6 +242,40 @@ constexpr char kTreeByLevel[] =
     "BEGIN SELECT RAISE(ABORT, 'audit tree is append-only'); END; "
     "UPDATE schema_version SET version = 9";
 
+TEST(SqliteStoreTest, ATreeNodeIsAdmittedOnlyAsTheOneThatComesNext) {
+  SqliteHarness harness;
+  {
+    std::unique_ptr<Store> store = harness.Open();
+    ASSERT_TRUE(AppendEntries(*store, 3).ok());  // positions 0..3
+  }
+  std::string error;
+  // After leaf 2 (a left child) comes leaf 3; it is admitted by hand here.
+  ASSERT_EQ(RawExec(harness.path(),
+                    "INSERT INTO audit_tree (pos, level, idx, hash) "
+                    "VALUES (4, 0, 3, zeroblob(32))",
+                    &error),
+            SQLITE_OK)
+      << error;
+  // After leaf 3 (a right child) comes its parent, 1/1, and nothing else.
+  for (const char* node :
+       {"(5, 0, 4", "(5, 1, 2", "(5, 2, 0", "(5, 1, 0", "(6, 1, 1"}) {
+    SCOPED_TRACE(node);
+    EXPECT_NE(RawExec(harness.path(),
+                      absl::StrCat("INSERT INTO audit_tree (pos, level, idx, "
+                                   "hash) VALUES ",
+                                   node, ", zeroblob(32))"),
+                      &error),
+              SQLITE_OK);
+    EXPECT_THAT(error, HasSubstr("append-only, in order"));
+  }
+  EXPECT_EQ(RawExec(harness.path(),
+                    "INSERT INTO audit_tree (pos, level, idx, hash) "
+                    "VALUES (5, 1, 1, zeroblob(32))",
+                    &error),
+            SQLITE_OK)
+      << error;
+}
+
 TEST(SqliteStoreTest, UpgradeKeysTheTreeByPosition) {
   SqliteHarness harness;
   std::string root;
@@ -296,6 +330,9 @@ TEST(SqliteStoreTest, UpgradeRefusesATreeThatIsNotTheTreeOfTheLog) {
            Case{"DELETE FROM audit_tree WHERE (level = 0 AND idx = 5) OR "
                 "(level = 1 AND idx = 2)",
                 "5 leaves for 6 log entries", 8},
+           Case{"DROP TRIGGER audit_tree_no_update; UPDATE audit_tree SET "
+                "hash = zeroblob(32) WHERE level = 0 AND idx = 2",
+                "leaf 2 is not the hash of log entry 3", 10},
        }) {
     SCOPED_TRACE(c.change);
     SqliteHarness harness;
@@ -347,6 +384,35 @@ TEST(SqliteStoreTest, NodesOutsideAnyTreeAreNotFound) {
   EXPECT_TRUE(
       store->ReadAuditLeafHashes(std::numeric_limits<int64_t>::max(), 10)
           ->empty());
+}
+
+TEST(SqliteStoreTest, CopiesAreFoundByTheOriginsIndexWhichHoldsNoOriginals) {
+  SqliteHarness harness;
+  harness.Open().reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(harness.path().c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  // SetHandling's statement: each side of the OR by an index, no scan.
+  ASSERT_EQ(sqlite3_prepare_v2(
+                db,
+                "EXPLAIN QUERY PLAN UPDATE messages SET handling_code = ?, "
+                "handling_restriction = ? WHERE id = ? OR "
+                "(origin_id = ? AND origin_id != '')",
+                -1, &stmt, nullptr),
+            SQLITE_OK);
+  std::string plan;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    plan += "\n";
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  EXPECT_THAT(plan, HasSubstr("INDEX messages_origin (origin_id=?)"));
+  EXPECT_THAT(plan, ::testing::Not(HasSubstr("SCAN")));
+  EXPECT_EQ(RawCount(harness.path(),
+                     "SELECT COUNT(*) FROM sqlite_schema WHERE name = "
+                     "'messages_origin' AND sql LIKE '%WHERE origin_id != %'"),
+            1);
 }
 
 TEST(SqliteStoreTest, UsesWriteAheadLog) {

@@ -360,7 +360,8 @@ TEST_F(CountedTruncatesTest, ADatabaseThatShrinksIsTruncated) {
     const int before = ftruncates.load();
     ASSERT_EQ(writer.Exec("DELETE FROM t WHERE k > 10; VACUUM"), SQLITE_OK)
         << writer.error();
-    ASSERT_EQ(writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)"), SQLITE_OK);
+    // PASSIVE leaves the WAL's size alone: the truncate is the database's.
+    ASSERT_EQ(writer.Exec("PRAGMA wal_checkpoint(PASSIVE)"), SQLITE_OK);
     EXPECT_GE(ftruncates.load() - before, 1);
     const std::string pages = writer.One("PRAGMA page_count");
     const std::string page_size = writer.One("PRAGMA page_size");
