@@ -665,15 +665,25 @@ TEST_F(SqliteAccessCacheTest, ReadsRacingChangesNeverKeepAStaleRecord) {
   }
 }
 
+// A store on a fresh file for each test.
+class SqliteGroupCommitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+        SqliteStore::Open(dir_.File("liaison.db"));
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(store).value();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
 // WriteAsync: `done` runs after the commit that holds the write (its change
 // is readable from there), off the caller's thread and off the committer's
 // (which has gone on to the next group), in the order the writes were
 // queued; a write asked for from a `done` is committed too.
-TEST(SqliteGroupCommitTest, AsyncWritesAreAnsweredAfterTheirCommit) {
-  TempDir dir;
-  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-      SqliteStore::Open(dir.File("liaison.db"));
-  ASSERT_TRUE(store.ok()) << store.status();
+TEST_F(SqliteGroupCommitTest, AsyncWritesAreAnsweredAfterTheirCommit) {
   constexpr int kWrites = 40;
   absl::Mutex mu;
   std::vector<int> answered;
@@ -684,7 +694,7 @@ TEST(SqliteGroupCommitTest, AsyncWritesAreAnsweredAfterTheirCommit) {
     Party p;
     p.code = absl::StrCat("P", i);
     p.name = p.code;
-    (*store)->WriteAsync(
+    store_->WriteAsync(
         [p, &mu, &committed_on](WriteTransaction& txn) {
           {
             absl::MutexLock lock(&mu);
@@ -694,7 +704,7 @@ TEST(SqliteGroupCommitTest, AsyncWritesAreAnsweredAfterTheirCommit) {
         },
         [&, i, code = p.code](absl::Status status) {
           EXPECT_TRUE(status.ok()) << status;
-          const bool stored = (*store)->GetParty(code).ok();
+          const bool stored = store_->GetParty(code).ok();
           {
             absl::MutexLock lock(&mu);
             answered.push_back(i);
@@ -706,7 +716,7 @@ TEST(SqliteGroupCommitTest, AsyncWritesAreAnsweredAfterTheirCommit) {
             Party last;
             last.code = "LAST";
             last.name = "Last";
-            (*store)->WriteAsync(
+            store_->WriteAsync(
                 [last](WriteTransaction& txn) { return txn.InsertParty(last); },
                 [&](absl::Status status) {
                   EXPECT_TRUE(status.ok()) << status;
@@ -722,18 +732,14 @@ TEST(SqliteGroupCommitTest, AsyncWritesAreAnsweredAfterTheirCommit) {
   ASSERT_EQ(answered.size(), static_cast<size_t>(kWrites));
   for (int i = 0; i < kWrites; ++i) EXPECT_EQ(answered[i], i);
   EXPECT_NE(committed_on.front(), std::this_thread::get_id());
-  EXPECT_TRUE((*store)->GetParty("LAST").ok());
+  EXPECT_TRUE(store_->GetParty("LAST").ok());
 }
 
 // Writes that arrive while a transaction commits are committed together in
 // the next one, each still succeeding or failing on its own (the
 // conformance suite checks the outcomes; this checks they were grouped).
-TEST(SqliteGroupCommitTest, WritesQueuedDuringACommitShareTheNextOne) {
-  TempDir dir;
-  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-      SqliteStore::Open(dir.File("liaison.db"));
-  ASSERT_TRUE(store.ok()) << store.status();
-  HeldCommit held(**store);
+TEST_F(SqliteGroupCommitTest, WritesQueuedDuringACommitShareTheNextOne) {
+  HeldCommit held(*store_);
   constexpr int kWriters = 16;
   std::vector<std::thread> writers;
   for (int i = 0; i < kWriters; ++i) {
@@ -742,7 +748,7 @@ TEST(SqliteGroupCommitTest, WritesQueuedDuringACommitShareTheNextOne) {
       p.code = absl::StrCat("P", i);
       p.name = p.code;
       EXPECT_TRUE(
-          (*store)
+          store_
               ->Write([&](WriteTransaction& txn) { return txn.InsertParty(p); })
               .ok());
     });
@@ -751,11 +757,11 @@ TEST(SqliteGroupCommitTest, WritesQueuedDuringACommitShareTheNextOne) {
   held.Release();
   for (std::thread& writer : writers) writer.join();
 
-  const SqliteStore::WriteStats stats = (*store)->write_stats();
+  const SqliteStore::WriteStats stats = store_->write_stats();
   EXPECT_EQ(stats.writes, 1 + kWriters);
   // One for the holder, then far fewer than one per queued writer.
   EXPECT_LE(stats.transactions, 1 + kWriters / 2);
-  EXPECT_EQ((*store)->ListParties()->size(), static_cast<size_t>(kWriters));
+  EXPECT_EQ(store_->ListParties()->size(), static_cast<size_t>(kWriters));
 }
 
 // Queues a WriteAsync that registers party `code` and must succeed; counts
@@ -779,13 +785,9 @@ void InsertPartyAsync(SqliteStore& store, const std::string& code,
 // A group of WriteAsync writes runs without savepoints; one that fails
 // has the group rolled back and run again with them, so that it alone is
 // undone: those before it run twice and commit once, those after it once.
-TEST(SqliteGroupCommitTest,
-     AFailingAsyncWriteIsUndoneAloneByRerunningTheGroup) {
-  TempDir dir;
-  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-      SqliteStore::Open(dir.File("liaison.db"));
-  ASSERT_TRUE(store.ok()) << store.status();
-  HeldCommit held(**store);
+TEST_F(SqliteGroupCommitTest,
+       AFailingAsyncWriteIsUndoneAloneByRerunningTheGroup) {
+  HeldCommit held(*store_);
 
   // Queued while the holder's transaction runs: the next group, all three.
   absl::Mutex mu;
@@ -796,7 +798,7 @@ TEST(SqliteGroupCommitTest,
     Party p;
     p.code = code;
     p.name = code;
-    (*store)->WriteAsync(
+    store_->WriteAsync(
         [p, &mu, &runs](WriteTransaction& txn) -> absl::Status {
           {
             absl::MutexLock lock(&mu);
@@ -825,54 +827,46 @@ TEST(SqliteGroupCommitTest,
   EXPECT_EQ(runs["PA"], 2);
   EXPECT_EQ(runs["PB"], 2);
   EXPECT_EQ(runs["PC"], 1);
-  EXPECT_TRUE((*store)->GetParty("PA").ok());
-  EXPECT_EQ((*store)->GetParty("PB").status().code(),
+  EXPECT_TRUE(store_->GetParty("PA").ok());
+  EXPECT_EQ(store_->GetParty("PB").status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_TRUE((*store)->GetParty("PC").ok());
-  const SqliteStore::WriteStats stats = (*store)->write_stats();
+  EXPECT_TRUE(store_->GetParty("PC").ok());
+  const SqliteStore::WriteStats stats = store_->write_stats();
   EXPECT_EQ(stats.writes, 4);
   EXPECT_EQ(stats.transactions, 2);
   EXPECT_EQ(stats.reruns, 1);
 }
 
 // Without a failure, each function of the group runs once.
-TEST(SqliteGroupCommitTest, AsyncWritesThatSucceedRunOnce) {
-  TempDir dir;
-  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-      SqliteStore::Open(dir.File("liaison.db"));
-  ASSERT_TRUE(store.ok()) << store.status();
-  HeldCommit held(**store);
+TEST_F(SqliteGroupCommitTest, AsyncWritesThatSucceedRunOnce) {
+  HeldCommit held(*store_);
   constexpr int kWrites = 8;
   std::atomic<int> runs{0};
   absl::BlockingCounter answered(kWrites);
   for (int i = 0; i < kWrites; ++i) {
-    InsertPartyAsync(**store, absl::StrCat("P", i), runs, answered);
+    InsertPartyAsync(*store_, absl::StrCat("P", i), runs, answered);
   }
   held.Release();
   answered.Wait();
   EXPECT_EQ(runs.load(), kWrites);
-  EXPECT_EQ((*store)->write_stats().transactions, 2);
-  EXPECT_EQ((*store)->write_stats().reruns, 0);
-  EXPECT_EQ((*store)->ListParties()->size(), static_cast<size_t>(kWrites));
+  EXPECT_EQ(store_->write_stats().transactions, 2);
+  EXPECT_EQ(store_->write_stats().reruns, 0);
+  EXPECT_EQ(store_->ListParties()->size(), static_cast<size_t>(kWrites));
 }
 
 // A waiting Write's function runs once: a group that holds one runs with
 // savepoints from the start, so a failure there is undone alone, without
 // running the group again.
-TEST(SqliteGroupCommitTest, AGroupWithAWaitingWriteRunsEachFunctionOnce) {
-  TempDir dir;
-  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-      SqliteStore::Open(dir.File("liaison.db"));
-  ASSERT_TRUE(store.ok()) << store.status();
-  HeldCommit held(**store);
+TEST_F(SqliteGroupCommitTest, AGroupWithAWaitingWriteRunsEachFunctionOnce) {
+  HeldCommit held(*store_);
   std::atomic<int> runs{0};
   absl::BlockingCounter answered(2);
-  InsertPartyAsync(**store, "PA", runs, answered);
+  InsertPartyAsync(*store_, "PA", runs, answered);
   std::thread waiting([&] {
     Party p;
     p.code = "PB";
     p.name = "PB";
-    EXPECT_EQ((*store)->Write([&](WriteTransaction& txn) -> absl::Status {
+    EXPECT_EQ(store_->Write([&](WriteTransaction& txn) -> absl::Status {
       runs.fetch_add(1);
       absl::Status inserted = txn.InsertParty(p);
       if (!inserted.ok()) return inserted;
@@ -882,19 +876,19 @@ TEST(SqliteGroupCommitTest, AGroupWithAWaitingWriteRunsEachFunctionOnce) {
   });
   // The waiting Write queues from its own thread; give it time to.
   absl::SleepFor(absl::Milliseconds(300));
-  InsertPartyAsync(**store, "PC", runs, answered);
+  InsertPartyAsync(*store_, "PC", runs, answered);
   held.Release();
   waiting.join();
   answered.Wait();
 
   EXPECT_EQ(runs.load(), 3);
-  const SqliteStore::WriteStats stats = (*store)->write_stats();
+  const SqliteStore::WriteStats stats = store_->write_stats();
   EXPECT_EQ(stats.transactions, 2);
   EXPECT_EQ(stats.reruns, 0);
-  EXPECT_TRUE((*store)->GetParty("PA").ok());
-  EXPECT_EQ((*store)->GetParty("PB").status().code(),
+  EXPECT_TRUE(store_->GetParty("PA").ok());
+  EXPECT_EQ(store_->GetParty("PB").status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_TRUE((*store)->GetParty("PC").ok());
+  EXPECT_TRUE(store_->GetParty("PC").ok());
 }
 
 }  // namespace

@@ -201,37 +201,51 @@ ssize_t FailingWrite(int fd, const void* data, size_t size) {
   return FailNow() ? -1 : reinterpret_cast<WriteFn>(real_write)(fd, data, size);
 }
 
-// Puts the failing writes in the unix VFS for a test, and takes them out.
-class FailingWritesTest : public ::testing::Test {
+// Swaps system calls of the unix VFS for a test; TearDown puts SQLite's
+// defaults back.
+class UnixSyscallsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     unix_vfs_ = sqlite3_vfs_find("unix");
     ASSERT_NE(unix_vfs_, nullptr);
-    real_pwrite = unix_vfs_->xGetSystemCall(unix_vfs_, "pwrite");
-    real_pwrite64 = unix_vfs_->xGetSystemCall(unix_vfs_, "pwrite64");
-    real_write = unix_vfs_->xGetSystemCall(unix_vfs_, "write");
-    ASSERT_EQ(unix_vfs_->xSetSystemCall(
-                  unix_vfs_, "pwrite",
-                  reinterpret_cast<sqlite3_syscall_ptr>(FailingPwrite)),
-              SQLITE_OK);
-    ASSERT_EQ(unix_vfs_->xSetSystemCall(
-                  unix_vfs_, "pwrite64",
-                  reinterpret_cast<sqlite3_syscall_ptr>(FailingPwrite64)),
-              SQLITE_OK);
-    ASSERT_EQ(unix_vfs_->xSetSystemCall(
-                  unix_vfs_, "write",
-                  reinterpret_cast<sqlite3_syscall_ptr>(FailingWrite)),
-              SQLITE_OK);
   }
   void TearDown() override {
-    fail_errno = 0;
     if (unix_vfs_ != nullptr) {
       unix_vfs_->xSetSystemCall(unix_vfs_, nullptr, nullptr);  // defaults
     }
   }
 
+  // Puts `replacement` in place of the system call `name`; returns the call
+  // it replaced.
+  template <typename Fn>
+  sqlite3_syscall_ptr Swap(const char* name, Fn replacement) {
+    const sqlite3_syscall_ptr real = unix_vfs_->xGetSystemCall(unix_vfs_, name);
+    EXPECT_EQ(unix_vfs_->xSetSystemCall(
+                  unix_vfs_, name,
+                  reinterpret_cast<sqlite3_syscall_ptr>(replacement)),
+              SQLITE_OK)
+        << name;
+    return real;
+  }
+
   sqlite3_vfs* unix_vfs_ = nullptr;
   TempDir dir_;
+};
+
+// Puts the failing writes in the unix VFS for a test, and takes them out.
+class FailingWritesTest : public UnixSyscallsTest {
+ protected:
+  void SetUp() override {
+    UnixSyscallsTest::SetUp();
+    if (HasFatalFailure()) return;
+    real_pwrite = Swap("pwrite", FailingPwrite);
+    real_pwrite64 = Swap("pwrite64", FailingPwrite64);
+    real_write = Swap("write", FailingWrite);
+  }
+  void TearDown() override {
+    fail_errno = 0;
+    UnixSyscallsTest::TearDown();
+  }
 };
 
 TEST_F(FailingWritesTest, AWriteErrorFailsTheCommitAndLosesNothingCommitted) {
@@ -301,21 +315,12 @@ int CountingFtruncate(int fd, off_t size) {
 }
 
 // Counts the unix VFS's ftruncate calls during a test.
-class CountedTruncatesTest : public ::testing::Test {
+class CountedTruncatesTest : public UnixSyscallsTest {
  protected:
   void SetUp() override {
-    unix_vfs_ = sqlite3_vfs_find("unix");
-    ASSERT_NE(unix_vfs_, nullptr);
-    real_ftruncate = unix_vfs_->xGetSystemCall(unix_vfs_, "ftruncate");
-    ASSERT_EQ(unix_vfs_->xSetSystemCall(
-                  unix_vfs_, "ftruncate",
-                  reinterpret_cast<sqlite3_syscall_ptr>(CountingFtruncate)),
-              SQLITE_OK);
-  }
-  void TearDown() override {
-    if (unix_vfs_ != nullptr) {
-      unix_vfs_->xSetSystemCall(unix_vfs_, nullptr, nullptr);  // defaults
-    }
+    UnixSyscallsTest::SetUp();
+    if (HasFatalFailure()) return;
+    real_ftruncate = Swap("ftruncate", CountingFtruncate);
   }
 
   // Runs checkpoints after commits that grow the database and after
@@ -339,8 +344,6 @@ class CountedTruncatesTest : public ::testing::Test {
     return made;
   }
 
-  sqlite3_vfs* unix_vfs_ = nullptr;
-  TempDir dir_;
   int files_ = 0;
 };
 
