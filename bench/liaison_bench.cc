@@ -79,6 +79,11 @@ ABSL_FLAG(int32_t, rounds, 3,
           "noise shows between them; medians are printed)");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1),
           "unmeasured time before each point");
+ABSL_FLAG(int32_t, slices, 5,
+          "each round alternates echo and send this many times, --duration "
+          "divided among them, so that both meet the machine in the same "
+          "state (its speed drifts by tens of percent over seconds); 1: echo "
+          "for --duration, then send");
 ABSL_FLAG(int32_t, body_bytes, 1024, "body of each message sent");
 ABSL_FLAG(std::string, inbox_sizes, "10000,1000000",
           "stored messages at which inbox paging is timed; empty: skip");
@@ -304,6 +309,39 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> NewChannel(
   return grpc::CreateCustomChannel(address, creds, args);
 }
 
+// The CPU time of this process: the callers, all threads.
+absl::Duration SelfCpuTime() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return absl::DurationFromTimeval(usage.ru_utime) +
+         absl::DurationFromTimeval(usage.ru_stime);
+}
+
+// The machine's CPU time summed over its cores, from /proc/stat: busy is
+// everything but idle and iowait.
+struct MachineCpu {
+  absl::Duration busy;
+  absl::Duration all;
+};
+
+MachineCpu ReadMachineCpu() {
+  std::ifstream in("/proc/stat");
+  std::string line;
+  std::getline(in, line);  // "cpu  user nice system idle iowait irq ..."
+  std::vector<std::string> fields =
+      absl::StrSplit(line, ' ', absl::SkipEmpty());
+  MachineCpu cpu;
+  const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (size_t i = 1; i < fields.size() && i <= 8; ++i) {  // Not guest time.
+    int64_t ticks = 0;
+    if (!absl::SimpleAtoi(fields[i], &ticks)) continue;
+    const absl::Duration d = absl::Seconds(static_cast<double>(ticks) * tick);
+    cpu.all += d;
+    if (i != 4 && i != 5) cpu.busy += d;
+  }
+  return cpu;
+}
+
 // Latencies of one load point.
 struct LoadResult {
   int64_t calls = 0;
@@ -311,6 +349,8 @@ struct LoadResult {
   std::string first_error;
   double seconds = 0;
   absl::Duration server_cpu;
+  absl::Duration client_cpu;
+  MachineCpu machine;
   std::vector<double> micros;
 
   double Qps() const { return seconds > 0 ? calls / seconds : 0; }
@@ -321,10 +361,39 @@ struct LoadResult {
         std::min(micros.size() - 1, static_cast<size_t>(p * micros.size()));
     return micros[i] / 1000.0;
   }
-  double CpuPerCallUs() const {
-    return calls > 0 ? absl::ToDoubleMicroseconds(server_cpu) / calls : 0;
+  double CpuPerCallUs() const { return PerCallUs(server_cpu); }
+  double PerCallUs(absl::Duration d) const {
+    return calls > 0 ? absl::ToDoubleMicroseconds(d) / calls : 0;
+  }
+  // Where the machine's CPU went over the window, per call: the servers,
+  // the callers (this process), the rest (the kernel's threads: writeback,
+  // the journal, softirqs outside the processes), and how much stayed idle.
+  std::string CpuBreakdown() const {
+    const absl::Duration rest = machine.busy - server_cpu - client_cpu;
+    const double idle =
+        machine.all > absl::ZeroDuration()
+            ? 100.0 * (1.0 - absl::FDivDuration(machine.busy, machine.all))
+            : 0;
+    return absl::StrFormat(
+        "server %3.0f + client %3.0f + rest %3.0f = %3.0f us, idle %2.0f%%",
+        PerCallUs(server_cpu), PerCallUs(client_cpu), PerCallUs(rest),
+        PerCallUs(machine.busy), idle);
   }
 };
+
+// Adds `part`, a later slice of the same point, to `total`.
+void Merge(LoadResult& total, LoadResult part) {
+  total.calls += part.calls;
+  total.errors += part.errors;
+  if (total.first_error.empty()) total.first_error = part.first_error;
+  total.seconds += part.seconds;
+  total.server_cpu += part.server_cpu;
+  total.client_cpu += part.client_cpu;
+  total.machine.busy += part.machine.busy;
+  total.machine.all += part.machine.all;
+  total.micros.insert(total.micros.end(), part.micros.begin(),
+                      part.micros.end());
+}
 
 using CallFn = std::function<absl::Status()>;
 
@@ -374,12 +443,19 @@ LoadResult RunLoad(const std::vector<CallFn>& calls, absl::Duration warmup,
   }
   std::this_thread::sleep_until(measure_from);
   const absl::Duration cpu_before = server_cpu();
+  const absl::Duration client_before = SelfCpuTime();
+  const MachineCpu machine_before = ReadMachineCpu();
   std::this_thread::sleep_until(measure_to);
   const absl::Duration cpu_after = server_cpu();
+  const absl::Duration client_after = SelfCpuTime();
+  const MachineCpu machine_after = ReadMachineCpu();
   for (std::thread& t : threads) t.join();
   result.calls = static_cast<int64_t>(result.micros.size());
   result.seconds = absl::ToDoubleSeconds(duration);
   result.server_cpu = cpu_after - cpu_before;
+  result.client_cpu = client_after - client_before;
+  result.machine = {machine_after.busy - machine_before.busy,
+                    machine_after.all - machine_before.all};
   return result;
 }
 
@@ -490,12 +566,17 @@ double Median(std::vector<double> values) {
 }
 
 absl::Status Throughput(const Setup& setup, const std::vector<int>& callers,
-                        int rounds, absl::Duration warmup,
+                        int rounds, int slices, absl::Duration warmup,
                         absl::Duration duration) {
   std::cout << "\n== Throughput: durable Exchange.SendMessage against a bare "
                "gRPC echo, same mTLS, "
             << absl::FormatDuration(duration) << " a point, " << rounds
-            << " rounds of echo then send\n";
+            << " rounds of echo then send";
+  if (slices > 1) {
+    std::cout << ", each alternating them " << slices << " times ("
+              << absl::FormatDuration(duration / slices) << " a slice)";
+  }
+  std::cout << "\n";
   std::cout << absl::StrFormat(
       "%-8s | %-47s | %-47s | %s\n", "callers",
       "echo: calls/s  p50 ms  p99 ms  p999 ms  cpu/call",
@@ -511,8 +592,16 @@ absl::Status Throughput(const Setup& setup, const std::vector<int>& callers,
     LIAISON_RETURN_IF_ERROR(WarmUp(send));
     std::vector<double> echo_qps, send_qps, ratios;
     for (int round = 0; round < rounds; ++round) {
-      LoadResult e = RunLoad(echo, warmup, duration, {setup.echo});
-      LoadResult s = RunLoad(send, warmup, duration, setup.liaisonds);
+      // The first slice of each waits out --warmup; the callers of later
+      // ones start again (RunLoad joins them), so 100 ms of lead-in lets
+      // their calls fill the servers again before the window opens.
+      LoadResult e, s;
+      for (int slice = 0; slice < slices; ++slice) {
+        const absl::Duration lead_in =
+            slice == 0 ? warmup : std::min(warmup, absl::Milliseconds(100));
+        Merge(e, RunLoad(echo, lead_in, duration / slices, {setup.echo}));
+        Merge(s, RunLoad(send, lead_in, duration / slices, setup.liaisonds));
+      }
       auto row = [](LoadResult& r) {
         return absl::StrFormat("%13.0f  %6s  %6s  %7s  %5.0f us", r.Qps(),
                                Ms(r.PercentileMs(0.5)),
@@ -522,6 +611,9 @@ absl::Status Throughput(const Setup& setup, const std::vector<int>& callers,
       const double ratio = e.Qps() > 0 ? s.Qps() / e.Qps() : 0;
       std::cout << absl::StrFormat("%-8d | %-47s | %-47s | %.2f\n", n, row(e),
                                    row(s), ratio);
+      std::cout << absl::StrFormat(
+          "  cpu/call  echo: %s\n            send: %s\n", e.CpuBreakdown(),
+          s.CpuBreakdown());
       for (const LoadResult* r : {&e, &s}) {
         if (r->errors > 0) {
           // A point with failed calls measures something else.
@@ -539,7 +631,10 @@ absl::Status Throughput(const Setup& setup, const std::vector<int>& callers,
   }
   std::cout << "cpu/call: the server process's user+system CPU time over the "
                "measured window, divided by the calls completed (the "
-               "kernel's own writeback threads are not counted)\n"
+               "kernel's own writeback threads are not counted); the "
+               "lines under it split the whole machine's CPU per call: the "
+               "server, the callers (this program), the rest (kernel "
+               "threads), and the share left idle\n"
             << "medians of the rounds:\n";
   for (const std::string& line : summary) std::cout << "  " << line << "\n";
   return absl::OkStatus();
@@ -941,6 +1036,7 @@ int Bench(const std::string& self, const std::string& dir,
   std::vector<int> caller_counts(callers.begin(), callers.end());
   absl::Status status =
       Throughput(setup, caller_counts, std::max(1, absl::GetFlag(FLAGS_rounds)),
+                 std::max(1, absl::GetFlag(FLAGS_slices)),
                  absl::GetFlag(FLAGS_warmup), absl::GetFlag(FLAGS_duration));
   if (status.ok() && absl::GetFlag(FLAGS_delivery_samples) > 0) {
     status = Delivery(setup, absl::GetFlag(FLAGS_delivery_samples));

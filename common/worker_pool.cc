@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/thread_name.h"
+
 namespace liaison {
 
-WorkerPool::WorkerPool(int threads) {
+WorkerPool::WorkerPool(int threads, absl::string_view name) {
   threads_.reserve(static_cast<size_t>(std::max(threads, 1)));
   for (int i = 0; i < std::max(threads, 1); ++i) {
     threads_.emplace_back([this] { Work(); });
+    NameThread(threads_.back(), name);
   }
 }
 

@@ -12,14 +12,16 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 
 namespace liaison {
 
 class WorkerPool {
  public:
-  // Starts `threads` threads (at least one).
-  explicit WorkerPool(int threads);
+  // Starts `threads` threads (at least one), named `name` for `top -H` and
+  // debuggers (at most 15 characters; longer names are cut).
+  explicit WorkerPool(int threads, absl::string_view name = "liaison-worker");
   // Runs every task queued so far, then joins the threads. No task may be
   // queued once destruction has begun.
   ~WorkerPool();

@@ -100,7 +100,8 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   // (MAX_POLLERS below), plenty for the store's pools (8 read and 4 write
   // connections).
   if (!server->store_->ServesWithoutWaiting()) {
-    server->waiting_pool_ = std::make_unique<WorkerPool>(kHandlerThreads);
+    server->waiting_pool_ =
+        std::make_unique<WorkerPool>(kHandlerThreads, "store-waiting");
   }
   server->exchange_handler_ = std::make_unique<ExchangeHandler>(
       *server->exchange_, *server->peers_, server->waiting_pool_.get());

@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "common/thread_name.h"
 #include "domain/merkle.h"
 #include "store/sqlite/wal_gather.h"
 
@@ -1827,8 +1828,9 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenAs(
   store->access_ = std::make_unique<AccessCache>();
   LIAISON_RETURN_IF_ERROR(store->Migrate());
   SqliteStore* raw = store.get();
-  store->finisher_ = std::make_unique<WorkerPool>(1);
+  store->finisher_ = std::make_unique<WorkerPool>(1, "sqlite-finish");
   store->committer_ = std::thread([raw] { raw->CommitLoop(); });
+  NameThread(store->committer_, "sqlite-commit");
   return store;
 }
 
