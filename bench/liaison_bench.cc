@@ -7,7 +7,8 @@
 //     committed with synchronous=FULL before it is acknowledged;
 // each driven by 1, 8 and 32 concurrent callers (a channel each), printing
 // calls per second, p50/p99/p999 latency, server CPU per call and the ratio
-// send/echo. Then the time from a send to its delivery on a live Subscribe
+// send/echo, with echo and send alternating in slices within each round.
+// Then the time from a send to its delivery on a live Subscribe
 // stream, and inbox paging with 10^4 and 10^6 messages stored.
 //
 // Both servers run as their own processes (liaisond from the build, the echo
@@ -16,7 +17,7 @@
 // docs/performance.md say.
 //
 //   liaison-bench [--callers=1,8,32] [--duration=5s] [--warmup=1s] [--rounds=3]
-//                 [--inbox-sizes=10000,1000000] [--dir=/tmp]
+//                 [--slices=5] [--inbox-sizes=10000,1000000] [--dir=/tmp]
 //                 [--target=HOST:PORT --pki=DIR]
 //                 [--store=postgres://... --replicas=N]
 //
@@ -78,12 +79,13 @@ ABSL_FLAG(int32_t, rounds, 3,
           "rounds of echo then send at each caller count (the machine's "
           "noise shows between them; medians are printed)");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1),
-          "unmeasured time before each point");
+          "unmeasured time before the first slice of echo and of send in "
+          "each round (later slices: 100 ms, or less if this is less)");
 ABSL_FLAG(int32_t, slices, 5,
           "each round alternates echo and send this many times, --duration "
-          "divided among them, so that both meet the machine in the same "
-          "state (its speed drifts by tens of percent over seconds); 1: echo "
-          "for --duration, then send");
+          "divided among them (at least 100 ms a slice), so that both meet "
+          "the machine in the same state; 1: echo for --duration, then "
+          "send");
 ABSL_FLAG(int32_t, body_bytes, 1024, "body of each message sent");
 ABSL_FLAG(std::string, inbox_sizes, "10000,1000000",
           "stored messages at which inbox paging is timed; empty: skip");
@@ -317,10 +319,13 @@ absl::Duration SelfCpuTime() {
          absl::DurationFromTimeval(usage.ru_stime);
 }
 
-// The machine's CPU time summed over its cores, from /proc/stat: busy is
-// everything but idle and iowait.
+// The machine's CPU time summed over its cores, from /proc/stat's first
+// line: busy is user, nice, system, irq and softirq time; steal is time the
+// hypervisor gave a waiting virtual core to something else (no work done
+// here); all adds idle and iowait to both.
 struct MachineCpu {
   absl::Duration busy;
+  absl::Duration steal;
   absl::Duration all;
 };
 
@@ -332,12 +337,17 @@ MachineCpu ReadMachineCpu() {
       absl::StrSplit(line, ' ', absl::SkipEmpty());
   MachineCpu cpu;
   const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
-  for (size_t i = 1; i < fields.size() && i <= 8; ++i) {  // Not guest time.
+  // Fields 1-8; guest time (9, 10) is already counted in user and nice.
+  for (size_t i = 1; i < fields.size() && i <= 8; ++i) {
     int64_t ticks = 0;
     if (!absl::SimpleAtoi(fields[i], &ticks)) continue;
     const absl::Duration d = absl::Seconds(static_cast<double>(ticks) * tick);
     cpu.all += d;
-    if (i != 4 && i != 5) cpu.busy += d;
+    if (i == 8) {
+      cpu.steal += d;
+    } else if (i != 4 && i != 5) {
+      cpu.busy += d;
+    }
   }
   return cpu;
 }
@@ -350,6 +360,7 @@ struct LoadResult {
   double seconds = 0;
   absl::Duration server_cpu;
   absl::Duration client_cpu;
+  bool servers_measured = false;
   MachineCpu machine;
   std::vector<double> micros;
 
@@ -365,19 +376,29 @@ struct LoadResult {
   double PerCallUs(absl::Duration d) const {
     return calls > 0 ? absl::ToDoubleMicroseconds(d) / calls : 0;
   }
-  // Where the machine's CPU went over the window, per call: the servers,
-  // the callers (this process), the rest (the kernel's threads: writeback,
-  // the journal, softirqs outside the processes), and how much stayed idle.
+  // Where the machine's CPU went over the window, per call: the servers
+  // (unknown with --target: then in "other"), the callers (this process),
+  // the other (kernel threads, interrupts, any other process, such as
+  // PostgreSQL with --store), and the shares left idle and stolen by the
+  // hypervisor.
   std::string CpuBreakdown() const {
-    const absl::Duration rest = machine.busy - server_cpu - client_cpu;
-    const double idle =
-        machine.all > absl::ZeroDuration()
-            ? 100.0 * (1.0 - absl::FDivDuration(machine.busy, machine.all))
-            : 0;
+    const absl::Duration other = machine.busy - server_cpu - client_cpu;
+    auto share = [this](absl::Duration d) {
+      return machine.all > absl::ZeroDuration()
+                 ? 100.0 * absl::FDivDuration(d, machine.all)
+                 : 0.0;
+    };
+    const std::string server =
+        servers_measured
+            ? absl::StrFormat("server %3.0f + ", PerCallUs(server_cpu))
+            : "";
     return absl::StrFormat(
-        "server %3.0f + client %3.0f + rest %3.0f = %3.0f us, idle %2.0f%%",
-        PerCallUs(server_cpu), PerCallUs(client_cpu), PerCallUs(rest),
-        PerCallUs(machine.busy), idle);
+        "%scallers %3.0f + other %3.0f = %3.0f us; idle %2.0f%%, steal "
+        "%2.0f%%",
+        server, PerCallUs(client_cpu), PerCallUs(other),
+        PerCallUs(machine.busy),
+        share(machine.all - machine.busy - machine.steal),
+        share(machine.steal));
   }
 };
 
@@ -389,7 +410,9 @@ void Merge(LoadResult& total, LoadResult part) {
   total.seconds += part.seconds;
   total.server_cpu += part.server_cpu;
   total.client_cpu += part.client_cpu;
+  total.servers_measured = part.servers_measured;
   total.machine.busy += part.machine.busy;
+  total.machine.steal += part.machine.steal;
   total.machine.all += part.machine.all;
   total.micros.insert(total.micros.end(), part.micros.begin(),
                       part.micros.end());
@@ -398,7 +421,7 @@ void Merge(LoadResult& total, LoadResult part) {
 using CallFn = std::function<absl::Status()>;
 
 // Runs `callers` threads, each calling its own CallFn back to back; counts
-// the calls that start and end within the measured window after `warmup`.
+// the calls that end within the measured window after `warmup`.
 LoadResult RunLoad(const std::vector<CallFn>& calls, absl::Duration warmup,
                    absl::Duration duration,
                    const std::vector<Child*>& servers) {
@@ -454,7 +477,9 @@ LoadResult RunLoad(const std::vector<CallFn>& calls, absl::Duration warmup,
   result.seconds = absl::ToDoubleSeconds(duration);
   result.server_cpu = cpu_after - cpu_before;
   result.client_cpu = client_after - client_before;
+  result.servers_measured = !servers.empty();
   result.machine = {machine_after.busy - machine_before.busy,
+                    machine_after.steal - machine_before.steal,
                     machine_after.all - machine_before.all};
   return result;
 }
@@ -632,9 +657,10 @@ absl::Status Throughput(const Setup& setup, const std::vector<int>& callers,
   std::cout << "cpu/call: the server process's user+system CPU time over the "
                "measured window, divided by the calls completed (the "
                "kernel's own writeback threads are not counted); the "
-               "lines under it split the whole machine's CPU per call: the "
-               "server, the callers (this program), the rest (kernel "
-               "threads), and the share left idle\n"
+               "lines under it split the whole machine's CPU per call "
+               "(/proc/stat): the server, the callers (this program), the "
+               "other (kernel threads, interrupts, any other process), and "
+               "the shares left idle and stolen by the hypervisor\n"
             << "medians of the rounds:\n";
   for (const std::string& line : summary) std::cout << "  " << line << "\n";
   return absl::OkStatus();
@@ -944,6 +970,15 @@ int Main(const std::string& self) {
       return 2;
     }
   }
+  const int slices = std::max(1, absl::GetFlag(FLAGS_slices));
+  if (absl::GetFlag(FLAGS_duration) / slices < absl::Milliseconds(100)) {
+    std::cerr << "liaison-bench: --duration="
+              << absl::FormatDuration(absl::GetFlag(FLAGS_duration))
+              << " in --slices=" << slices
+              << " is less than 100ms a slice; the calls in flight at each "
+                 "switch would weigh too much\n";
+    return 2;
+  }
   // On tmpfs an fsync does nothing, and "durable" would mean nothing.
   struct statfs fs;
   constexpr long kTmpfsMagic = 0x01021994;
@@ -1066,7 +1101,8 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(
       "liaison-bench [--callers=1,8,32] [--duration=5s] [--warmup=1s] "
-      "[--inbox-sizes=10000,1000000] [--delivery-samples=200] [--dir=/tmp] "
+      "[--rounds=3] [--slices=5] [--inbox-sizes=10000,1000000] "
+      "[--delivery-samples=200] [--dir=/tmp] "
       "[--target=HOST:PORT --pki=DIR] [--store=postgres://... --replicas=N]");
   std::vector<std::string> args = liaison::NormalizeFlagNames(argc, argv);
   std::vector<char*> pointers;

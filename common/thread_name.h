@@ -9,7 +9,8 @@
 namespace liaison {
 
 // Names `thread` `name`, cut to the 15 characters Linux keeps. Naming is
-// best effort: a failure leaves the process's name in place.
+// best effort: a failure leaves the name the thread inherited from the one
+// that started it.
 void NameThread(std::thread& thread, absl::string_view name);
 
 }  // namespace liaison

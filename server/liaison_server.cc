@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
+#include "common/thread_name.h"
 #include "common/tls.h"
 #include "domain/roster.h"
 #include "server/decode_failure_interceptor.h"
@@ -194,6 +195,7 @@ absl::StatusOr<std::unique_ptr<LiaisonServer>> LiaisonServer::Start(
   LiaisonServer* raw = server.get();
   server->checkpoint_thread_ =
       std::thread([raw, period] { raw->SignCheckpoints(period); });
+  NameThread(server->checkpoint_thread_, "audit-signer");
   return server;
 }
 

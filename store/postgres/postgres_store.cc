@@ -23,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
+#include "common/thread_name.h"
 
 namespace liaison {
 
@@ -1884,6 +1885,7 @@ class PostgresStore::CommitWatcher {
     on_commit_ = std::move(on_commit);
     if (on_commit_ != nullptr && !thread_.joinable() && stop_fd_ >= 0) {
       thread_ = std::thread([this] { Run(); });
+      NameThread(thread_, "pg-commits");
     }
   }
 

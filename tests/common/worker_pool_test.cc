@@ -60,26 +60,28 @@ TEST(WorkerPoolTest, DestructionRunsWhatWasQueued) {
 }
 
 // Operators tell the pool's threads apart in `top -H` by their names, cut
-// to the 15 characters Linux keeps.
+// to the 15 characters Linux keeps. Each task waits for the other, so the
+// two run on both threads.
 TEST(WorkerPoolTest, NamesItsThreads) {
   WorkerPool pool(2, "a-name-longer-than-fifteen");
-  absl::BlockingCounter named(2);
   absl::Mutex mu;
   std::vector<std::string> names;
+  absl::BlockingCounter named(2);
   for (int i = 0; i < 2; ++i) {
     pool.Run([&] {
       char name[16] = {};
       pthread_getname_np(pthread_self(), name, sizeof(name));
-      {
-        absl::MutexLock lock(&mu);
-        names.push_back(name);
-      }
+      absl::MutexLock lock(&mu);
+      names.push_back(name);
+      mu.Await(absl::Condition(
+          +[](std::vector<std::string>* n) { return n->size() == 2; }, &names));
       named.DecrementCount();
     });
   }
   named.Wait();
   absl::MutexLock lock(&mu);
-  EXPECT_THAT(names, testing::Each(testing::StrEq("a-name-longer-t")));
+  EXPECT_THAT(names,
+              testing::ElementsAre("a-name-longer-t", "a-name-longer-t"));
 }
 
 TEST(WorkerPoolTest, HasAtLeastOneThread) {
