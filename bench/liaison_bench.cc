@@ -377,7 +377,8 @@ struct LoadResult {
     return calls > 0 ? absl::ToDoubleMicroseconds(d) / calls : 0;
   }
   // Where the machine's CPU went over the window, per call: the servers
-  // (unknown with --target: then in "other"), the callers (this process),
+  // (not measured with --target: then in "other" if it runs here), the
+  // callers (this process),
   // the other (kernel threads, interrupts, any other process, such as
   // PostgreSQL with --store), and the shares left idle and stolen by the
   // hypervisor.
@@ -403,7 +404,7 @@ struct LoadResult {
 };
 
 // Adds `part`, a later slice of the same point, to `total`.
-void Merge(LoadResult& total, LoadResult part) {
+void Merge(LoadResult& total, const LoadResult& part) {
   total.calls += part.calls;
   total.errors += part.errors;
   if (total.first_error.empty()) total.first_error = part.first_error;
@@ -450,7 +451,11 @@ LoadResult RunLoad(const std::vector<CallFn>& calls, absl::Duration warmup,
         if (t0 >= measure_to) break;
         const absl::Status status = call();
         const SteadyClock::time_point t1 = SteadyClock::now();
-        if (t0 < measure_from || t1 > measure_to) continue;
+        // Calls that end in the window count, those begun before it too:
+        // counting only calls that begin and end in it would drop about one
+        // per caller at each edge, the slower ones most, and short slices
+        // would favour the faster calls (the echo).
+        if (t1 < measure_from || t1 > measure_to) continue;
         if (!status.ok()) {
           if (errors++ == 0) first_error = status.ToString();
           continue;
@@ -953,7 +958,7 @@ absl::StatusOr<std::vector<int64_t>> ParseList(const std::string& text) {
 
 int Bench(const std::string& self, const std::string& dir,
           const std::string& pki_dir, const std::vector<int64_t>& callers,
-          const std::vector<int64_t>& sizes);
+          int slices, const std::vector<int64_t>& sizes);
 
 int Main(const std::string& self) {
   if (absl::GetFlag(FLAGS_serve_echo)) {
@@ -970,7 +975,12 @@ int Main(const std::string& self) {
       return 2;
     }
   }
-  const int slices = std::max(1, absl::GetFlag(FLAGS_slices));
+  const int slices = absl::GetFlag(FLAGS_slices);
+  if (slices < 1) {
+    std::cerr << "liaison-bench: --slices=" << slices
+              << " is not a count of slices (1: no alternation)\n";
+    return 2;
+  }
   if (absl::GetFlag(FLAGS_duration) / slices < absl::Milliseconds(100)) {
     std::cerr << "liaison-bench: --duration="
               << absl::FormatDuration(absl::GetFlag(FLAGS_duration))
@@ -1000,7 +1010,7 @@ int Main(const std::string& self) {
                                   ? absl::StrCat(dir, "/pki")
                                   : absl::GetFlag(FLAGS_pki);
   mkdir(pki_dir.c_str(), 0700);
-  const int code = Bench(self, dir, pki_dir, *callers, *sizes);
+  const int code = Bench(self, dir, pki_dir, *callers, slices, *sizes);
   if (!absl::GetFlag(FLAGS_keep)) {
     Run(absl::StrCat("rm -rf ", Quote(dir))).IgnoreError();
   }
@@ -1009,7 +1019,7 @@ int Main(const std::string& self) {
 
 int Bench(const std::string& self, const std::string& dir,
           const std::string& pki_dir, const std::vector<int64_t>& callers,
-          const std::vector<int64_t>& sizes) {
+          int slices, const std::vector<int64_t>& sizes) {
   absl::StatusOr<Pki> pki = PreparePki(pki_dir);
   if (!pki.ok()) {
     std::cerr << "liaison-bench: " << pki.status().message() << "\n";
@@ -1069,10 +1079,9 @@ int Bench(const std::string& self, const std::string& dir,
   }
 
   std::vector<int> caller_counts(callers.begin(), callers.end());
-  absl::Status status =
-      Throughput(setup, caller_counts, std::max(1, absl::GetFlag(FLAGS_rounds)),
-                 std::max(1, absl::GetFlag(FLAGS_slices)),
-                 absl::GetFlag(FLAGS_warmup), absl::GetFlag(FLAGS_duration));
+  absl::Status status = Throughput(
+      setup, caller_counts, std::max(1, absl::GetFlag(FLAGS_rounds)), slices,
+      absl::GetFlag(FLAGS_warmup), absl::GetFlag(FLAGS_duration));
   if (status.ok() && absl::GetFlag(FLAGS_delivery_samples) > 0) {
     status = Delivery(setup, absl::GetFlag(FLAGS_delivery_samples));
   }

@@ -73,8 +73,12 @@ TEST(WorkerPoolTest, NamesItsThreads) {
       pthread_getname_np(pthread_self(), name, sizeof(name));
       absl::MutexLock lock(&mu);
       names.push_back(name);
-      mu.Await(absl::Condition(
-          +[](std::vector<std::string>* n) { return n->size() == 2; }, &names));
+      // Fails rather than hangs if one thread ran both.
+      EXPECT_TRUE(mu.AwaitWithTimeout(
+          absl::Condition(
+              +[](std::vector<std::string>* n) { return n->size() == 2; },
+              &names),
+          absl::Seconds(10)));
       named.DecrementCount();
     });
   }
