@@ -378,10 +378,9 @@ struct LoadResult {
   }
   // Where the machine's CPU went over the window, per call: the servers
   // (not measured with --target: then in "other" if it runs here), the
-  // callers (this process),
-  // the other (kernel threads, interrupts, any other process, such as
-  // PostgreSQL with --store), and the shares left idle and stolen by the
-  // hypervisor.
+  // callers (this process), the other (kernel threads, interrupts, any
+  // other process, such as PostgreSQL with --store), and the shares left
+  // idle and stolen by the hypervisor.
   std::string CpuBreakdown() const {
     const absl::Duration other = machine.busy - server_cpu - client_cpu;
     auto share = [this](absl::Duration d) {

@@ -536,15 +536,27 @@ TEST(SqliteStoreTest, ReadOnlyOpeningCreatesNothingAndNeedsACurrentSchema) {
   EXPECT_THAT(old.status().message(), HasSubstr("open it for writing"));
 }
 
-// Party records and revocation answers are cached (AccessCache); a change
-// committed through the store must be what the next read returns.
-class SqliteAccessCacheTest : public ::testing::Test {
+// A store on a fresh file for each test.
+class FreshSqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     absl::StatusOr<std::unique_ptr<SqliteStore>> store =
         SqliteStore::Open(dir_.File("liaison.db"));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(store).value();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+// Party records and revocation answers are cached (AccessCache); a change
+// committed through the store must be what the next read returns.
+class SqliteAccessCacheTest : public FreshSqliteStoreTest {
+ protected:
+  void SetUp() override {
+    FreshSqliteStoreTest::SetUp();
+    if (HasFatalFailure()) return;
     ro_.code = "RO";
     ro_.name = "Romania";
     ro_.tier = PartyTier::kOperationalPartner;
@@ -557,8 +569,6 @@ class SqliteAccessCacheTest : public ::testing::Test {
     });
   }
 
-  TempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
   Party ro_;
 };
 
@@ -665,19 +675,7 @@ TEST_F(SqliteAccessCacheTest, ReadsRacingChangesNeverKeepAStaleRecord) {
   }
 }
 
-// A store on a fresh file for each test.
-class SqliteGroupCommitTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open(dir_.File("liaison.db"));
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(store).value();
-  }
-
-  TempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
-};
+class SqliteGroupCommitTest : public FreshSqliteStoreTest {};
 
 // WriteAsync: `done` runs after the commit that holds the write (its change
 // is readable from there), off the caller's thread and off the committer's
