@@ -5,20 +5,24 @@
 # round each, alternating, and prints every run and the medians.
 #
 # The RAM side keeps everything but the device: the same liaisond and
-# synchronous=FULL, the same file system, fdatasync and cache flushes through
-# the same block layer; only the flushes then reach no disk. So the
+# synchronous=FULL, an ext4 made like this machine's (no journal; the file
+# system types of both sides are printed), fdatasync and cache flushes
+# through the same block layer; only the flushes then reach no disk. So the
 # difference between the two is what the device costs (its write and flush
 # requests, their latency and their interrupts), not what Liaison's code
-# costs. See docs/performance.md ("The disk").
+# costs. See docs/performance.md, "The disk against RAM, rerunnable".
 #
-# Needs root (losetup, mount) and a built tree.
-#
-#   bench/disk_compare.sh [--pairs=N] [--build=DIR] [--disk-dir=DIR]
-#
-#   --pairs     alternating pairs of runs (default 4; about 30 s a pair)
-#   --build     the build directory with bench/liaison-bench and
-#               server/liaisond (default: build)
-#   --disk-dir  where on the disk the data goes (default /var/tmp)
+# Needs root (losetup, mount), mkfs.ext4, 4 GiB free in /dev/shm and a
+# built tree. Exits 2 on a usage error, 1 on any other failure.
+usage() {
+  cat <<'EOF'
+usage: bench/disk_compare.sh [--pairs=N] [--build=DIR] [--disk-dir=DIR]
+  --pairs     alternating pairs of runs (default 4; about 30 s a pair)
+  --build     the build directory with bench/liaison-bench and
+              server/liaisond (default: build)
+  --disk-dir  where on the disk the data goes (default /var/tmp)
+EOF
+}
 set -euo pipefail
 
 pairs=4
@@ -29,8 +33,13 @@ for arg in "$@"; do
     --pairs=*) pairs="${arg#*=}" ;;
     --build=*) build="${arg#*=}" ;;
     --disk-dir=*) disk_dir="${arg#*=}" ;;
+    --help | -h)
+      usage
+      exit 0
+      ;;
     *)
       echo "disk_compare.sh: unknown argument: $arg" >&2
+      usage >&2
       exit 2
       ;;
   esac
@@ -39,60 +48,89 @@ if ! [[ "$pairs" =~ ^[1-9][0-9]*$ ]]; then
   echo "disk_compare.sh: --pairs must be a positive number" >&2
   exit 2
 fi
-if [[ $EUID -ne 0 ]]; then
-  echo "disk_compare.sh: needs root, for losetup and mount" >&2
-  exit 2
-fi
+fail() {
+  echo "disk_compare.sh: $*" >&2
+  exit 1
+}
+[[ $EUID -eq 0 ]] || fail "needs root, for losetup and mount"
+for tool in mkfs.ext4 losetup mount umount mountpoint; do
+  command -v "$tool" >/dev/null || fail "$tool not found (e2fsprogs, mount)"
+done
 bench="$build/bench/liaison-bench"
 liaisond="$build/server/liaisond"
 for program in "$bench" "$liaisond"; do
-  if [[ ! -x "$program" ]]; then
-    echo "disk_compare.sh: $program not found; build first" >&2
-    exit 2
-  fi
+  [[ -x "$program" ]] || fail "$program not found; build first"
 done
-if [[ ! -d "$disk_dir" ]]; then
-  echo "disk_compare.sh: --disk-dir=$disk_dir is not a directory" >&2
-  exit 2
-fi
+[[ -d "$disk_dir" ]] || fail "--disk-dir=$disk_dir is not a directory"
+shm_free_kib="$(df --output=avail -k /dev/shm | tail -1)"
+((shm_free_kib >= 4 * 1024 * 1024)) || fail "less than 4 GiB free in /dev/shm"
 
 # The RAM side: a 4 GiB sparse file in tmpfs (pages used only as written;
-# a 32-caller round writes a few hundred MiB), ext4 on a loop device over it.
+# a 32-caller round writes a few hundred MiB), ext4 on a loop device over it,
+# made without a journal, as this machine's is, and with its inode tables
+# written at once, so that no lazy initialisation writes during the runs.
 work="$(mktemp -d /dev/shm/liaison-disk-compare.XXXXXX)"
+disk_data=""
 loop=""
+bench_pid=""
 cleanup() {
-  if mountpoint -q "$work/mnt"; then umount "$work/mnt"; fi
+  set +e
+  if [[ -n "$bench_pid" ]]; then
+    kill "$bench_pid" 2>/dev/null
+    wait "$bench_pid" 2>/dev/null
+  fi
+  if mountpoint -q "$work/mnt"; then
+    umount "$work/mnt" || umount -l "$work/mnt"
+  fi
   if [[ -n "$loop" ]]; then losetup -d "$loop"; fi
+  if [[ -n "$disk_data" ]]; then rm -rf "$disk_data"; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 truncate -s 4G "$work/ram.img"
-mkfs.ext4 -q -F "$work/ram.img"
+mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=0,lazy_journal_init=0 \
+  "$work/ram.img"
 loop="$(losetup -f --show "$work/ram.img")"
 mkdir "$work/mnt"
 mount "$loop" "$work/mnt"
-disk_device="$(df --output=source "$disk_dir" | tail -1)"
+# On the disk, a directory of this run's, removed at the end even if a
+# run is interrupted (liaison-bench removes its own only when it ends).
+disk_data="$(mktemp -d "$disk_dir/liaison-disk-compare.XXXXXX")"
 
-echo "disk_compare.sh: $(nproc) cores; disk: $disk_dir on $disk_device;" \
-  "RAM: $work/mnt on $loop; $pairs pairs of one 32-caller round"
+describe() {
+  df --output=source,fstype "$1" | tail -1 | awk '{print $1 ", " $2}'
+}
+echo "disk_compare.sh: $(nproc) cores; disk: $disk_dir ($(describe \
+  "$disk_dir")); RAM: $work/mnt ($(describe "$work/mnt"), no journal);" \
+  "$pairs pairs of one 32-caller round"
 printf '%-4s %-5s %9s %9s %10s %9s %9s %s\n' pair where "echo/s" "send/s" \
   send/echo "p50 ms" "p99 ms" "machine CPU per send (idle)"
 ratios_disk=()
 ratios_ram=()
 for ((i = 1; i <= pairs; ++i)); do
   for where in disk ram; do
-    dir="$disk_dir"
+    dir="$disk_data"
     if [[ "$where" == ram ]]; then dir="$work/mnt"; fi
-    if ! out="$("$bench" --callers=32 --rounds=1 --inbox-sizes= \
-      --delivery-samples=0 --dir="$dir" --liaisond="$liaisond" 2>&1)"; then
-      echo "$out" >&2
-      echo "disk_compare.sh: liaison-bench failed" >&2
-      exit 1
+    "$bench" --callers=32 --rounds=1 --inbox-sizes= --delivery-samples=0 \
+      --dir="$dir" --liaisond="$liaisond" >"$work/run.out" 2>"$work/run.err" &
+    bench_pid=$!
+    bench_status=0
+    wait "$bench_pid" || bench_status=$?
+    bench_pid=""
+    if ((bench_status != 0)); then
+      cat "$work/run.out" "$work/run.err" >&2
+      fail "liaison-bench failed (exit $bench_status)"
     fi
     # The throughput row: "32 | echo: calls/s p50 p99 p999 cpu | send: ...
     # | ratio", and the machine's CPU line for the send under it.
-    row="$(grep -E '^32 +\|' <<<"$out" | head -1)"
-    cpu="$(grep -E '^ +send: server' <<<"$out" | head -1)"
+    row="$(grep -E '^32 +\|' "$work/run.out" | head -1 || true)"
+    cpu="$(grep -E '^ +send: server' "$work/run.out" | head -1 || true)"
+    if [[ -z "$row" || -z "$cpu" ]]; then
+      cat "$work/run.out" >&2
+      fail "no 32-caller row in liaison-bench's output"
+    fi
     read -r echo_rate <<<"$(cut -d'|' -f2 <<<"$row" | awk '{print $1}')"
     read -r send_rate send_p50 send_p99 <<<"$(cut -d'|' -f3 <<<"$row" |
       awk '{print $1, $2, $3}')"
@@ -109,8 +147,9 @@ for ((i = 1; i <= pairs; ++i)); do
 done
 
 median() {
-  printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {
-    if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+  printf '%s\n' "$@" | LC_ALL=C sort -n | awk '{v[NR] = $1} END {
+    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%.3f\n", m }'
 }
 echo "send/echo, median of $pairs: disk $(median "${ratios_disk[@]}")," \
   "RAM $(median "${ratios_ram[@]}")"

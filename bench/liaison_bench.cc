@@ -27,6 +27,7 @@
 #include <grpcpp/grpcpp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -170,9 +171,14 @@ class Child {
       const std::string& binary, std::vector<std::string> args) {
     int out[2];
     if (pipe(out) != 0) return absl::InternalError("pipe failed");
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0) return absl::InternalError("fork failed");
     if (pid == 0) {
+      // Dies with the benchmark: a liaison-bench that is killed leaves no
+      // server running on its data directory or its port.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(127);
       dup2(out[1], STDOUT_FILENO);
       dup2(out[1], STDERR_FILENO);
       close(out[0]);
