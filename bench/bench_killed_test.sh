@@ -8,48 +8,63 @@
 set -euo pipefail
 bench="$1"
 # The killed benchmark cannot remove its data; this run's own directory
-# holds it and is removed here.
+# holds it, and its output, and is removed here.
 dir="$(mktemp -d "$2/bench-killed.XXXXXX")"
-trap 'rm -rf "$dir"' EXIT
+bench_pid=""
+servers=""
+cleanup() {
+  # On any failure, nothing of this test keeps running.
+  # shellcheck disable=SC2086
+  kill -9 $bench_pid $servers 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
 
 "$bench" --callers=1 --rounds=1 --duration=60s --slices=1 --warmup=100ms \
-  --inbox-sizes= --delivery-samples=0 --dir="$dir" >/dev/null 2>&1 &
+  --inbox-sizes= --delivery-samples=0 --dir="$dir" >"$dir/bench.out" 2>&1 &
 bench_pid=$!
 
-# Running: exists and is not a zombie waiting for its new parent to reap it.
+# Running: exists and is not a zombie waiting for its new parent to reap it
+# (an orphan's new parent may never reap it).
 running() {
   local state
   state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)"
   [[ -n "$state" && "$state" != Z ]]
 }
 
-# Its two servers: liaisond, and itself again as --serve-echo.
-children=""
+# Its two servers, children of the benchmark: liaisond, and the benchmark
+# itself again as --serve-echo.
 for _ in $(seq 1 300); do
-  children="$(pgrep -P "$bench_pid" | tr '\n' ' ' || true)"
-  if [[ $(wc -w <<<"$children") -ge 2 ]]; then break; fi
+  liaisond="$(pgrep -P "$bench_pid" -x liaisond || true)"
+  echo_server="$(pgrep -P "$bench_pid" -f -- --serve-echo || true)"
+  servers="$liaisond $echo_server"
+  if [[ -n "$liaisond" && -n "$echo_server" ]]; then break; fi
+  if ! running "$bench_pid"; then
+    echo "FAIL: liaison-bench ended before its servers ran:" >&2
+    cat "$dir/bench.out" >&2
+    exit 1
+  fi
   sleep 0.1
 done
-if [[ $(wc -w <<<"$children") -lt 2 ]]; then
+if [[ -z "$liaisond" || -z "$echo_server" ]]; then
   echo "FAIL: liaison-bench did not start its two servers in 30 s" >&2
-  kill -9 "$bench_pid" $children 2>/dev/null || true
+  cat "$dir/bench.out" >&2
   exit 1
 fi
-kill -9 "$bench_pid"
+kill -9 "$bench_pid" 2>/dev/null || true
 wait "$bench_pid" 2>/dev/null || true
 
 for _ in $(seq 1 100); do
   alive=""
-  for pid in $children; do
+  for pid in $servers; do
     if running "$pid"; then alive="$alive $pid"; fi
   done
   if [[ -z "$alive" ]]; then
-    echo "PASS: the servers ($children) ended with liaison-bench"
+    echo "PASS: the servers ($liaisond, $echo_server) ended with liaison-bench"
     exit 0
   fi
   sleep 0.1
 done
 echo "FAIL: still running 10 s after liaison-bench was killed:$alive" >&2
-ps -o pid,args -p ${alive// /,} >&2 || true
-kill -9 $alive 2>/dev/null || true
+ps -o pid,args -p "$(tr ' ' ',' <<<"${alive# }")" >&2 || true
 exit 1

@@ -5,8 +5,9 @@
 # round each, alternating, and prints every run and the medians.
 #
 # The RAM side keeps everything but the device: the same liaisond and
-# synchronous=FULL, an ext4 made like this machine's (no journal; the file
-# system types of both sides are printed), fdatasync and cache flushes
+# synchronous=FULL, an ext4 with a journal if the disk's ext4 has one and
+# without if not (both sides are described in the first line printed),
+# fdatasync and cache flushes
 # through the same block layer; only the flushes then reach no disk. So the
 # difference between the two is what the device costs (its write and flush
 # requests, their latency and their interrupts), not what Liaison's code
@@ -67,7 +68,7 @@ shm_free_kib="$(df --output=avail -k /dev/shm | tail -1)"
 
 # The RAM side: a 4 GiB sparse file in tmpfs (pages used only as written;
 # a 32-caller round writes a few hundred MiB), ext4 on a loop device over it,
-# made without a journal, as this machine's is, and with its inode tables
+# with a journal only if the disk's has one, and with its inode tables
 # written at once, so that no lazy initialisation writes during the runs.
 work="$(mktemp -d /dev/shm/liaison-disk-compare.XXXXXX)"
 disk_data=""
@@ -76,8 +77,21 @@ bench_pid=""
 cleanup() {
   set +e
   if [[ -n "$bench_pid" ]]; then
+    # Its servers die with it (PR_SET_PDEATHSIG), but not at once: wait for
+    # them, so that the file system is no longer in use.
+    local servers
+    servers="$(pgrep -P "$bench_pid")"
     kill "$bench_pid" 2>/dev/null
     wait "$bench_pid" 2>/dev/null
+    for _ in $(seq 1 100); do
+      local left=""
+      for pid in $servers; do
+        state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)"
+        if [[ -n "$state" && "$state" != Z ]]; then left=1; fi
+      done
+      [[ -z "$left" ]] && break
+      sleep 0.1
+    done
   fi
   if mountpoint -q "$work/mnt"; then
     umount "$work/mnt" || umount -l "$work/mnt"
@@ -87,11 +101,27 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
+# The disk's file system: ext4 with a journal has an entry in
+# /proc/fs/jbd2 named after its device.
+disk_source="$(df --output=source "$disk_dir" | tail -1)"
+disk_type="$(df --output=fstype "$disk_dir" | tail -1)"
+journal=without
+if compgen -G "/proc/fs/jbd2/$(basename "$disk_source")-*" >/dev/null; then
+  journal=with
+fi
+if [[ "$disk_type" != ext4 ]]; then
+  echo "disk_compare.sh: warning: $disk_dir is on $disk_type, not ext4;" \
+    "the two sides differ by more than the device" >&2
+fi
 truncate -s 4G "$work/ram.img"
-mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=0,lazy_journal_init=0 \
-  "$work/ram.img"
+if [[ "$journal" == with ]]; then
+  mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$work/ram.img"
+else
+  mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=0 "$work/ram.img"
+fi
 loop="$(losetup -f --show "$work/ram.img")"
 mkdir "$work/mnt"
 mount "$loop" "$work/mnt"
@@ -99,12 +129,9 @@ mount "$loop" "$work/mnt"
 # run is interrupted (liaison-bench removes its own only when it ends).
 disk_data="$(mktemp -d "$disk_dir/liaison-disk-compare.XXXXXX")"
 
-describe() {
-  df --output=source,fstype "$1" | tail -1 | awk '{print $1 ", " $2}'
-}
-echo "disk_compare.sh: $(nproc) cores; disk: $disk_dir ($(describe \
-  "$disk_dir")); RAM: $work/mnt ($(describe "$work/mnt"), no journal);" \
-  "$pairs pairs of one 32-caller round"
+echo "disk_compare.sh: $(nproc) cores; disk: $disk_dir ($disk_source," \
+  "$disk_type, $journal journal); RAM: $work/mnt ($loop, ext4, $journal" \
+  "journal); $pairs pairs of one 32-caller round"
 printf '%-4s %-5s %9s %9s %10s %9s %9s %s\n' pair where "echo/s" "send/s" \
   send/echo "p50 ms" "p99 ms" "machine CPU per send (idle)"
 ratios_disk=()

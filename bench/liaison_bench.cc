@@ -169,26 +169,33 @@ class Child {
  public:
   static absl::StatusOr<std::unique_ptr<Child>> Start(
       const std::string& binary, std::vector<std::string> args) {
+    // Built before fork(): the child of a threaded process may only make
+    // async-signal-safe calls (no allocation) until it execs.
+    std::string program = binary;
+    std::vector<char*> argv;
+    argv.push_back(program.data());
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
     int out[2];
     if (pipe(out) != 0) return absl::InternalError("pipe failed");
     const pid_t parent = getpid();
     const pid_t pid = fork();
-    if (pid < 0) return absl::InternalError("fork failed");
+    if (pid < 0) {
+      close(out[0]);
+      close(out[1]);
+      return absl::InternalError("fork failed");
+    }
     if (pid == 0) {
       // Dies with the benchmark: a liaison-bench that is killed leaves no
-      // server running on its data directory or its port.
+      // server running on its data directory or its port. (The signal is
+      // sent when the thread that forked ends: this is the main thread.)
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent) _exit(127);
       dup2(out[1], STDOUT_FILENO);
       dup2(out[1], STDERR_FILENO);
       close(out[0]);
       close(out[1]);
-      std::vector<char*> argv;
-      std::string program = binary;
-      argv.push_back(program.data());
-      for (std::string& arg : args) argv.push_back(arg.data());
-      argv.push_back(nullptr);
-      execv(program.c_str(), argv.data());
+      execv(argv[0], argv.data());
       _exit(127);
     }
     close(out[1]);
